@@ -1,0 +1,311 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tollgate/tollgate/mockserver"
+	"github.com/tollgate/tollgate/openapi"
+	"github.com/tollgate/tollgate/spec"
+)
+
+type serveFlags struct {
+	addr            string
+	config          string
+	flows           []string
+	documents       []string
+	acceptAnyClient bool
+	logFormat       string
+	quiet           bool
+}
+
+func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
+	var fl serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Start the mock auth server",
+		Long: `Start the mock auth server for the built-in flows (simple and oauth2) and any
+extra flow documents. Flags override the config file; the config file overrides
+the defaults. Once the server accepts connections it prints one line
+"listening on http://HOST:PORT", then the flows and example curl commands.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, cmd, fl, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.addr, "addr", defaultAddr, "HOST:PORT to listen on (port 0 picks a free one)")
+	f.StringVar(&fl.config, "config", "", "YAML config file (see docs/config.md)")
+	f.StringSliceVar(&fl.flows, "flows", nil, "serve only these flows, by name (default: all)")
+	f.StringArrayVar(&fl.documents, "document", nil, "an extra flow document to serve (repeatable)")
+	f.BoolVar(&fl.acceptAnyClient, "accept-any-client", false, "issue tokens to any client id and secret (demos only)")
+	f.StringVar(&fl.logFormat, "log-format", "text", "request log format: text or json")
+	f.BoolVar(&fl.quiet, "quiet", false, "do not log requests")
+	return cmd
+}
+
+// resolveServeConfig merges flags over the config file over defaults.
+func resolveServeConfig(cmd *cobra.Command, fl serveFlags) (serveConfig, error) {
+	var cfg serveConfig
+	if fl.config != "" {
+		var err error
+		if cfg, err = loadServeConfig(fl.config); err != nil {
+			return cfg, err
+		}
+	}
+	flags := cmd.Flags()
+	if flags.Changed("addr") || cfg.Addr == "" {
+		cfg.Addr = fl.addr
+	}
+	if flags.Changed("flows") {
+		cfg.EnabledFlows = fl.flows
+	}
+	cfg.Documents = append(cfg.Documents, fl.documents...)
+	if flags.Changed("accept-any-client") {
+		cfg.AcceptAnyClient = fl.acceptAnyClient
+	}
+	if flags.Changed("log-format") || cfg.LogFormat == "" {
+		cfg.LogFormat = fl.logFormat
+	}
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return cfg, usagef("log format %q: use text or json", cfg.LogFormat)
+	}
+	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
+		return cfg, usagef("address %q: %v (write HOST:PORT, e.g. 127.0.0.1:4455)", cfg.Addr, err)
+	}
+	return cfg, nil
+}
+
+// loadFlows compiles the built-in documents and the extra ones, then keeps
+// the enabled flows.
+func loadFlows(ctx context.Context, documents, enabled []string) ([]*spec.Flow, error) {
+	builtin, err := spec.LoadAll(ctx, openapi.FS())
+	if err != nil {
+		return nil, fmt.Errorf("built-in flow documents: %w", err)
+	}
+	byName := map[string]*spec.Flow{}
+	for _, f := range builtin {
+		byName[f.Name] = f
+	}
+	for _, d := range documents {
+		f, err := spec.LoadFile(ctx, d)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		byName[f.Name] = f
+	}
+	names := make([]string, 0, len(byName))
+	for name := range byName {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	if len(enabled) == 0 {
+		enabled = names
+	}
+	flows := make([]*spec.Flow, 0, len(enabled))
+	for _, name := range enabled {
+		f := byName[name]
+		if f == nil {
+			return nil, usagef("unknown flow %q (available: %s; add others with --document)", name, strings.Join(names, ", "))
+		}
+		flows = append(flows, f)
+	}
+	return flows, nil
+}
+
+func serve(ctx context.Context, cmd *cobra.Command, fl serveFlags, stdout, stderr io.Writer) error {
+	cfg, err := resolveServeConfig(cmd, fl)
+	if err != nil {
+		return err
+	}
+	flows, err := loadFlows(ctx, cfg.Documents, cfg.EnabledFlows)
+	if err != nil {
+		return err
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if cfg.LogFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	logger := slog.New(handler)
+	opts := cfg.Options
+	if !fl.quiet {
+		opts.Logger = logger
+	}
+	srv, err := mockserver.New(flows, opts)
+	if err != nil {
+		return usageError{err}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return usagef("listen on %s: %v (pick another --addr; port 0 picks a free one)", cfg.Addr, err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- httpSrv.Serve(ln) }()
+
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "listening on %s\n", base)
+	printBanner(stdout, exampleBase(ln.Addr()), srv)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stderr, "tollgate: shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server stopped: %w", err)
+	}
+	return nil
+}
+
+// exampleBase is the URL to put in the example commands: a wildcard listen
+// address is reached through loopback.
+func exampleBase(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return "http://" + addr.String()
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d", tcp.Port)
+}
+
+// printBanner lists each flow with curl commands that work as printed.
+func printBanner(w io.Writer, base string, srv *mockserver.Server) {
+	clients := srv.Clients()
+	for _, f := range srv.Flows() {
+		fmt.Fprintf(w, "\nflow %s (%s, %s tokens, %v):\n", f.Name, f.Document, f.TokenFormat, f.Lifetime)
+		if c, ok := clientFor(clients, f.Name); ok {
+			for _, line := range tokenCurls(base, f, c) {
+				fmt.Fprintf(w, "  %s\n", line)
+			}
+		}
+		for _, op := range f.Protected() {
+			path := op.Path
+			for strings.Contains(path, "{") {
+				i, j := strings.Index(path, "{"), strings.Index(path, "}")
+				if j < i {
+					break
+				}
+				path = path[:i] + "1" + path[j+1:]
+			}
+			note := ""
+			if len(op.Scopes) > 0 {
+				note = "   # needs scope " + strings.Join(op.Scopes[0], " ")
+			}
+			fmt.Fprintf(w, "  curl -s %s%s%s -H 'Authorization: Bearer <%s>'%s\n", methodFlag(op.Method), base, path, f.Token.Response.AccessToken.Name(), note)
+		}
+	}
+	var ids []string
+	for _, c := range clients {
+		ids = append(ids, c.ID)
+	}
+	fmt.Fprintf(w, "\nclients: %s (docs/config.md lists their secrets)\n", strings.Join(ids, ", "))
+}
+
+func methodFlag(method string) string {
+	if method == http.MethodGet {
+		return ""
+	}
+	return "-X " + method + " "
+}
+
+func clientFor(clients []mockserver.Client, flow string) (mockserver.Client, bool) {
+	for _, c := range clients {
+		if len(c.Flows) == 0 || contains(c.Flows, flow) {
+			if c.Scopes == nil && c.TokenLifetime == 0 {
+				return c, true
+			}
+		}
+	}
+	return mockserver.Client{}, false
+}
+
+// tokenCurls builds token requests for a flow: a body request in the
+// document's example media type, and an HTTP Basic form request when the
+// flow takes both.
+func tokenCurls(base string, f *spec.Flow, c mockserver.Client) []string {
+	tok := f.Token
+	var lines []string
+	if tok.AcceptsClientAuth(spec.ClientAuthBody) {
+		mediaType := bodyMediaType(f)
+		doc := map[string]any{}
+		_ = tok.Request.ClientID.Set(doc, c.ID)
+		_ = tok.Request.ClientSecret.Set(doc, c.Secret)
+		if tok.GrantType != "" {
+			_ = tok.Request.GrantType.Set(doc, tok.GrantType)
+		}
+		var body string
+		if mediaType == spec.FormMediaType {
+			var parts []string
+			for k, v := range doc {
+				parts = append(parts, k+"="+fmt.Sprint(v))
+			}
+			sort.Strings(parts)
+			body = strings.Join(parts, "&")
+		} else {
+			b, _ := json.Marshal(doc)
+			body = string(b)
+		}
+		lines = append(lines, fmt.Sprintf("curl -s -X POST %s%s -H 'Content-Type: %s' -d '%s'", base, tok.Path, mediaType, body))
+	}
+	if tok.AcceptsClientAuth(spec.ClientAuthBasic) && contains(tok.MediaTypes, spec.FormMediaType) && tok.GrantType != "" {
+		lines = append(lines, fmt.Sprintf("curl -s -X POST %s%s -u '%s:%s' -d %s=%s", base, tok.Path, c.ID, c.Secret, tok.Request.GrantType.Name(), tok.GrantType))
+	}
+	return lines
+}
+
+// bodyMediaType picks the media type of the document's request example,
+// else the first JSON one, else the first.
+func bodyMediaType(f *spec.Flow) string {
+	if rb := f.Token.Route.Operation.RequestBody; rb != nil && rb.Value != nil {
+		for _, mt := range f.Token.MediaTypes {
+			if m := rb.Value.Content[mt]; m != nil && (m.Example != nil || len(m.Examples) > 0) {
+				return mt
+			}
+		}
+	}
+	for _, mt := range f.Token.MediaTypes {
+		if spec.IsJSONMediaType(mt) {
+			return mt
+		}
+	}
+	return f.Token.MediaTypes[0]
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

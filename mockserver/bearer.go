@@ -1,0 +1,183 @@
+package mockserver
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/tollgate/tollgate/mockserver/tokens"
+	"github.com/tollgate/tollgate/spec"
+	"github.com/tollgate/tollgate/spec/authheader"
+	"github.com/tollgate/tollgate/spec/oautherr"
+)
+
+// TokenValidator decides whether a raw Bearer token is live and what it was
+// granted. Implementations must not allocate on a valid token.
+type TokenValidator interface {
+	Validate(raw string, now time.Time) (*tokens.Grant, bool)
+}
+
+// storeValidator validates opaque and UUID tokens against the issued-token store.
+type storeValidator struct {
+	store *tokens.Store
+	flow  string
+}
+
+func (v storeValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool) {
+	g, _, ok := v.store.Lookup(raw, now)
+	return g, ok && g.Flow == v.flow
+}
+
+// jwtValidator verifies JWTs and caches the verdict until the token expires.
+type jwtValidator struct {
+	fr     *flowRuntime
+	issuer string // checked when set
+}
+
+func (v jwtValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool) {
+	if g, ok := v.fr.cache.Lookup(raw, now); ok {
+		return g, g.Flow == v.fr.flow.Name
+	}
+	claims, err := v.fr.signer.Verify(raw, now)
+	if err != nil || !contains(claims.Audience, v.fr.flow.Name) || (v.issuer != "" && claims.Issuer != v.issuer) {
+		return nil, false
+	}
+	g := v.fr.grants.get(v.fr.flow.Name, claims.ClientID, claims.Scope)
+	v.fr.cache.Add(raw, g, claims.ExpiresAt, now)
+	return g, true
+}
+
+func (s *Server) validator(fr *flowRuntime) TokenValidator {
+	if fr.format == spec.FormatJWT {
+		return jwtValidator{fr: fr, issuer: s.opts.Issuer}
+	}
+	return storeValidator{store: s.store, flow: fr.flow.Name}
+}
+
+// bearerReply is a precomputed RFC 6750 rejection.
+type bearerReply struct {
+	status    int
+	challenge []string
+	body      []byte
+}
+
+func (b *bearerReply) write(w http.ResponseWriter, contentType, noStore []string) {
+	h := w.Header()
+	h["Www-Authenticate"] = b.challenge
+	h["Content-Type"] = contentType
+	h["Cache-Control"] = noStore
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body)
+}
+
+func newBearerReply(realm string, e *oautherr.Error, extra ...authheader.Param) *bearerReply {
+	params := []authheader.Param{{Name: "realm", Value: realm}}
+	body := []byte(`{}`)
+	status := http.StatusUnauthorized
+	if e.Code != "" {
+		params = append(params, authheader.Param{Name: "error", Value: e.Code})
+		status = e.HTTPStatus()
+		body = e.JSON()
+	} else if e.Description != "" {
+		body, _ = json.Marshal(map[string]string{"error_description": e.Description})
+	}
+	if e.Code != "" && e.Description != "" { // RFC 6750 section 3.1: no error information when no credentials came
+		params = append(params, authheader.Param{Name: "error_description", Value: e.Description})
+	}
+	params = append(params, extra...)
+	return &bearerReply{status: status, challenge: []string{authheader.Challenge{Scheme: "Bearer", Params: params}.String()}, body: body}
+}
+
+// Bearer returns middleware that enforces RFC 6750 Bearer tokens for one
+// operation, validating with v: no credentials get 401 with a bare challenge,
+// a malformed header 400 invalid_request, a dead token 401 invalid_token, a
+// token without the scopes (any one alternative of scopes suffices) 403
+// insufficient_scope. All replies are built here, once.
+func Bearer(v TokenValidator, clock Clock, realm string, scopes [][]string) func(http.Handler) http.Handler {
+	missing := newBearerReply(realm, &oautherr.Error{Description: "this operation needs an access token: send the header Authorization: Bearer followed by a token"})
+	malformed := newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "the Authorization header is not a well-formed Bearer credential (RFC 6750 section 2.1)"))
+	repeated := newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "send one Authorization header"))
+	twice := newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "the access token was sent in more than one way: use the Authorization header only"))
+	invalid := newBearerReply(realm, oautherr.New(oautherr.InvalidToken, "the access token is unknown, expired or revoked"))
+	var scopeParams []authheader.Param
+	if list := scopeList(scopes); list != "" {
+		scopeParams = []authheader.Param{{Name: "scope", Value: list}}
+	}
+	insufficient := newBearerReply(realm, oautherr.New(oautherr.InsufficientScope, "the access token lacks the scope this operation needs"), scopeParams...)
+	contentType, noStore := []string{"application/json"}, []string{"no-store"}
+
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var header string
+			switch values := r.Header["Authorization"]; len(values) {
+			case 0:
+			case 1:
+				header = values[0]
+			default:
+				repeated.write(w, contentType, noStore)
+				return
+			}
+			token, result := authheader.ParseBearer(header)
+			if result != authheader.BearerMissing && r.URL.RawQuery != "" && queryHasToken(r.URL.RawQuery) {
+				twice.write(w, contentType, noStore)
+				return
+			}
+			switch result {
+			case authheader.BearerMissing: // a token in the query alone is ignored (OAuth 2.1 section 5.1)
+				missing.write(w, contentType, noStore)
+				return
+			case authheader.BearerMalformed:
+				malformed.write(w, contentType, noStore)
+				return
+			}
+			grant, ok := v.Validate(token, clock.Now())
+			if !ok {
+				invalid.write(w, contentType, noStore)
+				return
+			}
+			if !scopesSatisfied(grant.Scopes, scopes) {
+				insufficient.write(w, contentType, noStore)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func (s *Server) bearer(fr *flowRuntime, op spec.Operation) func(http.Handler) http.Handler {
+	return Bearer(s.validator(fr), s.opts.Clock, fr.flow.Realm, op.Scopes)
+}
+
+// scopesSatisfied reports whether granted covers every scope of at least one
+// alternative; no alternatives means any token passes.
+func scopesSatisfied(granted []string, alternatives [][]string) bool {
+	if len(alternatives) == 0 {
+		return true
+	}
+	for _, need := range alternatives {
+		ok := true
+		for _, s := range need {
+			if !contains(granted, s) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// queryHasToken reports whether a raw query carries an access_token parameter.
+func queryHasToken(rawQuery string) bool {
+	for rawQuery != "" {
+		var param string
+		param, rawQuery, _ = strings.Cut(rawQuery, "&")
+		if strings.HasPrefix(param, "access_token=") || param == "access_token" {
+			return true
+		}
+	}
+	return false
+}

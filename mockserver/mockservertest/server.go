@@ -1,0 +1,91 @@
+// Package mockservertest starts mock auth servers for tests, in the manner of
+// net/http/httptest: NewServer returns a running server on a loopback port,
+// closed by t.Cleanup, with a manual clock the test can move.
+package mockservertest
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/tollgate/tollgate/mockserver"
+	"github.com/tollgate/tollgate/openapi"
+	"github.com/tollgate/tollgate/spec"
+)
+
+// Server is a running mock server.
+type Server struct {
+	*httptest.Server                    // URL, Client(), Close()
+	Mock             *mockserver.Server // the handler, for its flows and clients
+	Clock            *mockserver.ManualClock
+}
+
+// Option changes how NewServer builds the server.
+type Option func(*config)
+
+type config struct {
+	opts      mockserver.Options
+	flows     []*spec.Flow
+	documents []string
+}
+
+// WithOptions sets the mock server's options. Options.Clock is replaced by
+// the server's manual clock.
+func WithOptions(o mockserver.Options) Option { return func(c *config) { c.opts = o } }
+
+// WithFlows serves these flows instead of the built-in documents.
+func WithFlows(flows ...*spec.Flow) Option { return func(c *config) { c.flows = flows } }
+
+// WithDocuments adds flow documents from disk to the flows served.
+func WithDocuments(files ...string) Option {
+	return func(c *config) { c.documents = append(c.documents, files...) }
+}
+
+// NewServer starts a mock server for tb, serving the built-in flow documents
+// unless an option says otherwise. Its clock starts at the current second
+// and moves only when the test moves it.
+func NewServer(tb testing.TB, options ...Option) *Server {
+	tb.Helper()
+	var c config
+	for _, o := range options {
+		o(&c)
+	}
+	ctx := context.Background()
+	if c.flows == nil {
+		flows, err := spec.LoadAll(ctx, openapi.FS())
+		if err != nil {
+			tb.Fatalf("mockservertest: built-in documents: %v", err)
+		}
+		c.flows = flows
+	}
+	for _, d := range c.documents {
+		f, err := spec.LoadFile(ctx, d)
+		if err != nil {
+			tb.Fatalf("mockservertest: %v", err)
+		}
+		c.flows = append(c.flows, f)
+	}
+	clock := mockserver.NewManualClock(time.Now().Truncate(time.Second))
+	c.opts.Clock = clock
+	mock, err := mockserver.New(c.flows, c.opts)
+	if err != nil {
+		tb.Fatalf("mockservertest: %v", err)
+	}
+	ts := httptest.NewServer(mock)
+	tb.Cleanup(ts.Close)
+	return &Server{Server: ts, Mock: mock, Clock: clock}
+}
+
+// Flow returns the served flow with the given name, failing the test when
+// there is none.
+func (s *Server) Flow(tb testing.TB, name string) *spec.Flow {
+	tb.Helper()
+	for _, f := range s.Mock.Flows() {
+		if f.Name == name {
+			return f
+		}
+	}
+	tb.Fatalf("mockservertest: no flow %q", name)
+	return nil
+}

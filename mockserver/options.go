@@ -1,0 +1,227 @@
+package mockserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/tollgate/tollgate/spec"
+)
+
+// Options configure a mock server. It is a plain struct and the schema of the
+// `tollgate serve` config file; the zero value means the documented defaults.
+type Options struct {
+	// Clients are the registered clients. Nil means DefaultClients(flows);
+	// an empty, non-nil list registers none (only useful with AcceptAnyClient).
+	Clients []Client `yaml:"clients"`
+
+	// AcceptAnyClient issues a token to any client id with any secret, for
+	// quick demos. Off by default: secrets are checked.
+	AcceptAnyClient bool `yaml:"accept_any_client"`
+
+	// Issuer is the "iss" of JWTs and of the RFC 8414 metadata. Empty means
+	// the scheme and Host of each token request (e.g. http://127.0.0.1:8484),
+	// and the issuer is then not checked on validation.
+	Issuer string `yaml:"issuer"`
+
+	// Flows override what each flow document says, by flow name.
+	Flows map[string]FlowOptions `yaml:"flows"`
+
+	// SigningKeyFile is a PEM private key (PKCS#8, PKCS#1 or SEC1) that signs
+	// the JWTs of every jwt flow. Empty means a key generated at start.
+	SigningKeyFile string `yaml:"signing_key_file"`
+
+	// MaxBodyBytes limits token request bodies; larger ones get 413. Zero
+	// means 64 KiB.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+
+	// Clock drives issuance and validation. Nil means the system clock.
+	Clock Clock `yaml:"-"`
+
+	// Logger, when set, gets one line per request. Secrets and whole tokens
+	// are never logged.
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// FlowOptions override one flow document's token settings.
+type FlowOptions struct {
+	// TokenFormat replaces x-tollgate.token.format: uuid, opaque or jwt.
+	TokenFormat string `yaml:"token_format"`
+	// TokenLifetime replaces x-tollgate.token.lifetime (whole seconds, e.g. "90s").
+	TokenLifetime time.Duration `yaml:"token_lifetime"`
+	// Algorithm replaces x-tollgate.token.algorithm for jwt tokens.
+	Algorithm string `yaml:"algorithm"`
+}
+
+// Client is one registered client.
+type Client struct {
+	ID     string `yaml:"id"`
+	Secret string `yaml:"secret"`
+	// Scopes the client may be granted. Nil means every scope of its flows;
+	// a token request without a scope parameter gets all of them.
+	Scopes []string `yaml:"scopes"`
+	// TokenLifetime overrides the flow's lifetime for this client's tokens
+	// (whole seconds). Zero means the flow's.
+	TokenLifetime time.Duration `yaml:"token_lifetime"`
+	// Flows the client may use, by name. Empty means all.
+	Flows []string `yaml:"flows"`
+}
+
+// Default client credentials. The first pair is the seed of both source
+// documents; the others exist so that scope, expiry and encoding behaviour
+// can be tried without writing a config file.
+const (
+	SeedClientID           = "testClient"
+	SeedClientSecret       = "superSecret"
+	ScopedClientID         = "metricsClient"
+	ScopedClientSecret     = "metricsSecret"
+	ShortLivedClientID     = "shortLivedClient"
+	ShortLivedClientSecret = "shortLivedSecret"
+	EncodedClientID        = "encoded client"
+	EncodedClientSecret    = "a:b+c%d e"
+	ShortLivedLifetime     = 5 * time.Second
+	defaultMaxBodyBytes    = 64 << 10
+)
+
+// DefaultClients returns the clients a server has when Options.Clients is
+// nil: the seed client on every flow, a short-lived client (5 s tokens) on
+// every flow, a client whose id and secret need RFC 6749 Appendix B encoding
+// on every flow that accepts HTTP Basic, and, for each flow with scopes, a
+// client limited to the first of them in sorted order (metricsClient, limited to metrics-api, on the oauth2 flow).
+func DefaultClients(flows []*spec.Flow) []Client {
+	clients := []Client{
+		{ID: SeedClientID, Secret: SeedClientSecret},
+		{ID: ShortLivedClientID, Secret: ShortLivedClientSecret, TokenLifetime: ShortLivedLifetime},
+	}
+	var basic []string
+	for _, f := range flows {
+		if f.Token.AcceptsClientAuth(spec.ClientAuthBasic) {
+			basic = append(basic, f.Name)
+		}
+	}
+	if len(basic) > 0 {
+		clients = append(clients, Client{ID: EncodedClientID, Secret: EncodedClientSecret, Flows: basic})
+	}
+	for _, f := range flows {
+		if len(f.Scopes) > 1 {
+			clients = append(clients, Client{ID: ScopedClientID, Secret: ScopedClientSecret, Scopes: []string{f.Scopes[0]}, Flows: []string{f.Name}})
+			break
+		}
+	}
+	return clients
+}
+
+// validate checks the options against the flows they will serve and returns
+// a copy with the defaults filled in.
+func (o Options) validate(flows []*spec.Flow) (Options, error) {
+	if len(flows) == 0 {
+		return o, errors.New("mockserver: no flows to serve")
+	}
+	byName := map[string]*spec.Flow{}
+	for _, f := range flows {
+		if byName[f.Name] != nil {
+			return o, fmt.Errorf("mockserver: flow %q is given twice", f.Name)
+		}
+		byName[f.Name] = f
+	}
+	if o.Clients == nil {
+		o.Clients = DefaultClients(flows)
+	}
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = defaultMaxBodyBytes
+	}
+	if o.MaxBodyBytes < 256 {
+		return o, fmt.Errorf("mockserver: max_body_bytes %d is too small to hold a token request: use at least 256", o.MaxBodyBytes)
+	}
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.Issuer != "" && !strings.HasPrefix(o.Issuer, "https://") && !strings.HasPrefix(o.Issuer, "http://") {
+		return o, fmt.Errorf("mockserver: issuer %q must be an http(s) URL", o.Issuer)
+	}
+	for name, fo := range o.Flows {
+		if byName[name] == nil {
+			return o, fmt.Errorf("mockserver: flows.%s: no such flow (serving %s)", name, flowNames(flows))
+		}
+		switch fo.TokenFormat {
+		case "", spec.FormatUUID, spec.FormatOpaque, spec.FormatJWT:
+		default:
+			return o, fmt.Errorf("mockserver: flows.%s.token_format: unknown format %q (use uuid, opaque or jwt)", name, fo.TokenFormat)
+		}
+		if err := checkLifetime(fo.TokenLifetime); err != nil {
+			return o, fmt.Errorf("mockserver: flows.%s.token_lifetime: %w", name, err)
+		}
+		if fo.Algorithm != "" && !contains(spec.Algorithms(), fo.Algorithm) {
+			return o, fmt.Errorf("mockserver: flows.%s.algorithm: unsupported %q (use one of %s)", name, fo.Algorithm, strings.Join(spec.Algorithms(), ", "))
+		}
+	}
+	seen := map[string]bool{}
+	for i, c := range o.Clients {
+		where := fmt.Sprintf("mockserver: clients[%d]", i)
+		if c.ID == "" {
+			return o, fmt.Errorf("%s: id is empty", where)
+		}
+		if seen[c.ID] {
+			return o, fmt.Errorf("%s: client %q is registered twice", where, c.ID)
+		}
+		seen[c.ID] = true
+		if c.Secret == "" {
+			return o, fmt.Errorf("%s (%s): secret is empty; every client here is confidential", where, c.ID)
+		}
+		if err := checkLifetime(c.TokenLifetime); err != nil {
+			return o, fmt.Errorf("%s (%s): token_lifetime: %w", where, c.ID, err)
+		}
+		scopes := map[string]bool{}
+		for _, name := range c.Flows {
+			f := byName[name]
+			if f == nil {
+				return o, fmt.Errorf("%s (%s): flows: no flow %q (serving %s)", where, c.ID, name, flowNames(flows))
+			}
+			for _, s := range f.Scopes {
+				scopes[s] = true
+			}
+		}
+		if len(c.Flows) == 0 {
+			for _, f := range flows {
+				for _, s := range f.Scopes {
+					scopes[s] = true
+				}
+			}
+		}
+		for _, s := range c.Scopes {
+			if !scopes[s] {
+				return o, fmt.Errorf("%s (%s): scope %q is not defined by the client's flows", where, c.ID, s)
+			}
+		}
+	}
+	return o, nil
+}
+
+func checkLifetime(d time.Duration) error {
+	if d == 0 {
+		return nil
+	}
+	if d < time.Second || d%time.Second != 0 {
+		return fmt.Errorf("%v is not a whole number of seconds of at least 1s (write e.g. 90s or 30m)", d)
+	}
+	return nil
+}
+
+func flowNames(flows []*spec.Flow) string {
+	names := make([]string, len(flows))
+	for i, f := range flows {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

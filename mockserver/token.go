@@ -1,0 +1,320 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/tollgate/tollgate/mockserver/tokens"
+	"github.com/tollgate/tollgate/spec"
+	"github.com/tollgate/tollgate/spec/authheader"
+	"github.com/tollgate/tollgate/spec/oautherr"
+)
+
+// tokenRequest is a token request once parsed, before the client is checked.
+type tokenRequest struct {
+	clientID, secret string
+	grantType        string
+	scope            string
+	basic            bool // the client used (or tried) HTTP Basic
+}
+
+// tokenHandler serves a flow's token operation.
+func (s *Server) tokenHandler(fr *flowRuntime) http.Handler {
+	cacheControl, pragma, allow := []string{"no-store"}, []string{"no-cache"}, []string{http.MethodPost}
+	contentType := []string{"application/json"}
+	basicChallenge := []string{authheader.Challenge{Scheme: "Basic", Params: []authheader.Param{
+		{Name: "realm", Value: fr.flow.Realm}, {Name: "charset", Value: "UTF-8"},
+	}}.String()}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Cache-Control"] = cacheControl
+		h["Pragma"] = pragma
+		if r.Method != http.MethodPost {
+			h["Allow"] = allow
+			writeOAuthError(w, &oautherr.Error{Code: oautherr.InvalidRequest, Status: http.StatusMethodNotAllowed,
+				Description: "token requests must use POST (RFC 6749 section 3.2)"})
+			return
+		}
+		req, oerr := s.parseTokenRequest(fr, r)
+		var body []byte
+		if oerr == nil {
+			body, oerr = s.grant(fr, req, r)
+		}
+		if oerr != nil {
+			if oerr.Code == oautherr.InvalidClient && req.basic {
+				h["Www-Authenticate"] = basicChallenge
+			}
+			writeOAuthError(w, oerr)
+			return
+		}
+		h["Content-Type"] = contentType
+		_, _ = w.Write(body)
+	})
+}
+
+func writeOAuthError(w http.ResponseWriter, e *oautherr.Error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.HTTPStatus())
+	_, _ = w.Write(e.JSON())
+}
+
+func invalidRequest(format string, args ...any) *oautherr.Error {
+	return oautherr.New(oautherr.InvalidRequest, fmt.Sprintf(format, args...))
+}
+
+// parseTokenRequest reads and checks everything about a token request that
+// does not depend on who the client is.
+func (s *Server) parseTokenRequest(fr *flowRuntime, r *http.Request) (tokenRequest, *oautherr.Error) {
+	var req tokenRequest
+	tok := fr.flow.Token
+	if values := r.Header.Values("Authorization"); len(values) > 0 {
+		if len(values) > 1 {
+			return req, invalidRequest("send one Authorization header, not %d", len(values))
+		}
+		id, secret, ok, err := authheader.ParseBasic(values[0])
+		req.basic = ok || err != nil
+		switch {
+		case err != nil:
+			return req, oautherr.New(oautherr.InvalidClient, "the HTTP Basic credentials are malformed: encode client_id:client_secret as RFC 6749 section 2.3.1 says")
+		case ok && !tok.AcceptsClientAuth(spec.ClientAuthBasic):
+			return req, oautherr.New(oautherr.InvalidClient, "this token endpoint does not accept HTTP Basic: send the credentials in the body")
+		case ok:
+			req.clientID, req.secret = id, secret
+		}
+	}
+	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || !fr.mediaTypes[mediaType] {
+		return req, invalidRequest("Content-Type must be one of %s", strings.Join(tok.MediaTypes, ", "))
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return req, invalidRequest("charset must be UTF-8")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			e := invalidRequest("the body is larger than %d bytes", s.opts.MaxBodyBytes)
+			e.Status = http.StatusRequestEntityTooLarge
+			return req, e
+		}
+		return req, invalidRequest("the body could not be read")
+	}
+	if !utf8.Valid(body) {
+		return req, invalidRequest("the body is not valid UTF-8")
+	}
+	doc, err := parseTokenBody(mediaType, body)
+	if err != nil {
+		return req, invalidRequest("%s", err.Error())
+	}
+	var bodyID, bodySecret string
+	for _, f := range []struct {
+		dst *string
+		p   spec.Pointer
+	}{
+		{&bodyID, tok.Request.ClientID}, {&bodySecret, tok.Request.ClientSecret},
+		{&req.grantType, tok.Request.GrantType}, {&req.scope, tok.Request.Scope},
+	} {
+		if *f.dst, err = stringField(doc, f.p); err != nil {
+			return req, invalidRequest("%s", err.Error())
+		}
+	}
+	if req.basic {
+		if bodySecret != "" {
+			return req, invalidRequest("the client authenticated twice, with HTTP Basic and a secret in the body: use one method (RFC 6749 section 2.3)")
+		}
+		if bodyID != "" && bodyID != req.clientID {
+			return req, invalidRequest("the client id in the body differs from the HTTP Basic user")
+		}
+	} else {
+		req.clientID, req.secret = bodyID, bodySecret
+	}
+	if tok.GrantType != "" && req.grantType == "" {
+		return req, invalidRequest("%s is missing", tok.Request.GrantType.Name())
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err := spec.ValidateRequest(r.Context(), tok.Operation, r, nil); err != nil {
+		return req, invalidRequest("%s", describeValidation(err))
+	}
+	if req.clientID == "" {
+		return req, oautherr.New(oautherr.InvalidClient, "no client authentication: send the client id and secret")
+	}
+	return req, nil
+}
+
+// describeValidation turns an openapi3filter error into one line naming the
+// offending member, never its value (it may be a secret).
+func describeValidation(err error) string {
+	var schemaErr *openapi3.SchemaError
+	if errors.As(err, &schemaErr) {
+		where := strings.Join(schemaErr.JSONPointer(), "/")
+		if where == "" {
+			return "the body does not match the documented schema: " + schemaErr.Reason
+		}
+		return "member " + where + ": " + schemaErr.Reason
+	}
+	return "the request does not match the flow document"
+}
+
+// grant authenticates the client, checks the grant type and scope, and
+// issues a token.
+func (s *Server) grant(fr *flowRuntime, req tokenRequest, r *http.Request) ([]byte, *oautherr.Error) {
+	client, err := s.authenticate(req.clientID, req.secret)
+	if err != nil {
+		return nil, oautherr.New(oautherr.InvalidClient, "client authentication failed: unknown client or wrong secret")
+	}
+	tok := fr.flow.Token
+	if tok.GrantType != "" && req.grantType != tok.GrantType {
+		return nil, oautherr.New(oautherr.UnsupportedGrantType, fmt.Sprintf("grant_type %q is not supported here: use %s", truncate(req.grantType, 40), tok.GrantType))
+	}
+	if !client.mayUse(fr.flow.Name) {
+		return nil, oautherr.New(oautherr.UnauthorizedClient, "this client is not allowed to use the "+fr.flow.Name+" flow")
+	}
+	scope, oerr := grantedScope(fr.flow, client, req.scope)
+	if oerr != nil {
+		return nil, oerr
+	}
+	body, err := s.issue(fr, client, scope, r)
+	if err != nil {
+		return nil, &oautherr.Error{Code: "server_error", Description: "the mock could not issue a token", Status: http.StatusInternalServerError}
+	}
+	return body, nil
+}
+
+// grantedScope decides the scope of a new token: everything the client may
+// have when none is asked for, else exactly what was asked (RFC 6749 section 3.3).
+func grantedScope(f *spec.Flow, client *registeredClient, requested string) (string, *oautherr.Error) {
+	allowed := client.allowedScopes(f)
+	if strings.TrimSpace(requested) == "" {
+		return strings.Join(allowed, " "), nil
+	}
+	var granted []string
+	for _, s := range strings.Fields(requested) {
+		switch {
+		case !contains(f.Scopes, s):
+			return "", oautherr.New(oautherr.InvalidScope, fmt.Sprintf("unknown scope %q (this flow has: %s)", truncate(s, 40), strings.Join(f.Scopes, " ")))
+		case !contains(allowed, s):
+			return "", oautherr.New(oautherr.InvalidScope, fmt.Sprintf("scope %q is not allowed for this client", s))
+		case !contains(granted, s):
+			granted = append(granted, s)
+		}
+	}
+	return strings.Join(granted, " "), nil
+}
+
+// issue mints a token for client, records it, and encodes the response.
+func (s *Server) issue(fr *flowRuntime, client *registeredClient, scope string, r *http.Request) ([]byte, error) {
+	lifetime := fr.lifetime
+	if client.TokenLifetime != 0 {
+		lifetime = client.TokenLifetime
+	}
+	now := s.opts.Clock.Now()
+	grant := fr.grants.get(fr.flow.Name, client.ID, scope)
+	var token string
+	var err error
+	switch fr.format {
+	case spec.FormatJWT:
+		now = now.Truncate(time.Second) // NumericDate has whole seconds: exp - iat is then exactly the lifetime
+		jti, err := tokens.NewUUID()
+		if err != nil {
+			return nil, err
+		}
+		token, err = fr.signer.Sign(tokens.Claims{
+			Issuer: s.issuer(r), Subject: client.ID, ClientID: client.ID, Scope: scope, ID: jti,
+			Audience: []string{fr.flow.Name}, IssuedAt: now, ExpiresAt: now.Add(lifetime),
+		})
+		if err != nil {
+			return nil, err
+		}
+	case spec.FormatOpaque:
+		if token, err = tokens.NewOpaque(); err != nil {
+			return nil, err
+		}
+		s.store.Put(token, grant, now.Add(lifetime), now)
+	default:
+		if token, err = tokens.NewUUID(); err != nil {
+			return nil, err
+		}
+		s.store.Put(token, grant, now.Add(lifetime), now)
+	}
+	return fr.tokenResponse(token, int64(lifetime/time.Second), scope, now.Unix())
+}
+
+// tokenResponse encodes a token response at the flow's pointers. When every
+// pointer names a top-level member the members keep the document's order.
+func (fr *flowRuntime) tokenResponse(token string, expiresIn int64, scope string, createdAt int64) ([]byte, error) {
+	fields := fr.flow.Token.Response
+	members := []struct {
+		p spec.Pointer
+		v any
+	}{
+		{fields.AccessToken, token},
+		{fields.TokenType, fr.flow.TokenType},
+		{fields.ExpiresIn, expiresIn},
+		{fields.Scope, scope},
+		{fields.CreatedAt, createdAt},
+	}
+	flat := true
+	for _, m := range members {
+		if len(m.p.Tokens()) > 1 {
+			flat = false
+		}
+	}
+	if !flat {
+		doc := map[string]any{}
+		for _, m := range members {
+			if !m.p.IsZero() {
+				if err := m.p.Set(doc, m.v); err != nil {
+					return nil, fmt.Errorf("mockserver: token response: %w", err)
+				}
+			}
+		}
+		return json.Marshal(doc)
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for _, m := range members {
+		if m.p.IsZero() {
+			continue
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		name, _ := json.Marshal(m.p.Name())
+		b.Write(name)
+		b.WriteByte(':')
+		switch v := m.v.(type) {
+		case int64:
+			b.WriteString(strconv.FormatInt(v, 10))
+		default:
+			value, err := json.Marshal(v)
+			if err != nil {
+				return nil, fmt.Errorf("mockserver: token response: %w", err)
+			}
+			b.Write(value)
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// scopeList returns the sorted scopes of the first alternative, for the
+// scope attribute of an insufficient_scope challenge.
+func scopeList(alternatives [][]string) string {
+	if len(alternatives) == 0 {
+		return ""
+	}
+	s := append([]string(nil), alternatives[0]...)
+	sort.Strings(s)
+	return strings.Join(s, " ")
+}

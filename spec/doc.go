@@ -1,0 +1,16 @@
+// Package spec loads flow documents and compiles each into an immutable Flow.
+//
+// A flow document is an OpenAPI 3 document (see docs/flow-documents.md) that
+// describes one way of getting and using a Bearer token: the token operation,
+// the operations it protects, and, in the x-tollgate extension, what OpenAPI
+// cannot say (where the credentials and token fields sit, as JSON Pointers,
+// the token format and lifetime, the error dialect and the default profile).
+//
+// Both sides of Tollgate use the compiled Flow: the mock server serves it and
+// the conformance suite probes a target with it. Neither side routes requests
+// through OpenAPI at run time: everything that can be computed from the
+// document is computed once, in Load.
+//
+// Use Load or LoadAll for documents in an fs.FS (such as the embedded
+// openapi.FS()), LoadFile for a document on disk.
+package spec

@@ -1,0 +1,34 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+)
+
+// LoadError reports a problem with a flow document: which document, where in
+// it (a YAML line when known, and a dotted path such as
+// "x-tollgate.token.format"), and what is wrong.
+type LoadError struct {
+	Document string // the document's name, e.g. "openapi/simple.yaml"
+	Line     int    // 1-based line of the problem; 0 when unknown
+	Path     string // where in the document; empty for the document as a whole
+	Err      error
+}
+
+func (e *LoadError) Error() string {
+	var b strings.Builder
+	b.WriteString("spec: ")
+	b.WriteString(e.Document)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Path != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Path)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+func (e *LoadError) Unwrap() error { return e.Err }

@@ -1,0 +1,103 @@
+package spec
+
+import (
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+)
+
+// Token formats a flow can issue (x-tollgate.token.format).
+const (
+	FormatUUID   = "uuid"   // RFC 4122 version 4 UUID, like the simple flow's source document
+	FormatOpaque = "opaque" // 256 random bits, base64url
+	FormatJWT    = "jwt"    // a signed JWT (RFC 9068 shape) verifiable against the JWKS
+)
+
+// Client authentication methods a token operation accepts
+// (x-tollgate.tokenEndpoint.clientAuth).
+const (
+	ClientAuthBody  = "body"  // credentials at the request pointers (client_secret_post and its JSON variants)
+	ClientAuthBasic = "basic" // HTTP Basic, RFC 6749 §2.3.1 (client_secret_basic)
+)
+
+// Profiles returns the names of the conformance profiles a flow can be judged
+// by (see shared conformance catalog): x-tollgate.profile picks the default.
+func Profiles() []string { return []string{"rfc6749", "oauth21", "cl", "simple"} }
+
+// Flow is the compiled, immutable view of one flow document. All fields are
+// read-only after Load; a Flow is safe for concurrent use.
+type Flow struct {
+	Name         string        // the flow's name, e.g. "simple"
+	Document     string        // where it was loaded from, e.g. "openapi/simple.yaml"
+	Profile      string        // default conformance profile
+	Realm        string        // the Bearer realm on challenges
+	ErrorDialect string        // "rfc6749"
+	TokenFormat  string        // FormatUUID, FormatOpaque or FormatJWT
+	TokenType    string        // the token_type value issued, e.g. "Bearer"
+	Lifetime     time.Duration // default token lifetime
+	Algorithm    string        // JWS algorithm for FormatJWT, e.g. "RS256"
+	Scopes       []string      // scopes the document defines (oauth2 schemes), sorted
+	Token        TokenOperation
+	Operations   []Operation // every other operation, protected or public, in path then method order
+	Doc          *openapi3.T // the loaded document, for request and response validation
+}
+
+// Protected returns the operations that need a Bearer token.
+func (f *Flow) Protected() []Operation {
+	var out []Operation
+	for _, op := range f.Operations {
+		if op.Protected {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+// Operation is one OpenAPI operation with what Tollgate needs at run time.
+type Operation struct {
+	ID        string         // operationId, or "METHOD /path" when the document has none
+	Method    string         // upper case, e.g. "GET"
+	Path      string         // the OpenAPI path template, e.g. "/api/collections/{id}"
+	Protected bool           // needs a Bearer token
+	Scopes    [][]string     // alternatives of required scopes (any one suffices); empty: any valid token
+	Success   Response       // the documented success response, from the document's example
+	Route     *routers.Route // precomputed route for openapi3filter validation
+}
+
+// Response is a documented response with a concrete body.
+type Response struct {
+	Status      int
+	ContentType string
+	Body        []byte // JSON; the caller must not modify it
+}
+
+// TokenOperation is the operation that issues tokens, and where its fields are.
+type TokenOperation struct {
+	Operation
+	MediaTypes []string // accepted request media types, e.g. "application/json"
+	ClientAuth []string // accepted client authentication methods, ClientAuthBody and/or ClientAuthBasic
+	GrantType  string   // required grant_type value; empty when the flow has none
+	Request    RequestFields
+	Response   ResponseFields
+}
+
+// AcceptsClientAuth reports whether the token operation accepts method m.
+func (t TokenOperation) AcceptsClientAuth(m string) bool { return contains(t.ClientAuth, m) }
+
+// RequestFields locates the token request members in its body.
+type RequestFields struct {
+	ClientID     Pointer
+	ClientSecret Pointer
+	GrantType    Pointer // zero when the flow has no grant type
+	Scope        Pointer // zero when the flow takes no scope parameter
+}
+
+// ResponseFields locates the token response members.
+type ResponseFields struct {
+	AccessToken Pointer
+	TokenType   Pointer
+	ExpiresIn   Pointer
+	Scope       Pointer // zero when the response carries no scope
+	CreatedAt   Pointer // zero when the response carries no issue time
+}

@@ -1,0 +1,161 @@
+package spec_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tollgate/tollgate/openapi"
+	"github.com/tollgate/tollgate/spec"
+)
+
+func TestLoadBuiltins(t *testing.T) {
+	t.Parallel()
+	flows, err := spec.LoadAll(context.Background(), openapi.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(flows) != 2 || flows[0].Name != "oauth2" || flows[1].Name != "simple" {
+		t.Fatalf("flows = %v, want oauth2 and simple", flows)
+	}
+	oauth, simple := flows[0], flows[1]
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"simple token path", simple.Token.Path, "/token"},
+		{"simple format", simple.TokenFormat, spec.FormatUUID},
+		{"simple lifetime", simple.Lifetime, 1800 * time.Second},
+		{"simple client id pointer", simple.Token.Request.ClientID.String(), "/clientId"},
+		{"simple secret pointer", simple.Token.Request.ClientSecret.String(), "/secret"},
+		{"simple access token pointer", simple.Token.Response.AccessToken.String(), "/accessToken"},
+		{"simple media types", strings.Join(simple.Token.MediaTypes, ","), "application/json"},
+		{"simple protected operations", len(simple.Protected()), 2},
+		{"oauth2 token path", oauth.Token.Path, "/oauth/token"},
+		{"oauth2 format", oauth.TokenFormat, spec.FormatJWT},
+		{"oauth2 algorithm", oauth.Algorithm, "RS256"},
+		{"oauth2 lifetime", oauth.Lifetime, 7200 * time.Second},
+		{"oauth2 grant type", oauth.Token.GrantType, "client_credentials"},
+		{"oauth2 client auth", strings.Join(oauth.Token.ClientAuth, ","), "basic,body"},
+		{"oauth2 media types", strings.Join(oauth.Token.MediaTypes, ","), "application/json,application/vnd.api+json,application/x-www-form-urlencoded"},
+		{"oauth2 scopes", strings.Join(oauth.Scopes, ","), "metrics-api,provisioning-api"},
+		{"oauth2 profile", oauth.Profile, "cl"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	scopes := map[string]string{}
+	for _, op := range oauth.Protected() {
+		var s []string
+		for _, alt := range op.Scopes {
+			s = append(s, strings.Join(alt, "+"))
+		}
+		scopes[op.Path] = strings.Join(s, "|")
+	}
+	want := map[string]string{"/api/markets": "", "/metrics/orders": "metrics-api", "/provisioning/organizations": "provisioning-api"}
+	for path, w := range want {
+		if got, ok := scopes[path]; !ok || got != w {
+			t.Errorf("scopes of %s = %q (present %v), want %q", path, got, ok, w)
+		}
+	}
+	for _, op := range append(oauth.Operations, simple.Operations...) {
+		if op.Success.Status != 200 || len(op.Success.Body) == 0 || op.Route == nil {
+			t.Errorf("%s: success response %d %q, route %v", op.ID, op.Success.Status, op.Success.Body, op.Route)
+		}
+	}
+}
+
+func TestLoadThirdFlow(t *testing.T) {
+	t.Parallel()
+	f, err := spec.LoadFile(context.Background(), "../testdata/flows/userpass.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Name != "userpass" || f.Token.Path != "/login" || f.Token.Response.ExpiresIn.String() != "/ttl" || len(f.Protected()) != 1 || len(f.Operations) != 2 {
+		t.Errorf("compiled %+v", f)
+	}
+}
+
+// TestLoadErrors feeds broken documents and expects the document name, the
+// line where it is known, and a message that says what to fix.
+func TestLoadErrors(t *testing.T) {
+	t.Parallel()
+	base, err := os.ReadFile("../openapi/simple.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(base)
+	tests := []struct {
+		name     string
+		old, new string // a replacement applied to simple.yaml
+		want     []string
+	}{
+		{"no extension", "x-tollgate:", "x-other:", []string{"bad.yaml", "x-tollgate", "missing"}},
+		{"unknown key", "  realm: tollgate", "  realm: tollgate\n  relam: typo", []string{"bad.yaml:13", "x-tollgate.relam", "unknown key"}},
+		{"unknown nested key", "    lifetime: 1800", "    lifetime: 1800\n    lifespan: 3", []string{"bad.yaml:18", "x-tollgate.token.lifespan"}},
+		{"wrong type", "    lifetime: 1800", "    lifetime: soon", []string{"bad.yaml", "line 17", "soon"}},
+		{"unknown format", "    format: uuid", "    format: jwe", []string{"bad.yaml:15", "x-tollgate.token.format", "jwe"}},
+		{"negative lifetime", "    lifetime: 1800", "    lifetime: -5", []string{"bad.yaml:17", "token.lifetime", "out of range"}},
+		{"algorithm on an opaque flow", "    lifetime: 1800", "    lifetime: 1800\n    algorithm: RS256", []string{"token.algorithm", "only jwt"}},
+		{"unknown profile", "  profile: simple", "  profile: strict", []string{"bad.yaml:11", "x-tollgate.profile", "strict"}},
+		{"unknown dialect", "  errorDialect: rfc6749", "  errorDialect: jsonapi", []string{"x-tollgate.errorDialect", "jsonapi"}},
+		{"bad flow name", "  flow: simple", "  flow: Simple Flow", []string{"x-tollgate.flow", "not a usable flow name"}},
+		{"unknown operation", "    operationId: issueToken\n    clientAuth", "    operationId: issueTokens\n    clientAuth", []string{"tokenEndpoint.operationId", "issueTokens"}},
+		{"not a pointer", "      clientId: /clientId", "      clientId: clientId", []string{"tokenEndpoint.request.clientId", "not a JSON Pointer"}},
+		{"pointer off the request schema", "      clientId: /clientId", "      clientId: /client_id", []string{"bad.yaml:22", "tokenEndpoint.request.clientId", `no property "client_id"`}},
+		{"pointer off the response schema", "      expiresIn: /expiresIn", "      expiresIn: /expires_in", []string{"tokenEndpoint.response.expiresIn", "expires_in"}},
+		{"pointer to a string lifetime", "      expiresIn: /expiresIn", "      expiresIn: /tokenType", []string{"tokenEndpoint.response.expiresIn", "want integer or number"}},
+		{"missing response pointer", "      tokenType: /tokenType\n", "", []string{"tokenEndpoint.response.tokenType", "missing"}},
+		{"unknown client auth", "    clientAuth: [body]", "    clientAuth: [mtls]", []string{"tokenEndpoint.clientAuth", "mtls"}},
+		{"grant type pointer without a value", "      clientSecret: /secret", "      clientSecret: /secret\n      grantType: /clientId", []string{"tokenEndpoint.grantType", "missing"}},
+		{"token operation not a POST", "  /token:\n    post:", "  /token:\n    put:", []string{"paths./token.put", "POST"}},
+		{"no example to serve", "              example:\n                collections:", "              x-example:\n                collections:", []string{"paths./api/collections.get", "no example"}},
+		{"unsupported security scheme", "      type: http\n      scheme: bearer", "      type: apiKey\n      in: header\n      name: X-Key", []string{"bearerAuth", "apiKey", "http bearer or oauth2"}},
+		{"not OpenAPI", "openapi: 3.0.3", "openapi: [", []string{"bad.yaml", "not YAML"}},
+		{"invalid OpenAPI", "      operationId: listCollections", "      operationId: issueToken", []string{"bad.yaml", "invalid OpenAPI document"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if !strings.Contains(doc, tt.old) {
+				t.Fatalf("test is stale: simple.yaml has no %q", tt.old)
+			}
+			_, err := spec.Compile(context.Background(), "bad.yaml", []byte(strings.Replace(doc, tt.old, tt.new, 1)))
+			if err == nil {
+				t.Fatal("Compile succeeded, want an error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			var le *spec.LoadError
+			if !errors.As(err, &le) || le.Document != "bad.yaml" {
+				t.Errorf("error %T is not a *spec.LoadError for bad.yaml", err)
+			}
+		})
+	}
+}
+
+func TestLoadAllRejectsDuplicateFlows(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data, err := os.ReadFile("../openapi/simple.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a.yaml", "b.yaml"} {
+		if err := os.WriteFile(dir+"/"+name, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = spec.LoadAll(context.Background(), os.DirFS(dir))
+	if err == nil || !strings.Contains(err.Error(), `both declare flow "simple"`) {
+		t.Errorf("err = %v, want a duplicate-flow error", err)
+	}
+}
