@@ -6,7 +6,7 @@ ADDR      ?= 127.0.0.1:4455
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 6
-GOLANGCI  ?= github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.6.2
+GOLANGCI  ?= github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
 
 # package:FuzzTarget pairs for `make fuzz` (one target per `go test -fuzz` run).
 FUZZ_TARGETS = \

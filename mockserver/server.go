@@ -228,7 +228,7 @@ func (s *Server) routes() (http.Handler, error) {
 			if err != nil {
 				return nil, fmt.Errorf("mockserver: flow %s, operation %s: %w", fr.flow.Name, op.ID, err)
 			}
-			var h http.Handler = exampleHandler(op.Success)
+			h := exampleHandler(op.Success)
 			if op.Protected {
 				h = s.bearer(fr, op)(h)
 			}

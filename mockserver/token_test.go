@@ -238,7 +238,7 @@ func TestClientCredentialsLibrary(t *testing.T) {
 		if err != nil {
 			t.Fatalf("style %d: %v", style, err)
 		}
-		if got := tok.Expiry.Sub(time.Now()); got < 7100*time.Second || got > 7201*time.Second {
+		if got := time.Until(tok.Expiry); got < 7100*time.Second || got > 7201*time.Second {
 			t.Errorf("style %d: expiry in %v, want about 7200s", style, got)
 		}
 		client := cfg.Client(ctx)
@@ -247,7 +247,7 @@ func TestClientCredentialsLibrary(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode != want {
 				t.Errorf("style %d: GET %s = %d, want %d", style, path, resp.StatusCode, want)
 			}

@@ -40,9 +40,9 @@ func loadServeConfig(file string) (serveConfig, error) {
 	var cfg serveConfig
 	f, err := os.Open(file)
 	if err != nil {
-		return cfg, usagef("config: %v (give an existing file to --config)", err)
+		return cfg, usagef("config: %w (give an existing file to --config)", err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	dec := yaml.NewDecoder(f)
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {

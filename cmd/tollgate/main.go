@@ -47,6 +47,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
+// noArgs rejects positional arguments as a usage error (exit 2).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("%s takes no arguments, got %q (see %s --help)", cmd.CommandPath(), args[0], cmd.CommandPath())
+	}
+	return nil
+}
+
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "tollgate",
@@ -59,7 +67,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see --help)", err)}
 	})
-	root.AddCommand(newServeCmd(stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newServeCmd(stdout, stderr), newCheckCmd(stdout, stderr), newVersionCmd(stdout))
 	// Unknown subcommands and bad arguments are usage errors too.
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {

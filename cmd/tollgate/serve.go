@@ -42,7 +42,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 extra flow documents. Flags override the config file; the config file overrides
 the defaults. Once the server accepts connections it prints one line
 "listening on http://HOST:PORT", then the flows and example curl commands.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -151,7 +151,7 @@ func serve(ctx context.Context, cmd *cobra.Command, fl serveFlags, stdout, stder
 	if err != nil {
 		return usageError{err}
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return usagef("listen on %s: %v (pick another --addr; port 0 picks a free one)", cfg.Addr, err)
 	}

@@ -37,7 +37,8 @@ func WithOptions(o mockserver.Options) Option { return func(c *config) { c.opts 
 // WithFlows serves these flows instead of the built-in documents.
 func WithFlows(flows ...*spec.Flow) Option { return func(c *config) { c.flows = flows } }
 
-// WithDocuments adds flow documents from disk to the flows served.
+// WithDocuments adds flow documents from disk to the flows served; one
+// whose flow has the name of a served flow replaces it.
 func WithDocuments(files ...string) Option {
 	return func(c *config) { c.documents = append(c.documents, files...) }
 }
@@ -64,7 +65,7 @@ func NewServer(tb testing.TB, options ...Option) *Server {
 		if err != nil {
 			tb.Fatalf("mockservertest: %v", err)
 		}
-		c.flows = append(c.flows, f)
+		c.flows = replaceFlow(c.flows, f)
 	}
 	clock := mockserver.NewManualClock(time.Now().Truncate(time.Second))
 	c.opts.Clock = clock
@@ -75,6 +76,18 @@ func NewServer(tb testing.TB, options ...Option) *Server {
 	ts := httptest.NewServer(mock)
 	tb.Cleanup(ts.Close)
 	return &Server{Server: ts, Mock: mock, Clock: clock}
+}
+
+// replaceFlow adds f, replacing a flow of the same name (as `tollgate serve
+// --document` does).
+func replaceFlow(flows []*spec.Flow, f *spec.Flow) []*spec.Flow {
+	out := make([]*spec.Flow, 0, len(flows)+1)
+	for _, g := range flows {
+		if g.Name != f.Name {
+			out = append(out, g)
+		}
+	}
+	return append(out, f)
 }
 
 // Flow returns the served flow with the given name, failing the test when

@@ -275,7 +275,7 @@ func describeKey(pub crypto.PublicKey) (desc, algs string) {
 		return fmt.Sprintf("an RSA %d-bit key", k.N.BitLen()), `"RS256", "RS384", "RS512" or "PS256"`
 	case *ecdsa.PublicKey:
 		name := "unknown-curve"
-		if k.Curve != nil && k.Curve.Params() != nil {
+		if k.Curve != nil && k.Params() != nil {
 			name = k.Curve.Params().Name
 		}
 		switch k.Curve {

@@ -1,0 +1,490 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Time bounds of the end-to-end tests: how long a server may take to print
+// its first line, and how long a graceful shutdown may take.
+const (
+	startTimeout    = 10 * time.Second
+	shutdownTimeout = 5 * time.Second
+)
+
+var listeningLine = regexp.MustCompile(`^listening on http://127\.0\.0\.1:\d+$`)
+
+// lockedBuffer is an io.Writer safe for the concurrent writes of the server
+// (request log lines) and the reads of the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor polls b until cond holds for its contents or the deadline passes,
+// and returns the contents last seen.
+func waitFor(t *testing.T, b *lockedBuffer, timeout time.Duration, what string, cond func(string) bool) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		s := b.String()
+		if cond(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %v; got:\n%s", what, timeout, s)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// serveProc is a `tollgate serve` running in the test process.
+type serveProc struct {
+	base   string // http://127.0.0.1:PORT
+	addr   string // 127.0.0.1:PORT
+	stdout *lockedBuffer
+	stderr *lockedBuffer
+	cancel context.CancelFunc
+	done   chan error // the result of ExecuteContext
+}
+
+// startServe runs `tollgate serve args...` with a cancellable context and
+// returns once it printed its first line. The server is stopped when the
+// test ends, if the test did not stop it.
+func startServe(t *testing.T, args ...string) *serveProc {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &serveProc{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	root := newRootCmd(p.stdout, p.stderr)
+	root.SetArgs(append([]string{"serve"}, args...))
+	go func() { p.done <- root.ExecuteContext(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-p.done:
+		case <-time.After(shutdownTimeout):
+			t.Errorf("serve %q did not stop within %v of its context's end", args, shutdownTimeout)
+		}
+	})
+
+	deadline := time.Now().Add(startTimeout)
+	for !strings.Contains(p.stdout.String(), "\n") {
+		select {
+		case err := <-p.done:
+			p.done <- err // for the cleanup
+			t.Fatalf("serve %q returned before listening: %v\nstderr: %s", args, err, p.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve %q printed no line within %v; stderr: %s", args, startTimeout, p.stderr)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	first, _, _ := strings.Cut(p.stdout.String(), "\n")
+	if !listeningLine.MatchString(first) {
+		t.Fatalf("first line %q does not match %s", first, listeningLine)
+	}
+	p.base = strings.TrimPrefix(first, "listening on ")
+	p.addr = strings.TrimPrefix(p.base, "http://")
+	return p
+}
+
+// stop cancels the context and returns what Execute returned, failing the
+// test when it takes longer than a graceful shutdown may.
+func (p *serveProc) stop(t *testing.T) error {
+	t.Helper()
+	p.cancel()
+	select {
+	case err := <-p.done:
+		p.done <- err // for the cleanup
+		return err
+	case <-time.After(shutdownTimeout):
+		t.Fatalf("Execute did not return within %v of the context's end", shutdownTimeout)
+		return nil
+	}
+}
+
+var testClient = &http.Client{Timeout: 5 * time.Second}
+
+// call sends one request and returns its status, header and body.
+func call(t *testing.T, method, url, contentType, bearer, body string) (int, http.Header, []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := testClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, url, err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// decodeObject decodes a JSON object body, failing the test on anything else.
+func decodeObject(t *testing.T, body []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatalf("body %s: %v", body, err)
+	}
+	return m
+}
+
+const seedSimpleBody = `{"clientId":"testClient","secret":"superSecret"}`
+
+func TestServeEndToEnd(t *testing.T) {
+	t.Parallel()
+	p := startServe(t, "--addr", "127.0.0.1:0", "--quiet")
+
+	// simple: token, then a protected operation with and without it.
+	status, _, body := call(t, http.MethodPost, p.base+"/token", "application/json", "", seedSimpleBody)
+	if status != http.StatusOK {
+		t.Fatalf("POST /token: status %d, body %s", status, body)
+	}
+	tok := decodeObject(t, body)
+	access, _ := tok["accessToken"].(string)
+	if access == "" || tok["tokenType"] != "Bearer" || tok["expiresIn"] != float64(1800) {
+		t.Fatalf("POST /token: body %s, want accessToken, tokenType Bearer, expiresIn 1800", body)
+	}
+	if status, _, body := call(t, http.MethodGet, p.base+"/api/collections", "", access, ""); status != http.StatusOK {
+		t.Errorf("GET /api/collections with the token: status %d, body %s", status, body)
+	}
+	status, header, body := call(t, http.MethodGet, p.base+"/api/collections", "", "", "")
+	if status != http.StatusUnauthorized {
+		t.Errorf("GET /api/collections without a token: status %d, body %s, want 401", status, body)
+	}
+	if got := header.Get("WWW-Authenticate"); !strings.HasPrefix(got, "Bearer realm=") {
+		t.Errorf("GET /api/collections without a token: WWW-Authenticate %q, want a Bearer realm= challenge", got)
+	}
+
+	// oauth2: the Commerce Layer request as documented.
+	status, _, body = call(t, http.MethodPost, p.base+"/oauth/token", "application/vnd.api+json", "",
+		`{"grant_type":"client_credentials","client_id":"testClient","client_secret":"superSecret"}`)
+	if status != http.StatusOK {
+		t.Fatalf("POST /oauth/token: status %d, body %s", status, body)
+	}
+	tok = decodeObject(t, body)
+	if tok["expires_in"] != float64(7200) || tok["token_type"] != "Bearer" || tok["access_token"] == nil {
+		t.Errorf("POST /oauth/token: body %s, want access_token, token_type Bearer, expires_in 7200", body)
+	}
+
+	// The banner after the first line: curl commands that work as printed.
+	out := waitFor(t, p.stdout, startTimeout, "banner", func(s string) bool { return strings.Contains(s, "\nclients: ") })
+	for _, want := range []string{
+		"curl -s -X POST " + p.base + "/token -H 'Content-Type: application/json' -d '" + seedSimpleBody + "'",
+		"curl -s -X POST " + p.base + "/oauth/token ",
+		"curl -s -X POST " + p.base + "/oauth/token -u 'testClient:superSecret' -d grant_type=client_credentials",
+		"curl -s " + p.base + "/api/collections -H 'Authorization: Bearer <accessToken>'",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "listening on ") != 1 {
+		t.Errorf("stdout has %d listening lines, want 1:\n%s", strings.Count(out, "listening on "), out)
+	}
+
+	// Graceful shutdown: Execute returns nil and the port is closed.
+	if err := p.stop(t); err != nil {
+		t.Errorf("Execute after cancel: %v, want nil", err)
+	}
+	if c, err := net.DialTimeout("tcp", p.addr, time.Second); err == nil {
+		c.Close()
+		t.Errorf("%s still accepts connections after shutdown", p.addr)
+	}
+	if got := p.stderr.String(); got != "tollgate: shutting down\n" {
+		t.Errorf("stderr with --quiet = %q, want only the shutdown notice", got)
+	}
+}
+
+func TestServeExtraDocument(t *testing.T) {
+	t.Parallel()
+	p := startServe(t, "--addr", "127.0.0.1:0", "--quiet",
+		"--document", filepath.Join("..", "..", "testdata", "flows", "userpass.yaml"), "--flows", "userpass")
+
+	status, _, body := call(t, http.MethodPost, p.base+"/login", "application/json", "",
+		`{"username":"testClient","password":"superSecret"}`)
+	if status != http.StatusOK {
+		t.Fatalf("POST /login: status %d, body %s", status, body)
+	}
+	tok := decodeObject(t, body)
+	access, _ := tok["token"].(string)
+	if access == "" || tok["type"] != "Bearer" || tok["ttl"] != float64(600) {
+		t.Fatalf("POST /login: body %s, want token, type Bearer, ttl 600", body)
+	}
+	if status, _, body := call(t, http.MethodGet, p.base+"/me", "", access, ""); status != http.StatusOK {
+		t.Errorf("GET /me with the token: status %d, body %s", status, body)
+	}
+	// --flows userpass: the built-in flows are not served.
+	if status, _, _ := call(t, http.MethodPost, p.base+"/token", "application/json", "", seedSimpleBody); status != http.StatusNotFound {
+		t.Errorf("POST /token with --flows userpass: status %d, want 404", status)
+	}
+	out := waitFor(t, p.stdout, startTimeout, "banner", func(s string) bool { return strings.Contains(s, "\nclients: ") })
+	if !strings.Contains(out, "curl -s -X POST "+p.base+"/login ") || strings.Contains(out, "/oauth/token") {
+		t.Errorf("banner should show /login and no built-in flow:\n%s", out)
+	}
+}
+
+// TestServeConfigFile checks the precedence flags > config file > defaults
+// end to end.
+func TestServeConfigFile(t *testing.T) {
+	t.Parallel()
+	cfg := writeFile(t, "tollgate.yaml", `
+addr: 127.0.0.1:1      # overridden by --addr
+enabled_flows: [simple]
+log_format: json
+flows:
+  simple:
+    token_format: opaque
+    token_lifetime: 90s
+clients:
+  - id: cfgClient
+    secret: cfgSecret
+`)
+	p := startServe(t, "--config", cfg, "--addr", "127.0.0.1:0")
+
+	status, _, body := call(t, http.MethodPost, p.base+"/token", "application/json", "", `{"clientId":"cfgClient","secret":"cfgSecret"}`)
+	if status != http.StatusOK {
+		t.Fatalf("POST /token as the config's client: status %d, body %s", status, body)
+	}
+	tok := decodeObject(t, body)
+	if a, _ := tok["accessToken"].(string); len(a) != 43 || tok["expiresIn"] != float64(90) {
+		t.Errorf("POST /token: body %s, want a 43-char opaque token that expires in 90", body)
+	}
+	// The config's clients replace the defaults.
+	if status, _, _ := call(t, http.MethodPost, p.base+"/token", "application/json", "", seedSimpleBody); status != http.StatusUnauthorized {
+		t.Errorf("POST /token as the default seed client: status %d, want 401", status)
+	}
+	if status, _, _ := call(t, http.MethodPost, p.base+"/oauth/token", "application/json", "", `{}`); status != http.StatusNotFound {
+		t.Errorf("POST /oauth/token with enabled_flows [simple]: status %d, want 404", status)
+	}
+	// log_format: json from the file.
+	logs := waitFor(t, p.stderr, startTimeout, "request log line", func(s string) bool { return strings.Contains(s, `"path":"/token"`) })
+	first, _, _ := strings.Cut(logs, "\n")
+	if m := decodeObject(t, []byte(first)); m["msg"] != "request" {
+		t.Errorf("first log line %s is not a JSON request line", first)
+	}
+}
+
+func TestServeRequestLog(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		want []string // in the line of the token request
+	}{
+		{name: "text", args: nil, want: []string{"msg=request", "method=POST", "path=/token status=200"}},
+		{name: "json", args: []string{"--log-format", "json"}, want: []string{`"msg":"request"`, `"method":"POST"`, `"path":"/token","status":200`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			p := startServe(t, append([]string{"--addr", "127.0.0.1:0"}, tt.args...)...)
+			status, _, body := call(t, http.MethodPost, p.base+"/token", "application/json", "", seedSimpleBody)
+			if status != http.StatusOK {
+				t.Fatalf("POST /token: status %d, body %s", status, body)
+			}
+			access, _ := decodeObject(t, body)["accessToken"].(string)
+			call(t, http.MethodGet, p.base+"/api/collections", "", access, "")
+			// Bad credentials are logged too, still without the secret.
+			call(t, http.MethodPost, p.base+"/token", "application/json", "", `{"clientId":"testClient","secret":"superSecretX"}`)
+
+			logs := waitFor(t, p.stderr, startTimeout, "3 request log lines", func(s string) bool { return strings.Count(s, "\n") >= 3 })
+			var tokenLine string
+			for _, line := range strings.Split(logs, "\n") {
+				if strings.Contains(line, tt.want[len(tt.want)-1]) {
+					tokenLine = line
+					break
+				}
+			}
+			if tokenLine == "" {
+				t.Fatalf("no log line with %q:\n%s", tt.want[len(tt.want)-1], logs)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(tokenLine, w) {
+					t.Errorf("log line %q lacks %q", tokenLine, w)
+				}
+			}
+			if strings.Contains(logs, "superSecret") {
+				t.Errorf("the log has the client secret:\n%s", logs)
+			}
+			if strings.Contains(logs, access) {
+				t.Errorf("the log has a whole token:\n%s", logs)
+			}
+			if !strings.Contains(logs, access[:6]) {
+				t.Errorf("the log lacks the token's prefix %q:\n%s", access[:6], logs)
+			}
+		})
+	}
+}
+
+// writeFile writes content to a new file in a temporary directory.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// runBounded calls run, failing the test if it does not return in time (a
+// command that starts serving by mistake would otherwise block forever).
+func runBounded(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(args, &out, &errOut) }()
+	select {
+	case code = <-done:
+	case <-time.After(startTimeout):
+		t.Fatalf("run %q did not return within %v; stdout: %s", args, startTimeout, out.String())
+	}
+	return code, out.String(), errOut.String()
+}
+
+func TestRunExitCodes(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() })
+
+	brokenDoc := writeFile(t, "broken.yaml", "openapi: 3.0.3\nx-tollgate:\n  flow: [\n")
+	userpass, err := os.ReadFile(filepath.Join("..", "..", "testdata", "flows", "userpass.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	badFormatDoc := writeFile(t, "badformat.yaml", strings.Replace(string(userpass), "format: opaque", "format: bogus", 1))
+	unknownKey := writeFile(t, "unknown.yaml", "addr: 127.0.0.1:0\nclients:\n  - id: a\n    secret: b\n    scope: [x]\n")
+	noUnit := writeFile(t, "nounit.yaml", "flows:\n  simple:\n    token_lifetime: 1800\n")
+	badOptions := writeFile(t, "badoptions.yaml", "flows:\n  simple:\n    token_format: base64\n")
+
+	// Flags that keep a command that wrongly starts serving off fixed ports.
+	anyPort := []string{"--addr", "127.0.0.1:0"}
+	tests := []struct {
+		name string
+		args []string
+		want []string // in the one stderr line
+	}{
+		{name: "unknown root flag", args: []string{"--nope"}, want: []string{"unknown flag: --nope", "--help"}},
+		{name: "unknown serve flag", args: []string{"serve", "--nope"}, want: []string{"unknown flag: --nope", "--help"}},
+		{name: "bad flag value", args: []string{"serve", "--quiet=maybe"}, want: []string{"maybe", "--help"}},
+		{name: "unknown flow", args: append([]string{"serve", "--flows", "nope"}, anyPort...), want: []string{`unknown flow "nope"`, "available: oauth2, simple", "--document"}},
+		{name: "bad address", args: []string{"serve", "--addr", "nope"}, want: []string{`address "nope"`, "HOST:PORT"}},
+		{name: "bad log format", args: append([]string{"serve", "--log-format", "xml"}, anyPort...), want: []string{`"xml"`, "text or json"}},
+		{name: "missing config", args: append([]string{"serve", "--config", "/does/not/exist"}, anyPort...), want: []string{"/does/not/exist", "give an existing file to --config"}},
+		{name: "config unknown key", args: append([]string{"serve", "--config", unknownKey}, anyPort...), want: []string{unknownKey + ":5:", "unknown key scope", "docs/config.md"}},
+		{name: "config duration without unit", args: append([]string{"serve", "--config", noUnit}, anyPort...), want: []string{noUnit + ":3:", "durations with a unit", "90s"}},
+		{name: "config options the flows reject", args: append([]string{"serve", "--config", badOptions}, anyPort...), want: []string{"flows.simple.token_format", "use uuid, opaque or jwt"}},
+		{name: "flow document not YAML", args: append([]string{"serve", "--document", brokenDoc}, anyPort...), want: []string{brokenDoc, "not YAML or JSON", "line 3"}},
+		{name: "flow document invalid", args: append([]string{"serve", "--document", badFormatDoc}, anyPort...), want: []string{badFormatDoc + ":13:", "x-tollgate.token.format", "known: uuid, opaque, jwt"}},
+		{name: "missing flow document", args: append([]string{"serve", "--document", "/does/not/exist.yaml"}, anyPort...), want: []string{"/does/not/exist.yaml"}},
+		{name: "address in use", args: []string{"serve", "--addr", busy.Addr().String()}, want: []string{"listen on " + busy.Addr().String(), "port 0 picks a free one"}},
+		{name: "unknown subcommand", args: []string{"bogus-subcommand"}, want: []string{`unknown command "bogus-subcommand"`, "tollgate --help"}},
+		{name: "serve argument", args: append([]string{"serve", "extra"}, anyPort...), want: []string{"extra", "takes no arguments"}},
+		{name: "version argument", args: []string{"version", "extra"}, want: []string{"extra", "takes no arguments"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runBounded(t, tt.args...)
+			if code != 2 {
+				t.Errorf("exit code %d, want 2; stderr: %s", code, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+			if !strings.HasPrefix(stderr, "tollgate: ") || !strings.HasSuffix(stderr, "\n") || strings.Count(stderr, "\n") != 1 {
+				t.Fatalf("stderr %q, want one line starting with \"tollgate: \"", stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q lacks %q", stderr, w)
+				}
+			}
+		})
+	}
+}
+
+func TestRunSuccess(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		args       []string
+		wantPrefix string
+	}{
+		{name: "version", args: []string{"version"}, wantPrefix: "tollgate "},
+		{name: "help", args: []string{"--help"}, wantPrefix: "Contract-test"},
+		{name: "no arguments", args: nil, wantPrefix: "Contract-test"},
+		{name: "serve help", args: []string{"serve", "--help"}, wantPrefix: "Start the mock auth server"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runBounded(t, tt.args...)
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit code %d, stderr %q; want 0 and nothing", code, stderr)
+			}
+			if !strings.HasPrefix(stdout, tt.wantPrefix) || strings.Count(stdout, "\n") < 1 {
+				t.Errorf("stdout %q, want a line starting with %q", stdout, tt.wantPrefix)
+			}
+		})
+	}
+}
+
+// TestVersionLine checks the shape of the version line; its content (module
+// version, VCS revision, Go version) depends on the build.
+func TestVersionLine(t *testing.T) {
+	t.Parallel()
+	_, stdout, _ := runBounded(t, "version")
+	fields := strings.Fields(stdout)
+	if len(fields) < 3 || fields[0] != "tollgate" || !strings.HasPrefix(fields[len(fields)-1], "go") {
+		t.Errorf("version line %q, want \"tollgate VERSION [REVISION] GOVERSION\"", stdout)
+	}
+	if want := fmt.Sprintf("tollgate %s\n", version()); stdout != want {
+		t.Errorf("version line %q, want %q", stdout, want)
+	}
+}

@@ -1,0 +1,251 @@
+package conformance
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega" //nolint:revive // matchers read as prose in checks
+
+	"github.com/tollgate/tollgate/spec"
+	"github.com/tollgate/tollgate/spec/authheader"
+	"github.com/tollgate/tollgate/spec/oautherr"
+	"github.com/tollgate/tollgate/suites/framework"
+)
+
+// BearerChecks defines the BEAR checks for r's flow, probing its protected
+// operations.
+func BearerChecks(r *framework.Registrar) {
+	f := r.F
+	protected := f.Flow.Protected()
+	// target is the protected operation the single-route checks use: the
+	// first one any token of the flow may call.
+	target := func() spec.Operation {
+		for _, op := range protected {
+			if len(op.Scopes) == 0 {
+				return op
+			}
+		}
+		if len(protected) == 0 {
+			framework.NotApplicable("the flow document protects no operation")
+		}
+		return protected[0]
+	}
+	token := func(ctx ginkgo.SpecContext, g Gomega) string {
+		tr, err := f.PrimaryToken(ctx)
+		framework.Sent(g, nil, err)
+		return tr.AccessToken
+	}
+	call := func(ctx ginkgo.SpecContext, g Gomega, op spec.Operation, query string, auth ...string) *framework.Exchange {
+		ex, err := f.Call(ctx, op, query, auth...)
+		return framework.Sent(g, ex, err)
+	}
+	expectUnauthorized := func(g Gomega, ex *framework.Exchange, code string) {
+		g.Expect(ex.Status).To(Equal(http.StatusUnauthorized))
+		c := bearerChallenge(g, ex)
+		if code != "" {
+			got, _ := c.Param("error")
+			g.Expect(got).To(Equal(code), "challenge %q", ex.Header.Get("WWW-Authenticate"))
+		}
+	}
+	expectRefused := func(g Gomega, ex *framework.Exchange, what string) {
+		g.Expect(ex.Status).To(And(BeNumerically(">=", 400), BeNumerically("<", 500)), "%s must be refused with a 4xx", what)
+	}
+
+	r.CheckIt("BEAR-001", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := call(ctx, g, target(), "", "Bearer "+token(ctx, g))
+		g.Expect(ex.Status).To(BeNumerically("<", 300))
+	})
+
+	r.CheckIt("BEAR-002", func(ctx ginkgo.SpecContext, g Gomega) {
+		expectUnauthorized(g, call(ctx, g, target(), ""), "")
+	})
+
+	r.CheckIt("BEAR-003", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := call(ctx, g, target(), "")
+		c := bearerChallenge(g, ex)
+		code, has := c.Param("error")
+		g.Expect(has).To(BeFalse(), "the challenge to a request without credentials carries error=%q", code)
+	})
+
+	r.CheckIt("BEAR-004", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := call(ctx, g, target(), "", "Bearer tollgateUnknownToken0123456789abcdefABCDEF0123456")
+		g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "an unknown token was accepted")
+		expectUnauthorized(g, ex, oautherr.InvalidToken)
+	})
+
+	r.CheckIt("BEAR-005", func(ctx ginkgo.SpecContext, g Gomega) {
+		tok := token(ctx, g)
+		variants := map[string]string{
+			"last character changed":  mutate(tok, len(tok)-1),
+			"first character changed": mutate(tok, 0),
+			"truncated":               tok[:len(tok)-1],
+			"extended":                tok + "A",
+		}
+		if parts := strings.Split(tok, "."); len(parts) == 3 {
+			variants["JWT payload changed"] = parts[0] + "." + mutate(parts[1], len(parts[1])/2) + "." + parts[2]
+			variants["JWT signature changed"] = parts[0] + "." + parts[1] + "." + mutate(parts[2], len(parts[2])/2)
+		}
+		for name, v := range variants {
+			ex := call(ctx, g, target(), "", "Bearer "+v)
+			g.Expect(ex.Status).To(Equal(http.StatusUnauthorized), "%s: a modified token must be refused", name)
+		}
+	})
+
+	r.CheckIt("BEAR-006", func(ctx ginkgo.SpecContext, g Gomega) {
+		tok := token(ctx, g)
+		for _, scheme := range []string{"Bearer", "bearer", "BEARER", "bEaReR"} {
+			ex := call(ctx, g, target(), "", scheme+" "+tok)
+			g.Expect(ex.Status).To(BeNumerically("<", 300), "scheme %q", scheme)
+		}
+	})
+
+	r.CheckIt("BEAR-007", func(ctx ginkgo.SpecContext, g Gomega) {
+		tok := token(ctx, g)
+		for _, auth := range []string{"Basic " + tok, "Token " + tok, tok, "Bearer" + tok} {
+			ex := call(ctx, g, target(), "", auth)
+			g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "%q was accepted", prefix(auth)+"…")
+			expectRefused(g, ex, "a wrong scheme")
+		}
+	})
+
+	r.CheckIt("BEAR-008", func(ctx ginkgo.SpecContext, g Gomega) {
+		for _, auth := range []string{"Bearer", "Bearer ", "Bearer    "} {
+			expectRefused(g, call(ctx, g, target(), "", auth), "an empty bearer")
+		}
+	})
+
+	r.CheckIt("BEAR-009", func(ctx ginkgo.SpecContext, g Gomega) {
+		for _, auth := range []string{"Bearer a b", `Bearer x"y`, "Bearer " + strings.Repeat("a", 16<<10)} {
+			expectRefused(g, call(ctx, g, target(), "", auth), "a token outside b64token")
+		}
+	})
+
+	r.CheckIt("BEAR-010", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := call(ctx, g, target(), "", "Bearer   "+token(ctx, g))
+		g.Expect(ex.Status).To(BeNumerically("<", 300))
+	})
+
+	r.CheckIt("BEAR-011", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := call(ctx, g, target(), "access_token="+token(ctx, g))
+		g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "a token in the query string was accepted")
+	})
+
+	r.CheckIt("BEAR-014", func(ctx ginkgo.SpecContext, g Gomega) {
+		tok := token(ctx, g)
+		ex := call(ctx, g, target(), "access_token="+tok, "Bearer "+tok)
+		g.Expect(ex.Status).To(Equal(http.StatusBadRequest))
+		c := bearerChallenge(g, ex)
+		code, _ := c.Param("error")
+		g.Expect(code).To(Equal(oautherr.InvalidRequest))
+	})
+
+	r.CheckIt("BEAR-015", func(ctx ginkgo.SpecContext, g Gomega) {
+		tok := token(ctx, g)
+		for _, pair := range [][]string{{"Bearer " + tok, "Bearer garbage"}, {"Bearer garbage", "Bearer " + tok}} {
+			ex := call(ctx, g, target(), "", pair...)
+			g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "two Authorization headers were honoured")
+			expectRefused(g, ex, "two Authorization headers")
+		}
+	})
+
+	r.CheckIt("BEAR-016", func(ctx ginkgo.SpecContext, g Gomega) {
+		for _, auth := range [][]string{nil, {"Bearer tollgateUnknownToken0123456789"}} {
+			ex := call(ctx, g, target(), "", auth...)
+			c := bearerChallenge(g, ex)
+			g.Expect(c.Params).NotTo(BeEmpty(), "a bare Bearer challenge: RFC 6750 §3 wants at least one auth-param")
+			counts := map[string]int{}
+			for _, p := range c.Params {
+				counts[strings.ToLower(p.Name)]++
+			}
+			for _, name := range []string{"realm", "scope", "error", "error_description", "error_uri"} {
+				g.Expect(counts[name]).To(BeNumerically("<=", 1), "%s appears more than once", name)
+			}
+			if code, ok := c.Param("error"); ok {
+				g.Expect(oautherr.ValidCode(code)).To(BeTrue(), "error=%q", code)
+			}
+		}
+	})
+
+	r.CheckIt("BEAR-017", func(ctx ginkgo.SpecContext, g Gomega) {
+		if f.Config.ScopedClient.IsZero() {
+			framework.NotVerified("needs a client limited to some scopes: set scoped_client (TOLLGATE_SCOPED_CLIENT_ID/_SECRET)")
+		}
+		tr, _, err := f.Token(ctx, f.Config.ScopedClient)
+		framework.Sent(g, nil, err)
+		granted := strings.Fields(tr.Scope)
+		var op *spec.Operation
+		for i := range protected {
+			if len(protected[i].Scopes) > 0 && !satisfied(granted, protected[i].Scopes) {
+				op = &protected[i]
+				break
+			}
+		}
+		if op == nil {
+			framework.NotApplicable("every protected operation is open to the scoped client's scope %q", tr.Scope)
+		}
+		ex := call(ctx, g, *op, "", "Bearer "+tr.AccessToken)
+		g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "%s %s answered without the scope it needs", op.Method, op.Path)
+		g.Expect(ex.Status).To(Equal(http.StatusForbidden))
+		c := bearerChallenge(g, ex)
+		code, _ := c.Param("error")
+		g.Expect(code).To(Equal(oautherr.InsufficientScope))
+	})
+
+	r.CheckIt("BEAR-018", func(ctx ginkgo.SpecContext, g Gomega) {
+		for _, auth := range [][]string{nil, {"Bearer tollgateUnknownToken0123456789"}} {
+			ex := call(ctx, g, target(), "", auth...)
+			g.Expect(ex.Status).NotTo(Equal(http.StatusForbidden), "a missing or invalid token must get 401, not 403 (RFC 9110 §15.5.4)")
+		}
+	})
+
+	r.CheckIt("BEAR-019", func(ctx ginkgo.SpecContext, g Gomega) {
+		if len(protected) == 0 {
+			framework.NotApplicable("the flow document protects no operation")
+		}
+		for _, op := range protected {
+			for _, auth := range [][]string{nil, {"Bearer tollgateUnknownToken0123456789"}} {
+				ex := call(ctx, g, op, "", auth...)
+				g.Expect(ex.Status).To(Equal(http.StatusUnauthorized), "%s %s with %d Authorization headers", op.Method, op.Path, len(auth))
+			}
+		}
+	})
+
+	r.CheckIt("BEAR-021", func(ctx ginkgo.SpecContext, g Gomega) {
+		tok := mutate(token(ctx, g), 0)
+		ex := call(ctx, g, target(), "", "Bearer "+tok)
+		g.Expect(string(ex.Body)+headerText(ex.Header)).NotTo(ContainSubstring(tok), "the rejection reflects the token")
+	})
+
+	r.CheckIt("BEAR-023", func(ctx ginkgo.SpecContext, g Gomega) {
+		c := f.Config.Client
+		for _, auth := range []string{authheader.FormatBasic(c.ID, c.Secret), "Bearer " + c.Secret} {
+			ex := call(ctx, g, target(), "", auth)
+			g.Expect(ex.Status).To(Equal(http.StatusUnauthorized), "client credentials used as API auth")
+		}
+	})
+
+	r.CheckIt("BEAR-024", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := call(ctx, g, target(), "")
+		g.Expect(cacheDirectives(ex.Header)).To(Or(ContainElement("no-store"), ContainElement("private")), "Cache-Control %q on a 401", ex.Header.Values("Cache-Control"))
+	})
+}
+
+// satisfied reports whether granted covers one alternative of required scopes.
+func satisfied(granted []string, alternatives [][]string) bool {
+	for _, need := range alternatives {
+		ok := true
+		for _, s := range need {
+			ok = ok && contains(granted, s)
+		}
+		if ok {
+			return true
+		}
+	}
+	return len(alternatives) == 0
+}
+
+// findChallenge returns the challenge of a scheme, if any.
+func findChallenge(g Gomega, ex *framework.Exchange, scheme string) (authheader.Challenge, bool) {
+	return authheader.Find(challenges(g, ex), scheme)
+}

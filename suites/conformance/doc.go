@@ -1,0 +1,33 @@
+// Package conformance holds the conformance checks: reusable Ginkgo spec
+// functions that probe any target over HTTP, through a framework.Framework,
+// for the behaviour the flow document and the RFCs demand of token issuance
+// (TOK), Bearer enforcement (BEAR) and expiry (EXP). Each check is one It
+// with its catalog ID in the text and as a label.
+//
+// The checks are ordinary (non-test) code so that `tollgate check` links
+// them; conformance_suite_test.go runs them under `go test` against the
+// in-process mock or, with -tollgate.target, against any server. The suite
+// never imports the mock: it speaks HTTP only.
+package conformance
+
+import (
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/tollgate/tollgate/suites/framework"
+)
+
+// Define builds the spec tree: one Describe per framework (one per flow),
+// labelled flow:<name>, holding every check. Call it before RunSpecs.
+func Define(frameworks ...*framework.Framework) []*framework.Registrar {
+	var regs []*framework.Registrar
+	for _, f := range frameworks {
+		r := framework.NewRegistrar(f)
+		regs = append(regs, r)
+		ginkgo.Describe("flow "+f.Flow.Name, ginkgo.Label("flow:"+f.Flow.Name), func() {
+			ginkgo.Describe("token issuance", func() { TokenChecks(r) })
+			ginkgo.Describe("Bearer enforcement", func() { BearerChecks(r) })
+			ginkgo.Describe("expiry", func() { ExpiryChecks(r) })
+		})
+	}
+	return regs
+}

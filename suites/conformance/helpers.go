@@ -1,0 +1,178 @@
+package conformance
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/onsi/gomega"
+
+	"github.com/tollgate/tollgate/spec/authheader"
+	"github.com/tollgate/tollgate/spec/oautherr"
+	"github.com/tollgate/tollgate/suites/framework"
+)
+
+// errorOf parses an RFC 6749 / 6750 error body; problems with its shape are
+// returned, not asserted, so each check decides what they mean.
+func errorOf(ex *framework.Exchange) (*oautherr.Error, error) {
+	return oautherr.Parse(ex.Body)
+}
+
+// expectRejected asserts a token request got no token: a 4xx without an
+// access token member.
+func expectRejected(g gomega.Gomega, r *framework.Registrar, ex *framework.Exchange) {
+	g.Expect(ex.Status).To(gomega.And(gomega.BeNumerically(">=", 400), gomega.BeNumerically("<", 500)),
+		"want a 4xx rejection, got %d", ex.Status)
+	var doc map[string]any
+	if json.Unmarshal(ex.Body, &doc) == nil {
+		_, has := r.F.Flow.Token.Response.AccessToken.Get(doc)
+		g.Expect(has).To(gomega.BeFalse(), "a rejected token request must not carry a token")
+	}
+}
+
+// expectErrorCode asserts the error body names one of the codes.
+func expectErrorCode(g gomega.Gomega, ex *framework.Exchange, codes ...string) {
+	e, err := errorOf(ex)
+	g.Expect(e).NotTo(gomega.BeNil(), "the body is not an RFC 6749 error: %v", err)
+	g.Expect(codes).To(gomega.ContainElement(e.Code), "error code")
+}
+
+// challenges parses every WWW-Authenticate line of a response.
+func challenges(g gomega.Gomega, ex *framework.Exchange) []authheader.Challenge {
+	cs, err := authheader.ParseChallenges(ex.Header.Values("WWW-Authenticate")...)
+	g.Expect(err).NotTo(gomega.HaveOccurred(), "WWW-Authenticate is malformed: %q", ex.Header.Values("WWW-Authenticate"))
+	return cs
+}
+
+// bearerChallenge asserts a response carries a Bearer challenge and returns it.
+func bearerChallenge(g gomega.Gomega, ex *framework.Exchange) authheader.Challenge {
+	c, ok := authheader.Find(challenges(g, ex), "Bearer")
+	g.Expect(ok).To(gomega.BeTrue(), "no Bearer challenge in WWW-Authenticate %q", ex.Header.Values("WWW-Authenticate"))
+	return c
+}
+
+// baseMediaType returns the media type of a response without parameters.
+func baseMediaType(ex *framework.Exchange) string {
+	mt, _, err := mime.ParseMediaType(ex.Header.Get("Content-Type"))
+	if err != nil {
+		return ""
+	}
+	return mt
+}
+
+// cacheDirectives returns the Cache-Control directives of all field lines,
+// lower case.
+func cacheDirectives(h http.Header) []string {
+	var out []string
+	for _, line := range h.Values("Cache-Control") {
+		for _, d := range strings.Split(line, ",") {
+			d, _, _ = strings.Cut(strings.TrimSpace(d), "=")
+			if d != "" {
+				out = append(out, strings.ToLower(d))
+			}
+		}
+	}
+	return out
+}
+
+// isB64token reports whether s matches RFC 6750 b64token.
+func isB64token(s string) bool {
+	if s == "" {
+		return false
+	}
+	i := 0
+	for ; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~+/", c) >= 0) {
+			break
+		}
+	}
+	if i == 0 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return true
+}
+
+// duplicateKeys returns the top-level members of a JSON object that occur
+// more than once (encoding/json would silently keep the last).
+func duplicateKeys(body []byte) ([]string, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	seen := map[string]bool{}
+	var dups []string
+	for dec.More() {
+		keyTok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := keyTok.(string)
+		if seen[key] {
+			dups = append(dups, key)
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, err
+		}
+	}
+	return dups, nil
+}
+
+// rawMember returns the raw JSON of a top-level member.
+func rawMember(body []byte, name string) (json.RawMessage, bool) {
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(body, &doc) != nil {
+		return nil, false
+	}
+	v, ok := doc[name]
+	return v, ok
+}
+
+// jwtClaims decodes the payload of a compact JWS without verifying it.
+func jwtClaims(token string) (map[string]any, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber()
+	var claims map[string]any
+	if dec.Decode(&claims) != nil {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return claims, true
+}
+
+// mutate changes one character of a token to another b64token character.
+func mutate(token string, i int) string {
+	b := []byte(token)
+	if b[i] == 'A' {
+		b[i] = 'B'
+	} else {
+		b[i] = 'A'
+	}
+	return string(b)
+}

@@ -1,0 +1,431 @@
+package conformance
+
+import (
+	"encoding/json"
+	"math/bits"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega" //nolint:revive // matchers read as prose in checks
+
+	"github.com/tollgate/tollgate/spec"
+	"github.com/tollgate/tollgate/spec/oautherr"
+	"github.com/tollgate/tollgate/suites/framework"
+)
+
+// TokenChecks defines the TOK checks for r's flow.
+func TokenChecks(r *framework.Registrar) {
+	f := r.F
+	tok := f.Flow.Token
+	primary := func() framework.TokenRequest { return framework.TokenRequest{Client: f.Config.Client} }
+	// issue sends a token request, ending the check as inconclusive when the
+	// target would not answer.
+	issue := func(ctx ginkgo.SpecContext, g Gomega, tr framework.TokenRequest) *framework.Exchange {
+		ex, err := f.RequestToken(ctx, tr)
+		return framework.Sent(g, ex, err)
+	}
+	wrongSecret := func() framework.Credentials {
+		return framework.Credentials{ID: f.Config.Client.ID, Secret: f.Config.Client.Secret + "-wrong"}
+	}
+	requireAuth := func(method string) {
+		if !tok.AcceptsClientAuth(method) {
+			framework.NotApplicable("the flow document does not accept %s client authentication", method)
+		}
+	}
+	requireGrantType := func() {
+		if tok.GrantType == "" {
+			framework.NotApplicable("the flow has no grant_type parameter")
+		}
+	}
+
+	r.CheckIt("TOK-001", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := issue(ctx, g, primary())
+		g.Expect(ex.Status).To(Equal(http.StatusOK))
+		_, err := f.Flow.ParseTokenResponse(ex.Body)
+		g.Expect(err).NotTo(HaveOccurred())
+		req, _ := http.NewRequestWithContext(ctx, ex.Method, ex.URL, nil)
+		req.Header = ex.RequestHead
+		g.Expect(spec.ValidateResponse(ctx, tok.Operation, req, ex.Status, ex.Header, ex.Body)).To(Succeed(),
+			"the token response must match the flow document's schema")
+	})
+
+	r.CheckIt("TOK-002", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := issue(ctx, g, primary())
+		g.Expect(ex.Status).To(Equal(http.StatusOK))
+		g.Expect(baseMediaType(ex)).To(Equal("application/json"), "Content-Type %q", ex.Header.Get("Content-Type"))
+	})
+
+	r.CheckIt("TOK-003", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := issue(ctx, g, primary())
+		g.Expect(ex.Status).To(Equal(http.StatusOK))
+		g.Expect(cacheDirectives(ex.Header)).To(ContainElement("no-store"), "Cache-Control %q", ex.Header.Values("Cache-Control"))
+	})
+
+	r.CheckIt("TOK-004", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := issue(ctx, g, primary())
+		g.Expect(ex.Status).To(Equal(http.StatusOK))
+		g.Expect(strings.ToLower(strings.Join(ex.Header.Values("Pragma"), ","))).To(ContainSubstring("no-cache"))
+	})
+
+	r.CheckIt("TOK-005", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret()})
+		expectRejected(g, r, ex)
+		g.Expect(cacheDirectives(ex.Header)).To(ContainElement("no-store"), "Cache-Control %q on an error", ex.Header.Values("Cache-Control"))
+	})
+
+	r.CheckIt("TOK-006", func(ctx ginkgo.SpecContext, g Gomega) {
+		tr, err := f.PrimaryToken(ctx)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(strings.EqualFold(tr.TokenType, "Bearer")).To(BeTrue(), "token type %q", tr.TokenType)
+	})
+
+	r.CheckIt("TOK-007", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := issue(ctx, g, primary())
+		g.Expect(ex.Status).To(Equal(http.StatusOK))
+		var doc any
+		g.Expect(json.Unmarshal(ex.Body, &doc)).To(Succeed())
+		var raw any
+		var ok bool
+		if raw, ok = tok.Response.ExpiresIn.Get(doc); !ok {
+			framework.NotApplicable("the response has no %s member (EXP-001 judges that)", tok.Response.ExpiresIn)
+		}
+		n, isNumber := raw.(float64)
+		g.Expect(isNumber).To(BeTrue(), "%s must be a JSON number, got %T", tok.Response.ExpiresIn, raw)
+		g.Expect(n).To(BeNumerically(">", 0))
+		g.Expect(n).To(Equal(float64(int64(n))), "%s must be an integer", tok.Response.ExpiresIn)
+	})
+
+	r.CheckIt("TOK-008", func(ctx ginkgo.SpecContext, g Gomega) {
+		tr, err := f.PrimaryToken(ctx)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(tr.ExpiresIn).To(Equal(int64(f.Flow.Lifetime.Seconds())), "the document says %v", f.Flow.Lifetime)
+	})
+
+	r.CheckIt("TOK-009", func(ctx ginkgo.SpecContext, g Gomega) {
+		tr, err := f.PrimaryToken(ctx)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(isB64token(tr.AccessToken)).To(BeTrue(), "the token has characters outside b64token, so no Authorization header can carry it")
+	})
+
+	r.CheckIt("TOK-010", func(ctx ginkgo.SpecContext, g Gomega) {
+		seen := map[string]bool{}
+		for range 3 {
+			tr, _, err := f.Token(ctx, f.Config.Client)
+			framework.Sent(g, nil, err)
+			g.Expect(seen[tr.AccessToken]).To(BeFalse(), "the same token was issued twice")
+			seen[tr.AccessToken] = true
+		}
+	})
+
+	r.CheckIt("TOK-011", func(ctx ginkgo.SpecContext, g Gomega) {
+		tr, err := f.PrimaryToken(ctx)
+		g.Expect(err).NotTo(HaveOccurred())
+		if _, isJWT := jwtClaims(tr.AccessToken); isJWT {
+			framework.NotApplicable("a JWT's strength is its signature (JWT checks)")
+		}
+		g.Expect(entropyBits(tr.AccessToken)).To(BeNumerically(">=", 128), "token %q… carries too few random bits (RFC 6749 §10.10)", prefix(tr.AccessToken))
+	})
+
+	r.CheckIt("TOK-012", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret()})
+		expectRejected(g, r, ex)
+		expectErrorCode(g, ex, oautherr.InvalidClient)
+	})
+
+	r.CheckIt("TOK-013", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := issue(ctx, g, framework.TokenRequest{Client: framework.Credentials{ID: "tollgate-unknown-client", Secret: f.Config.Client.Secret}})
+		expectRejected(g, r, ex)
+		expectErrorCode(g, ex, oautherr.InvalidClient)
+	})
+
+	r.CheckIt("TOK-014", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := issue(ctx, g, framework.TokenRequest{Auth: "none"})
+		expectRejected(g, r, ex)
+		expectErrorCode(g, ex, oautherr.InvalidClient, oautherr.InvalidRequest)
+	})
+
+	r.CheckIt("TOK-015", func(ctx ginkgo.SpecContext, g Gomega) {
+		requireAuth(spec.ClientAuthBasic)
+		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret(), Auth: spec.ClientAuthBasic})
+		g.Expect(ex.Status).To(Equal(http.StatusUnauthorized))
+		_, ok := findChallenge(g, ex, "Basic")
+		g.Expect(ok).To(BeTrue(), "a failed Basic login must answer with a Basic challenge, got %q", ex.Header.Values("WWW-Authenticate"))
+	})
+
+	r.CheckIt("TOK-016", func(ctx ginkgo.SpecContext, g Gomega) {
+		requireAuth(spec.ClientAuthBasic)
+		ex := issue(ctx, g, framework.TokenRequest{Client: f.Config.Client, Auth: spec.ClientAuthBasic})
+		g.Expect(ex.Status).To(Equal(http.StatusOK))
+	})
+
+	r.CheckIt("TOK-018", func(ctx ginkgo.SpecContext, g Gomega) {
+		requireAuth(spec.ClientAuthBody)
+		ex := issue(ctx, g, framework.TokenRequest{Client: f.Config.Client, Auth: spec.ClientAuthBody})
+		g.Expect(ex.Status).To(Equal(http.StatusOK))
+	})
+
+	r.CheckIt("TOK-019", func(ctx ginkgo.SpecContext, g Gomega) {
+		if !contains(tok.MediaTypes, spec.FormMediaType) {
+			framework.NotApplicable("the flow document takes no form-encoded requests")
+		}
+		tr := primary()
+		tr.MediaType = spec.FormMediaType
+		if tok.AcceptsClientAuth(spec.ClientAuthBasic) {
+			tr.Auth = spec.ClientAuthBasic
+		}
+		g.Expect(issue(ctx, g, tr).Status).To(Equal(http.StatusOK))
+	})
+
+	r.CheckIt("TOK-020", func(ctx ginkgo.SpecContext, g Gomega) {
+		var jsonTypes []string
+		for _, mt := range tok.MediaTypes {
+			if spec.IsJSONMediaType(mt) {
+				jsonTypes = append(jsonTypes, mt)
+			}
+		}
+		if len(jsonTypes) == 0 || !tok.AcceptsClientAuth(spec.ClientAuthBody) {
+			framework.NotApplicable("the flow document takes no JSON requests with body credentials")
+		}
+		for _, mt := range jsonTypes {
+			tr := primary()
+			tr.MediaType, tr.Auth = mt, spec.ClientAuthBody
+			g.Expect(issue(ctx, g, tr).Status).To(Equal(http.StatusOK), "as %s", mt)
+		}
+	})
+
+	r.CheckIt("TOK-021", func(ctx ginkgo.SpecContext, g Gomega) {
+		requireAuth(spec.ClientAuthBasic)
+		requireAuth(spec.ClientAuthBody)
+		tr := primary()
+		tr.Auth = spec.ClientAuthBasic
+		tr.Set = map[string]string{tok.Request.ClientID.Name(): f.Config.Client.ID, tok.Request.ClientSecret.Name(): f.Config.Client.Secret}
+		ex := issue(ctx, g, tr)
+		g.Expect(ex.Status).To(Equal(http.StatusBadRequest))
+		expectErrorCode(g, ex, oautherr.InvalidRequest)
+	})
+
+	r.CheckIt("TOK-022", func(ctx ginkgo.SpecContext, g Gomega) {
+		requireGrantType()
+		tr := primary()
+		tr.Omit = []string{tok.Request.GrantType.Name()}
+		ex := issue(ctx, g, tr)
+		expectRejected(g, r, ex)
+		expectErrorCode(g, ex, oautherr.InvalidRequest)
+	})
+
+	r.CheckIt("TOK-023", func(ctx ginkgo.SpecContext, g Gomega) {
+		requireGrantType()
+		for _, grant := range []string{"tollgate_unknown_grant", "password"} {
+			tr := primary()
+			tr.Set = map[string]string{tok.Request.GrantType.Name(): grant}
+			ex := issue(ctx, g, tr)
+			expectRejected(g, r, ex)
+			expectErrorCode(g, ex, oautherr.UnsupportedGrantType, oautherr.UnauthorizedClient, oautherr.InvalidRequest)
+		}
+	})
+
+	r.CheckIt("TOK-024", func(ctx ginkgo.SpecContext, g Gomega) {
+		tr := primary()
+		tr.Set = map[string]string{"tollgate_unknown_parameter": "ignored"}
+		g.Expect(issue(ctx, g, tr).Status).To(Equal(http.StatusOK))
+	})
+
+	r.CheckIt("TOK-025", func(ctx ginkgo.SpecContext, g Gomega) {
+		if tok.Request.Scope.IsZero() {
+			framework.NotApplicable("the flow has no scope parameter")
+		}
+		tr := primary()
+		tr.Set = map[string]string{tok.Request.Scope.Name(): ""}
+		g.Expect(issue(ctx, g, tr).Status).To(Equal(http.StatusOK), "an empty scope must count as omitted")
+	})
+
+	r.CheckIt("TOK-026", func(ctx ginkgo.SpecContext, g Gomega) {
+		requireGrantType()
+		if !contains(tok.MediaTypes, spec.FormMediaType) {
+			framework.NotApplicable("a form is needed to repeat a parameter")
+		}
+		tr := primary()
+		tr.MediaType = spec.FormMediaType
+		name := tok.Request.GrantType.Name()
+		tr.Auth = tok.ClientAuth[0]
+		tr.RawBody = []byte(name + "=" + tok.GrantType + "&" + name + "=" + tok.GrantType)
+		if tr.Auth == spec.ClientAuthBody {
+			tr.RawBody = append(tr.RawBody, []byte("&"+formPair(tok.Request.ClientID.Name(), f.Config.Client.ID)+"&"+formPair(tok.Request.ClientSecret.Name(), f.Config.Client.Secret))...)
+		}
+		ex := issue(ctx, g, tr)
+		expectRejected(g, r, ex)
+		expectErrorCode(g, ex, oautherr.InvalidRequest)
+	})
+
+	r.CheckIt("TOK-027", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := issue(ctx, g, primary())
+		g.Expect(ex.Status).To(Equal(http.StatusOK))
+		dups, err := duplicateKeys(ex.Body)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(dups).To(BeEmpty(), "duplicated members")
+	})
+
+	r.CheckIt("TOK-028", func(ctx ginkgo.SpecContext, g Gomega) {
+		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
+			tr := framework.TokenRequest{Client: f.Config.Client, Method: method}
+			ex := issue(ctx, g, tr)
+			g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "%s issued a token", method)
+			g.Expect([]int{http.StatusMethodNotAllowed, http.StatusBadRequest, http.StatusNotFound}).To(ContainElement(ex.Status), "%s answered %d", method, ex.Status)
+			if ex.Status == http.StatusMethodNotAllowed {
+				g.Expect(ex.Header.Get("Allow")).To(ContainSubstring("POST"), "a 405 must list the allowed methods in Allow")
+			}
+		}
+	})
+
+	r.CheckIt("TOK-032", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret()})
+		expectRejected(g, r, ex)
+		e, err := errorOf(ex)
+		g.Expect(err).NotTo(HaveOccurred(), "the error body")
+		g.Expect(oautherr.TokenEndpointCodes()).To(ContainElement(e.Code))
+	})
+
+	r.CheckIt("TOK-033", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret()})
+		g.Expect([]int{400, 401}).To(ContainElement(ex.Status), "invalid_client")
+		if tok.GrantType != "" {
+			tr := primary()
+			tr.Set = map[string]string{tok.Request.GrantType.Name(): "tollgate_unknown_grant"}
+			ex = issue(ctx, g, tr)
+			g.Expect(ex.Status).To(Equal(http.StatusBadRequest), "unsupported_grant_type must use 400")
+		}
+	})
+
+	r.CheckIt("TOK-034", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := issue(ctx, g, primary())
+		g.Expect(ex.Status).To(Equal(http.StatusOK))
+		_, has := rawMember(ex.Body, "refresh_token")
+		g.Expect(has).To(BeFalse(), "a refresh token came with a client-credentials token")
+	})
+
+	r.CheckIt("TOK-035", func(ctx ginkgo.SpecContext, g Gomega) {
+		canary := framework.Credentials{ID: "tollgate-canary-id-7f3a", Secret: "tollgate-canary-secret-9b2c"}
+		for _, tr := range []framework.TokenRequest{{Client: canary}, {Client: wrongSecret()}} {
+			ex := issue(ctx, g, tr)
+			text := string(ex.Body) + headerText(ex.Header)
+			g.Expect(text).NotTo(ContainSubstring(canary.Secret), "the response echoes the secret")
+			g.Expect(text).NotTo(ContainSubstring(f.Config.Client.Secret), "the response echoes the real secret")
+			g.Expect(stackTrace.MatchString(text)).To(BeFalse(), "the response carries a stack trace")
+		}
+	})
+
+	r.CheckIt("TOK-038", func(ctx ginkgo.SpecContext, g Gomega) {
+		mt := f.DefaultMediaType(tok.ClientAuth[0])
+		bodies := map[string][]byte{
+			"truncated JSON": []byte(`{"a":`),
+			"invalid UTF-8":  []byte("{\"a\":\"\xff\xfe\"}"),
+			"deep nesting":   []byte(strings.Repeat("[", 10000) + strings.Repeat("]", 10000)),
+			"1 MB body":      []byte(`{"pad":"` + strings.Repeat("x", 1<<20) + `"}`),
+			"form in JSON":   []byte("a=b&c=d"),
+			"empty body":     {},
+			"a bare string":  []byte(`"x"`),
+		}
+		for name, body := range bodies {
+			ex := issue(ctx, g, framework.TokenRequest{Client: f.Config.Client, MediaType: mt, RawBody: body})
+			g.Expect(ex.Status).To(And(BeNumerically(">=", 400), BeNumerically("<", 500)), "%s", name)
+		}
+		ex := issue(ctx, g, framework.TokenRequest{Client: f.Config.Client, MediaType: "text/plain"})
+		g.Expect(ex.Status).To(And(BeNumerically(">=", 400), BeNumerically("<", 500)), "a text/plain body")
+	})
+
+	r.CheckIt("TOK-040", func(ctx ginkgo.SpecContext, g Gomega) {
+		requireAuth(spec.ClientAuthBody)
+		for _, omit := range []string{tok.Request.ClientSecret.Name(), tok.Request.ClientID.Name()} {
+			tr := primary()
+			tr.Auth = spec.ClientAuthBody
+			tr.Omit = []string{omit}
+			ex := issue(ctx, g, tr)
+			expectRejected(g, r, ex)
+			g.Expect(baseMediaType(ex)).To(Equal("application/json"), "the error must be JSON")
+		}
+	})
+}
+
+var stackTrace = regexp.MustCompile(`goroutine \d+ \[|Traceback \(most recent call last\)|\bat java\.|\.java:\d+\)|panic: `)
+
+func headerText(h http.Header) string {
+	var b strings.Builder
+	for k, vs := range h {
+		b.WriteString(k + ": " + strings.Join(vs, ", ") + "\n")
+	}
+	return b.String()
+}
+
+func formPair(k, v string) string {
+	return url.QueryEscape(k) + "=" + url.QueryEscape(v)
+}
+
+func prefix(s string) string {
+	if len(s) > 6 {
+		return s[:6]
+	}
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// entropyBits estimates an upper bound of a token's random bits: a UUIDv4
+// has 122; otherwise the alphabet the token draws from, times its length.
+func entropyBits(token string) int {
+	if uuidV4.MatchString(strings.ToLower(token)) {
+		return 122
+	}
+	var lower, upper, digit, other bool
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+			lower = true
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c >= '0' && c <= '9':
+			digit = true
+		default:
+			other = true
+		}
+	}
+	alphabet := 0
+	for _, n := range []struct {
+		used bool
+		size int
+	}{{lower, 26}, {upper, 26}, {digit, 10}, {other, 4}} {
+		if n.used {
+			alphabet += n.size
+		}
+	}
+	if alphabet <= 1 {
+		return 0
+	}
+	perChar := bits.Len(uint(alphabet)) - 1 // floor(log2)
+	if isHex(token) {
+		perChar = 4
+	}
+	return perChar * len(strings.Trim(token, "=-"))
+}
+
+var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return s != ""
+}

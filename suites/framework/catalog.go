@@ -1,0 +1,139 @@
+package framework
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Level is how much a failed check matters under a profile.
+type Level string
+
+// Levels, from the catalog's severities: a failed Must check fails the run,
+// a failed Should check is a warning, Info is only reported.
+const (
+	Must   Level = "MUST"
+	Should Level = "SHOULD"
+	Info   Level = "INFO"
+)
+
+// Area groups checks in reports.
+const (
+	AreaToken  = "token"
+	AreaBearer = "bearer"
+	AreaExpiry = "expiry"
+)
+
+// Check is one catalog entry.
+type Check struct {
+	ID     string           // e.g. "TOK-003"; never changes once released
+	Area   string           // AreaToken, AreaBearer or AreaExpiry
+	Title  string           // one line, what must hold
+	Source string           // the normative source and keyword
+	Levels map[string]Level // by profile name; "*" is the default for profiles not listed
+}
+
+// Level returns the check's level under a profile.
+func (c Check) Level(profile string) Level {
+	if l, ok := c.Levels[profile]; ok {
+		return l
+	}
+	return c.Levels["*"]
+}
+
+func all(l Level) map[string]Level { return map[string]Level{"*": l} }
+
+// Catalog returns the checks this suite implements, sorted by ID. The list
+// is built afresh on each call, so no caller can change another's.
+func Catalog() []Check {
+	checks := []Check{
+		{"TOK-001", AreaToken, "Valid credentials give 200 and a token body that matches the documented schema", `RFC 6749 §5.1 "200 (OK)"; access_token and token_type "REQUIRED"`, all(Must)},
+		{"TOK-002", AreaToken, "The token response media type is application/json", `RFC 6749 §5.1 "application/json" media type`, all(Must)},
+		{"TOK-003", AreaToken, "Cache-Control: no-store on every response that carries a token", `RFC 6749 §5.1 "MUST include … Cache-Control … no-store"`, map[string]Level{"*": Must, "simple": Should}},
+		{"TOK-004", AreaToken, "Pragma: no-cache on token responses", `RFC 6749 §5.1 "Pragma … no-cache" (dropped by OAuth 2.1)`, map[string]Level{"*": Info, "rfc6749": Must}},
+		{"TOK-005", AreaToken, "Token-endpoint error responses are no-store too", `RFC 6749 §5.2 examples; OAuth 2.1 §3.2.4`, all(Should)},
+		{"TOK-006", AreaToken, "token_type is Bearer, compared case-insensitively", `RFC 6749 §5.1 token_type "case insensitive"; RFC 6750 §4`, all(Must)},
+		{"TOK-007", AreaToken, "expires_in is a JSON number holding a positive integer", `RFC 6749 §5.1 "Numerical values are included as JSON numbers"; App. A.14`, all(Must)},
+		{"TOK-008", AreaToken, "expires_in equals the documented lifetime", `RFC 6749 §5.1 "document the default value"; the flow document`, all(Must)},
+		{"TOK-009", AreaToken, "The token can be sent in an Authorization header (b64token)", `RFC 6750 §2.1 b64token`, all(Must)},
+		{"TOK-010", AreaToken, "Successive issuances return distinct tokens", `RFC 6749 §10.3 "cannot be generated, modified, or guessed"`, all(Must)},
+		{"TOK-011", AreaToken, "Tokens carry at least 128 bits of randomness", `RFC 6749 §10.10 "MUST be less than or equal to 2^(-128)"`, map[string]Level{"*": Must, "simple": Should}},
+		{"TOK-012", AreaToken, "A wrong client secret is rejected with invalid_client", `RFC 6749 §4.4.2 "MUST authenticate the client"; §5.2 invalid_client`, all(Must)},
+		{"TOK-013", AreaToken, "An unknown client_id is rejected with invalid_client", `RFC 6749 §5.2 invalid_client "unknown client"`, all(Must)},
+		{"TOK-014", AreaToken, "A request without client authentication is rejected", `RFC 6749 §5.2 invalid_client "no client authentication included"`, all(Must)},
+		{"TOK-015", AreaToken, "Failed Basic authentication gives 401 with a Basic challenge", `RFC 6749 §5.2 "MUST respond with … 401 … WWW-Authenticate … matching the authentication scheme"`, all(Must)},
+		{"TOK-016", AreaToken, "HTTP Basic client authentication is supported", `RFC 6749 §2.3.1 "MUST support the HTTP Basic authentication scheme"`, map[string]Level{"*": Info, "rfc6749": Must}},
+		{"TOK-018", AreaToken, "Client credentials in the request body are supported", `RFC 6749 §2.3.1 MAY; OAuth 2.1 §2.4.1 MUST`, map[string]Level{"*": Must, "rfc6749": Info}},
+		{"TOK-019", AreaToken, "A form-encoded token request is accepted", `RFC 6749 §4.4.2 application/x-www-form-urlencoded`, map[string]Level{"*": Must, "cl": Info}},
+		{"TOK-020", AreaToken, "A JSON token request is accepted (vendor)", `Commerce Layer docs: application/json and application/vnd.api+json`, map[string]Level{"*": Info, "cl": Must}},
+		{"TOK-021", AreaToken, "Two client-authentication methods in one request are rejected", `RFC 6749 §2.3 "MUST NOT use more than one authentication method"`, all(Should)},
+		{"TOK-022", AreaToken, "A missing grant_type gives invalid_request", `RFC 6749 §4.4.2 grant_type "REQUIRED"; §5.2 invalid_request`, all(Must)},
+		{"TOK-023", AreaToken, "An unsupported grant gives no token", `RFC 6749 §5.2 unsupported_grant_type`, all(Must)},
+		{"TOK-024", AreaToken, "Unrecognized request parameters are ignored", `RFC 6749 §3.2 "MUST ignore unrecognized request parameters"`, all(Must)},
+		{"TOK-025", AreaToken, "A parameter without a value counts as omitted", `RFC 6749 §3.2 "MUST be treated as if they were omitted"`, all(Must)},
+		{"TOK-026", AreaToken, "A repeated parameter is rejected", `RFC 6749 §3.2 "MUST NOT be included more than once"`, all(Should)},
+		{"TOK-027", AreaToken, "Token response members are not duplicated", `RFC 6749 §3.2 (response side)`, all(Must)},
+		{"TOK-028", AreaToken, "Tokens are issued only on POST", `RFC 6749 §3.2 "MUST use the HTTP POST method"; RFC 9110 §15.5.6 Allow`, all(Must)},
+		{"TOK-032", AreaToken, "Error bodies have a registered error code in the RFC character set", `RFC 6749 §5.2 error "REQUIRED"; character sets`, all(Must)},
+		{"TOK-033", AreaToken, "Error status codes: 400, or 400/401 for invalid_client", `RFC 6749 §5.2 "HTTP 400 … (unless specified otherwise)"`, all(Must)},
+		{"TOK-034", AreaToken, "No refresh token for client credentials", `RFC 6749 §4.4.3 "A refresh token SHOULD NOT be included"`, all(Should)},
+		{"TOK-035", AreaToken, "No credential echo and no stack traces in responses", `ASVS 5.0 16.5.1`, all(Must)},
+		{"TOK-038", AreaToken, "Malformed input gets a 4xx, never a 5xx or a hang", `RFC 9110 §15.5.1; project rule`, all(Must)},
+		{"TOK-040", AreaToken, "The documented request schema is enforced", `the flow document's required members`, all(Must)},
+
+		{"BEAR-001", AreaBearer, "A valid token in the Authorization header is accepted", `RFC 6750 §2.1 "Resource servers MUST support this method"`, all(Must)},
+		{"BEAR-002", AreaBearer, "No credentials gives 401 with a Bearer challenge", `RFC 6750 §3 "MUST include the HTTP WWW-Authenticate"; RFC 9110 §11.6.1`, all(Must)},
+		{"BEAR-003", AreaBearer, "No error code when the request carried no credentials", `RFC 6750 §3.1 "SHOULD NOT include an error code"`, all(Should)},
+		{"BEAR-004", AreaBearer, "An unknown token gives 401 invalid_token", `RFC 6750 §3.1 invalid_token "SHOULD respond with the HTTP 401"`, all(Must)},
+		{"BEAR-005", AreaBearer, "A modified valid token is rejected", `RFC 6749 §10.3; RFC 9068 §4`, all(Must)},
+		{"BEAR-006", AreaBearer, "The auth scheme is case-insensitive", `RFC 9110 §11.1; OAuth 2.1 §5.1.1`, all(Must)},
+		{"BEAR-007", AreaBearer, "A wrong scheme with a valid token is refused", `RFC 6750 §2.1 credentials = "Bearer" 1*SP b64token`, all(Must)},
+		{"BEAR-008", AreaBearer, "An empty bearer is handled cleanly (4xx, never 2xx or 5xx)", `RFC 6750 §2.1; §3.1 invalid_request`, all(Must)},
+		{"BEAR-009", AreaBearer, "Characters outside b64token are rejected cleanly", `RFC 6750 §2.1; §3.1 invalid_request`, all(Must)},
+		{"BEAR-010", AreaBearer, "Several spaces after the scheme are tolerated", `RFC 6750 §2.1 1*SP`, all(Should)},
+		{"BEAR-011", AreaBearer, "A token in the URI query is not accepted", `OAuth 2.1 §5.1 "MUST ignore access tokens in a URI query parameter"`, map[string]Level{"*": Must, "rfc6749": Info}},
+		{"BEAR-014", AreaBearer, "A token sent two ways gives 400 invalid_request", `RFC 6750 §3.1 invalid_request "more than one method"`, all(Should)},
+		{"BEAR-015", AreaBearer, "Duplicate Authorization headers are not honoured", `RFC 9110 §5.3`, all(Should)},
+		{"BEAR-016", AreaBearer, "The challenge is well formed", `RFC 6750 §3 "MUST be followed by one or more auth-param values"`, all(Must)},
+		{"BEAR-017", AreaBearer, "insufficient_scope gives 403 with a challenge", `RFC 6750 §3.1 insufficient_scope "SHOULD respond with … 403"`, all(Must)},
+		{"BEAR-018", AreaBearer, "401 and 403 keep their meanings", `RFC 9110 §15.5.4`, all(Should)},
+		{"BEAR-019", AreaBearer, "Every secured operation in the document enforces auth", `the flow document's security requirements; RFC 6750 §3`, all(Must)},
+		{"BEAR-021", AreaBearer, "Rejections do not reflect the token", `ASVS 5.0 16.5.1`, all(Must)},
+		{"BEAR-023", AreaBearer, "Client credentials are not accepted as API auth", `hardening`, all(Should)},
+		{"BEAR-024", AreaBearer, "401/403 responses are not cacheable", `not normative`, all(Info)},
+
+		{"EXP-001", AreaExpiry, "The lifetime is advertised", `RFC 6749 §5.1 expires_in "RECOMMENDED"`, map[string]Level{"*": Should, "simple": Must}},
+		{"EXP-002", AreaExpiry, "The lifetime is plausible (seconds, not milliseconds)", `OIDF ValidateExpiresIn`, all(Should)},
+		{"EXP-003", AreaExpiry, "Bearer tokens are short-lived (one hour or less)", `RFC 6750 §5.3 "SHOULD issue short-lived (one hour or less)"`, all(Should)},
+		{"EXP-004", AreaExpiry, "The token works right after issuance", `advisory (OAuth 2.1 §3.2.3)`, all(Must)},
+		{"EXP-005", AreaExpiry, "An expired token is rejected", `OAuth 2.1 §5.2 "MUST check that the access token is not yet expired"`, all(Must)},
+		{"EXP-006", AreaExpiry, "The expired-token challenge names invalid_token", `RFC 6750 §3 "SHOULD include the error attribute"`, all(Should)},
+		{"EXP-008", AreaExpiry, "JWT exp and iat agree with expires_in", `RFC 9068 §2.2 exp, iat "REQUIRED"`, all(Must)},
+		{"EXP-009", AreaExpiry, "The server clock agrees with ours (Date header)", `RFC 9110 §6.6.1 "MUST generate a Date header"`, all(Should)},
+	}
+	sort.Slice(checks, func(i, j int) bool { return checks[i].ID < checks[j].ID })
+	return checks
+}
+
+// Checks indexes the catalog by ID.
+type Checks map[string]Check
+
+// NewChecks returns the catalog indexed by ID.
+func NewChecks() Checks {
+	m := Checks{}
+	for _, c := range Catalog() {
+		m[c.ID] = c
+	}
+	return m
+}
+
+// MarkdownTable renders the catalog as the table in docs/checks.md.
+func MarkdownTable() string {
+	var b strings.Builder
+	b.WriteString("| ID | area | what must hold | source | rfc6749 | oauth21 | cl | simple |\n|---|---|---|---|---|---|---|---|\n")
+	for _, c := range Catalog() {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", c.ID, c.Area, c.Title,
+			strings.ReplaceAll(c.Source, "|", `\|`), c.Level("rfc6749"), c.Level("oauth21"), c.Level("cl"), c.Level("simple"))
+	}
+	return b.String()
+}

@@ -1,0 +1,182 @@
+package framework
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tollgate/tollgate/spec"
+)
+
+// Credentials identify one client of the target. The secret comes from
+// Secret or, when that is empty, from the file SecretFile names; it never
+// needs to be on a command line.
+type Credentials struct {
+	ID         string `yaml:"id"`
+	Secret     string `yaml:"secret"`
+	SecretFile string `yaml:"secret_file"`
+}
+
+// IsZero reports whether no client is configured.
+func (c Credentials) IsZero() bool { return c.ID == "" }
+
+// resolve reads SecretFile into Secret.
+func (c *Credentials) resolve(what string) error {
+	if c.Secret != "" || c.SecretFile == "" {
+		return nil
+	}
+	data, err := os.ReadFile(c.SecretFile)
+	if err != nil {
+		return fmt.Errorf("%s secret file: %w", what, err)
+	}
+	c.Secret = strings.TrimRight(string(data), "\r\n")
+	return nil
+}
+
+// Config says what to check and how. Its YAML form is the target file of
+// `tollgate check --config`; docs/check.md documents each field.
+type Config struct {
+	Target  string `yaml:"target"`  // base URL of the server under test
+	Flow    string `yaml:"flow"`    // a built-in flow name or a path to a flow document
+	Profile string `yaml:"profile"` // rfc6749, oauth21, cl or simple; empty: the document's
+
+	Client       Credentials `yaml:"client"`        // the primary client: REQUIRED
+	Client2      Credentials `yaml:"client2"`       // a second client, for cross-client checks
+	ExpiryClient Credentials `yaml:"expiry_client"` // a client with short-lived tokens, for EXP-005
+	ScopedClient Credentials `yaml:"scoped_client"` // a client limited to some scopes, for BEAR-017
+
+	MaxExpiryWait time.Duration `yaml:"max_expiry_wait"` // longest the expiry checks may wait; default 30s
+	Leeway        time.Duration `yaml:"leeway"`          // accepted grace after exp; default 5s
+	ClockSkew     time.Duration `yaml:"clock_skew"`      // tolerated Date skew; default 5s
+	TokenBudget   int           `yaml:"token_budget"`    // most token requests per run; default 100
+	RequestRate   float64       `yaml:"request_rate"`    // most requests per second; 0: unlimited
+	Timeout       time.Duration `yaml:"timeout"`         // per request; default 10s
+	Insecure      bool          `yaml:"insecure"`        // allow plain http to a non-loopback target
+}
+
+// Defaults for the zero fields of Config.
+const (
+	DefaultMaxExpiryWait = 30 * time.Second
+	DefaultLeeway        = 5 * time.Second
+	DefaultClockSkew     = 5 * time.Second
+	DefaultTokenBudget   = 100
+	DefaultTimeout       = 10 * time.Second
+)
+
+// ApplyEnv fills fields from TOLLGATE_* variables where lookup finds them,
+// overriding what the file said; flags then override the result.
+func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
+	str := func(name string, dst *string) {
+		if v, ok := lookup(name); ok && v != "" {
+			*dst = v
+		}
+	}
+	str("TOLLGATE_TARGET", &c.Target)
+	str("TOLLGATE_FLOW", &c.Flow)
+	str("TOLLGATE_PROFILE", &c.Profile)
+	for _, cl := range []struct {
+		prefix string
+		dst    *Credentials
+	}{{"TOLLGATE_CLIENT", &c.Client}, {"TOLLGATE_CLIENT2", &c.Client2}, {"TOLLGATE_EXPIRY_CLIENT", &c.ExpiryClient}, {"TOLLGATE_SCOPED_CLIENT", &c.ScopedClient}} {
+		str(cl.prefix+"_ID", &cl.dst.ID)
+		str(cl.prefix+"_SECRET", &cl.dst.Secret)
+		str(cl.prefix+"_SECRET_FILE", &cl.dst.SecretFile)
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"TOLLGATE_MAX_EXPIRY_WAIT", &c.MaxExpiryWait}, {"TOLLGATE_LEEWAY", &c.Leeway}, {"TOLLGATE_TIMEOUT", &c.Timeout}} {
+		if v, ok := lookup(d.name); ok && v != "" {
+			parsed, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q: write a duration such as 30s", d.name, v)
+			}
+			*d.dst = parsed
+		}
+	}
+	if v, ok := lookup("TOLLGATE_INSECURE"); ok && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("TOLLGATE_INSECURE=%q: write true or false", v)
+		}
+		c.Insecure = b
+	}
+	return nil
+}
+
+// Validate fills defaults, reads secret files and checks the config. Each
+// error is one line that names the fix.
+func (c *Config) Validate() error {
+	if c.Target == "" {
+		return errors.New("no target: give --target URL (or TOLLGATE_TARGET)")
+	}
+	u, err := url.Parse(c.Target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("target %q is not an http(s) URL: write it like https://auth.example.com", c.Target)
+	}
+	if u.Scheme == "http" && !c.Insecure && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("target %s uses plain http to a non-loopback host: use https, or pass --insecure if you mean it", c.Target)
+	}
+	c.Target = strings.TrimRight(c.Target, "/")
+	if c.Flow == "" {
+		return errors.New("no flow: give --flow (simple, oauth2, or a path to a flow document)")
+	}
+	if c.Profile != "" && !contains(spec.Profiles(), c.Profile) {
+		return fmt.Errorf("unknown profile %q: use one of %s", c.Profile, strings.Join(spec.Profiles(), ", "))
+	}
+	for _, cl := range []struct {
+		what string
+		dst  *Credentials
+	}{{"client", &c.Client}, {"client2", &c.Client2}, {"expiry client", &c.ExpiryClient}, {"scoped client", &c.ScopedClient}} {
+		if err := cl.dst.resolve(cl.what); err != nil {
+			return err
+		}
+		if cl.dst.ID != "" && cl.dst.Secret == "" {
+			return fmt.Errorf("%s %q has no secret: set TOLLGATE_%s_SECRET or a secret file", cl.what, cl.dst.ID, strings.ToUpper(strings.ReplaceAll(cl.what, " ", "_")))
+		}
+	}
+	if c.Client.IsZero() {
+		return errors.New("no client: set TOLLGATE_CLIENT_ID and TOLLGATE_CLIENT_SECRET (or --client-secret-file)")
+	}
+	if c.MaxExpiryWait == 0 {
+		c.MaxExpiryWait = DefaultMaxExpiryWait
+	}
+	if c.Leeway == 0 {
+		c.Leeway = DefaultLeeway
+	}
+	if c.ClockSkew == 0 {
+		c.ClockSkew = DefaultClockSkew
+	}
+	if c.TokenBudget == 0 {
+		c.TokenBudget = DefaultTokenBudget
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.MaxExpiryWait < 0 || c.Leeway < 0 || c.ClockSkew < 0 || c.TokenBudget < 0 || c.RequestRate < 0 || c.Timeout < 0 {
+		return errors.New("durations, the token budget and the request rate must not be negative")
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,165 @@
+package framework
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// Verdict is the outcome of one check on one flow.
+type Verdict string
+
+// Verdicts, worst first.
+const (
+	VerdictFail         Verdict = "FAIL"
+	VerdictWarn         Verdict = "WARN"
+	VerdictNotVerified  Verdict = "NOT VERIFIED"
+	VerdictInconclusive Verdict = "INCONCLUSIVE"
+	VerdictInfo         Verdict = "INFO"
+	VerdictSkip         Verdict = "SKIP"
+	VerdictNA           Verdict = "N/A"
+	VerdictPass         Verdict = "PASS"
+)
+
+// Result is one check's verdict on one flow.
+type Result struct {
+	ID      string  `json:"id"`
+	Flow    string  `json:"flow"`
+	Area    string  `json:"area"`
+	Level   Level   `json:"level"`
+	Verdict Verdict `json:"verdict"`
+	Title   string  `json:"title"`
+	Message string  `json:"message,omitempty"` // why, for anything but PASS; redacted
+}
+
+// Summary is the verdicts of a run.
+type Summary struct {
+	Results []Result `json:"results"`
+}
+
+// Summarize reads a Ginkgo report: spec state plus the verdict entries
+// CheckIt and the skip helpers leave.
+func Summarize(report types.Report) Summary {
+	checks := NewChecks()
+	var s Summary
+	for _, spec := range report.SpecReports {
+		if spec.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		var id, flow, level string
+		for _, l := range spec.Labels() {
+			switch {
+			case checks[l].ID != "":
+				id = l
+			case strings.HasPrefix(l, "flow:"):
+				flow = strings.TrimPrefix(l, "flow:")
+			case strings.HasPrefix(l, "level:"):
+				level = strings.TrimPrefix(l, "level:")
+			}
+		}
+		if id == "" {
+			continue
+		}
+		r := Result{ID: id, Flow: flow, Area: checks[id].Area, Level: Level(level), Title: checks[id].Title}
+		switch spec.State {
+		case types.SpecStatePassed:
+			r.Verdict = VerdictPass
+			for _, e := range spec.ReportEntries {
+				if e.Name == VerdictEntry {
+					v, msg, _ := strings.Cut(e.Value.String(), "\n")
+					r.Verdict, r.Message = Verdict(v), msg
+				}
+			}
+		case types.SpecStateSkipped:
+			msg := spec.Failure.Message
+			r.Verdict = VerdictSkip
+			for prefix, v := range map[string]Verdict{inconclusivePrefix: VerdictInconclusive, notVerifiedPrefix: VerdictNotVerified, notApplicablePrefix: VerdictNA} {
+				if rest, ok := trimPrefix(msg, prefix); ok {
+					r.Verdict, msg = v, rest
+				}
+			}
+			r.Message = msg
+		case types.SpecStatePending:
+			continue
+		default: // failed, panicked, timed out, interrupted, aborted
+			r.Verdict = VerdictFail
+			r.Message = spec.Failure.Message
+			if spec.State != types.SpecStateFailed {
+				r.Message = spec.State.String() + ": " + r.Message
+			}
+		}
+		s.Results = append(s.Results, r)
+	}
+	sort.SliceStable(s.Results, func(i, j int) bool {
+		if s.Results[i].Flow != s.Results[j].Flow {
+			return s.Results[i].Flow < s.Results[j].Flow
+		}
+		return s.Results[i].ID < s.Results[j].ID
+	})
+	return s
+}
+
+// Count returns how many results have each verdict.
+func (s Summary) Count() map[Verdict]int {
+	n := map[Verdict]int{}
+	for _, r := range s.Results {
+		n[r.Verdict]++
+	}
+	return n
+}
+
+// Failed reports whether the run fails: any FAIL, and with failOn "should"
+// also any WARN.
+func (s Summary) Failed(failOn string) bool {
+	n := s.Count()
+	return n[VerdictFail] > 0 || (failOn == "should" && n[VerdictWarn] > 0)
+}
+
+// Render writes a human summary grouped by flow and area, worst verdicts
+// explained below the table.
+func (s Summary) Render(w io.Writer) {
+	var flow, area string
+	for _, r := range s.Results {
+		if r.Flow != flow {
+			flow, area = r.Flow, ""
+			fmt.Fprintf(w, "\nflow %s\n", flow)
+		}
+		if r.Area != area {
+			area = r.Area
+			fmt.Fprintf(w, "  %s\n", area)
+		}
+		line := fmt.Sprintf("    %-12s %-9s %-6s %s", r.Verdict, r.ID, r.Level, r.Title)
+		if r.Verdict != VerdictPass && r.Verdict != VerdictFail && r.Verdict != VerdictWarn && r.Message != "" {
+			line += " (" + oneLine(r.Message) + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, r := range s.Results {
+		if r.Verdict == VerdictFail || r.Verdict == VerdictWarn {
+			fmt.Fprintf(w, "\n%s %s [%s]: %s\n%s\n", r.Verdict, r.ID, r.Flow, r.Title, indent(r.Message))
+		}
+	}
+	n := s.Count()
+	var parts []string
+	for _, v := range []Verdict{VerdictPass, VerdictFail, VerdictWarn, VerdictInfo, VerdictNotVerified, VerdictInconclusive, VerdictSkip, VerdictNA} {
+		if n[v] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[v], v))
+		}
+	}
+	fmt.Fprintf(w, "\n%d checks: %s\n", len(s.Results), strings.Join(parts, ", "))
+}
+
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 160 {
+		s = s[:160] + "…"
+	}
+	return s
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n    ")
+}
