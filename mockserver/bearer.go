@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -39,6 +40,9 @@ func (v jwtValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool) 
 	if g, ok := v.fr.cache.Lookup(raw, now); ok {
 		return g, g.Flow == v.fr.flow.Name
 	}
+	if !canonicalJWS(raw) {
+		return nil, false
+	}
 	claims, err := v.fr.signer.Verify(raw, now)
 	if err != nil || !contains(claims.Audience, v.fr.flow.Name) || (v.issuer != "" && claims.Issuer != v.issuer) {
 		return nil, false
@@ -46,6 +50,19 @@ func (v jwtValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool) 
 	g := v.fr.grants.get(v.fr.flow.Name, claims.ClientID, claims.Scope)
 	v.fr.cache.Add(raw, g, claims.ExpiresAt, now)
 	return g, true
+}
+
+// canonicalJWS reports whether each part of a compact JWS is canonical
+// base64url: lenient decoders ignore the unused low bits of the last
+// character, so the same signature has several spellings, and a token with
+// a changed character would otherwise still pass.
+func canonicalJWS(raw string) bool {
+	for _, part := range strings.SplitN(raw, ".", 4) {
+		if _, err := base64.RawURLEncoding.Strict().DecodeString(part); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) validator(fr *flowRuntime) TokenValidator {

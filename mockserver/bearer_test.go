@@ -239,7 +239,7 @@ func TestThirdFlow(t *testing.T) {
 		t.Errorf("public GET /status: %d", ex.status)
 	}
 	ex = send(t, srv, newRequest(t, http.MethodPost, srv.URL+"/login", "application/json", `{"username":"testClient","password":"wrong"}`))
-	if ex.status != 401 || oauthError(t, ex.body).Code != oautherr.InvalidClient {
+	if ex.status != 400 || oauthError(t, ex.body).Code != oautherr.InvalidClient {
 		t.Errorf("wrong password: %d %s", ex.status, ex.body)
 	}
 }
@@ -275,7 +275,7 @@ func TestLogsRedactSecrets(t *testing.T) {
 	if strings.Contains(out, "superSecret") || strings.Contains(out, tok) {
 		t.Errorf("logs leak a secret or a token:\n%s", out)
 	}
-	if !strings.Contains(out, "client=testClient") || !strings.Contains(out, "Bearer "+tok[:6]) {
+	if !strings.Contains(out, "client=testClient") || !strings.Contains(out, "Bearer sha256:") {
 		t.Errorf("logs lack the redacted credentials:\n%s", out)
 	}
 }
@@ -295,4 +295,23 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// TestJWTNonCanonicalSignature: changing the unused low bits of the last
+// base64url character leaves the signature bytes alone; the mock still
+// refuses the changed token.
+func TestJWTNonCanonicalSignature(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	tok := token(t, srv, "oauth2", "testClient", "superSecret")
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, tok[len(tok)-1])
+	// An RS256 signature is 256 bytes: 342 characters, the last carrying 2
+	// bits of data and 4 unused ones.
+	changed := tok[:len(tok)-1] + string(alphabet[last^1])
+	req := newRequest(t, http.MethodGet, srv.URL+"/api/markets", "", "")
+	req.Header.Set("Authorization", "Bearer "+changed)
+	if ex := send(t, srv, req); ex.status != http.StatusUnauthorized {
+		t.Errorf("a JWT with a non-canonical signature encoding: %d, want 401", ex.status)
+	}
 }

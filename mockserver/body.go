@@ -30,7 +30,7 @@ func parseForm(body []byte) (map[string]any, error) {
 	doc := make(map[string]any, len(values))
 	for k, v := range values {
 		if len(v) > 1 {
-			return nil, fmt.Errorf("parameter %q is repeated (RFC 6749 section 3.2)", truncate(k, 40))
+			return nil, fmt.Errorf("parameter '%s' is repeated (RFC 6749 section 3.2)", truncate(k, 40))
 		}
 		doc[k] = v[0]
 	}
@@ -54,7 +54,36 @@ func parseJSONObject(body []byte) (map[string]any, error) {
 	if !ok {
 		return nil, errors.New("the body must be a JSON object")
 	}
+	if dup := duplicateMember(body); dup != "" {
+		return nil, fmt.Errorf("member '%s' is repeated (RFC 6749 section 3.2)", truncate(dup, 40))
+	}
 	return doc, nil
+}
+
+// duplicateMember returns the first top-level member of a valid JSON object
+// that occurs twice, or "" (encoding/json would silently keep the last).
+func duplicateMember(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil { // the opening brace
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		name, _ := key.(string)
+		if seen[name] {
+			return name
+		}
+		seen[name] = true
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 // stringField returns the member p names, "" when it is absent, null or

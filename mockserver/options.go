@@ -37,6 +37,11 @@ type Options struct {
 	// means 64 KiB.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 
+	// CORSOrigins are the browser origins (e.g. "http://localhost:3000") that
+	// may call the mock from a page on another origin. Nil means any ("*"),
+	// which suits a local mock; an empty list turns CORS off.
+	CORSOrigins []string `yaml:"cors_origins"`
+
 	// Clock drives issuance and validation. Nil means the system clock.
 	Clock Clock `yaml:"-"`
 
@@ -83,6 +88,7 @@ const (
 	EncodedClientSecret    = "a:b+c%d e"
 	ShortLivedLifetime     = 5 * time.Second
 	defaultMaxBodyBytes    = 64 << 10
+	maxTokenLifetime       = 366 * 24 * time.Hour
 )
 
 // DefaultClients returns the clients a server has when Options.Clients is
@@ -138,6 +144,14 @@ func (o Options) validate(flows []*spec.Flow) (Options, error) {
 	if o.Clock == nil {
 		o.Clock = SystemClock{}
 	}
+	if o.CORSOrigins == nil {
+		o.CORSOrigins = []string{"*"}
+	}
+	for _, origin := range o.CORSOrigins {
+		if origin != "*" && !strings.HasPrefix(origin, "http://") && !strings.HasPrefix(origin, "https://") {
+			return o, fmt.Errorf("mockserver: cors_origins: %q is not an origin: write it like http://localhost:3000, or * for any", origin)
+		}
+	}
 	if o.Issuer != "" && !strings.HasPrefix(o.Issuer, "https://") && !strings.HasPrefix(o.Issuer, "http://") {
 		return o, fmt.Errorf("mockserver: issuer %q must be an http(s) URL", o.Issuer)
 	}
@@ -173,6 +187,9 @@ func (o Options) validate(flows []*spec.Flow) (Options, error) {
 		if err := checkLifetime(c.TokenLifetime); err != nil {
 			return o, fmt.Errorf("%s (%s): token_lifetime: %w", where, c.ID, err)
 		}
+		if c.Scopes != nil && len(c.Scopes) == 0 {
+			return o, fmt.Errorf("%s (%s): scopes is empty, so no token could be granted: list at least one scope, or remove the key for all of them", where, c.ID)
+		}
 		scopes := map[string]bool{}
 		for _, name := range c.Flows {
 			f := byName[name]
@@ -205,6 +222,9 @@ func checkLifetime(d time.Duration) error {
 	}
 	if d < time.Second || d%time.Second != 0 {
 		return fmt.Errorf("%v is not a whole number of seconds of at least 1s (write e.g. 90s or 30m)", d)
+	}
+	if d > maxTokenLifetime {
+		return fmt.Errorf("%v is longer than %v", d, maxTokenLifetime)
 	}
 	return nil
 }

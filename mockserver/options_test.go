@@ -302,7 +302,7 @@ func TestAcceptAnyClient(t *testing.T) {
 		{name: "simple: unknown client accepted", accept: true, flow: "simple", id: "anyone", secret: "anything", wantStatus: http.StatusOK},
 		{name: "simple: wrong secret accepted", accept: true, flow: "simple", id: "testClient", secret: "wrong", wantStatus: http.StatusOK},
 		{name: "oauth2: unknown client accepted", accept: true, flow: "oauth2", id: "anyone", secret: "anything", wantStatus: http.StatusOK},
-		{name: "simple: unknown client refused by default", accept: false, flow: "simple", id: "anyone", secret: "anything", wantStatus: http.StatusUnauthorized},
+		{name: "simple: unknown client refused by default", accept: false, flow: "simple", id: "anyone", secret: "anything", wantStatus: http.StatusBadRequest},
 		{name: "oauth2: wrong secret refused by default", accept: false, flow: "oauth2", id: "testClient", secret: "wrong", wantStatus: http.StatusUnauthorized},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,8 @@ package mockserver
 
 import (
 	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -17,6 +19,10 @@ import (
 	"github.com/tollgate/tollgate/spec"
 )
 
+// jwtCacheEntries bounds the verified-JWT cache of each jwt flow: keys are
+// whole tokens (about 1 KB), so 10,000 entries stay near 10 MB.
+const jwtCacheEntries = 10000
+
 // Paths the server adds to those of the flow documents.
 const (
 	HealthPath   = "/_tollgate/health"
@@ -27,13 +33,16 @@ const (
 // Server is a mock auth server for a set of flows. It is an http.Handler and
 // safe for concurrent use.
 type Server struct {
-	opts     Options
-	flows    []*flowRuntime
-	clients  map[string]*registeredClient
-	store    *tokens.Store
-	jwks     []byte
-	metadata *flowRuntime // the flow described at MetadataPath; nil when none fits
-	handler  http.Handler
+	opts    Options
+	flows   []*flowRuntime
+	clients map[string]*registeredClient
+	store   *tokens.Store
+	jwks    []byte
+	// unknownDigest is compared against for unknown client ids: a digest
+	// no secret hashes to in practice.
+	unknownDigest [sha256.Size]byte
+	metadata      *flowRuntime // the flow described at MetadataPath; nil when none fits
+	handler       http.Handler
 }
 
 // flowRuntime is one flow as the server runs it, with everything precomputed.
@@ -49,8 +58,8 @@ type flowRuntime struct {
 
 type registeredClient struct {
 	Client
-	secret []byte
-	flows  map[string]bool // nil: every flow
+	secretDigest [sha256.Size]byte // compared in constant time, whatever the secret's length
+	flows        map[string]bool   // nil: every flow
 }
 
 // New builds a server for flows with opts. It fails, naming the fix, when
@@ -65,8 +74,11 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 		clients: map[string]*registeredClient{},
 		store:   tokens.NewStore(tokens.StoreOptions{}),
 	}
+	if _, err := rand.Read(s.unknownDigest[:]); err != nil {
+		return nil, fmt.Errorf("mockserver: random: %w", err)
+	}
 	for _, c := range opts.Clients {
-		rc := &registeredClient{Client: c, secret: []byte(c.Secret)}
+		rc := &registeredClient{Client: c, secretDigest: sha256.Sum256([]byte(c.Secret))}
 		if len(c.Flows) > 0 {
 			rc.flows = map[string]bool{}
 			for _, f := range c.Flows {
@@ -108,6 +120,7 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	if s.handler, err = s.routes(); err != nil {
 		return nil, err
 	}
+	s.handler = cors(opts.CORSOrigins, s.handler)
 	if opts.Logger != nil {
 		s.handler = logRequests(opts.Logger, s.handler)
 	}
@@ -163,7 +176,7 @@ func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer) (*flowRunti
 		return nil, fmt.Errorf("mockserver: flow %s: %w", f.Name, err)
 	}
 	fr.signer = signer
-	fr.cache = tokens.NewVerifiedCache(0)
+	fr.cache = tokens.NewVerifiedCache(jwtCacheEntries)
 	return fr, nil
 }
 
@@ -412,8 +425,16 @@ func (s *Server) authenticate(id, secret string) (*registeredClient, error) {
 		}
 		return &registeredClient{Client: Client{ID: id}}, nil
 	}
+	// Hash first so that the comparison takes the same time for any secret
+	// length, and compare against a dummy for unknown ids so that they take
+	// as long as known ones.
+	got := sha256.Sum256([]byte(secret))
+	want := s.unknownDigest
 	c := s.clients[id]
-	if c == nil || subtle.ConstantTimeCompare([]byte(secret), c.secret) != 1 {
+	if c != nil {
+		want = c.secretDigest
+	}
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || c == nil {
 		return nil, errors.New("client authentication failed")
 	}
 	return c, nil

@@ -36,6 +36,7 @@ func (s *Server) tokenHandler(fr *flowRuntime) http.Handler {
 	basicChallenge := []string{authheader.Challenge{Scheme: "Basic", Params: []authheader.Param{
 		{Name: "realm", Value: fr.flow.Realm}, {Name: "charset", Value: "UTF-8"},
 	}}.String()}
+	acceptsBasic := fr.flow.Token.AcceptsClientAuth(spec.ClientAuthBasic)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h["Cache-Control"] = cacheControl
@@ -46,14 +47,21 @@ func (s *Server) tokenHandler(fr *flowRuntime) http.Handler {
 				Description: "token requests must use POST (RFC 6749 section 3.2)"})
 			return
 		}
-		req, oerr := s.parseTokenRequest(fr, r)
+		req, oerr := s.parseTokenRequest(fr, w, r)
 		var body []byte
 		if oerr == nil {
 			body, oerr = s.grant(fr, req, r)
 		}
 		if oerr != nil {
-			if oerr.Code == oautherr.InvalidClient && req.basic {
-				h["Www-Authenticate"] = basicChallenge
+			if oerr.Code == oautherr.InvalidClient {
+				// RFC 9110 section 11.6.1: a 401 carries a challenge. Flows
+				// that take HTTP Basic name it (RFC 6749 section 5.2); others
+				// answer invalid_client with 400 unless Basic was tried.
+				if req.basic || acceptsBasic {
+					h["Www-Authenticate"] = basicChallenge
+				} else {
+					oerr.Status = http.StatusBadRequest
+				}
 			}
 			writeOAuthError(w, oerr)
 			return
@@ -75,7 +83,7 @@ func invalidRequest(format string, args ...any) *oautherr.Error {
 
 // parseTokenRequest reads and checks everything about a token request that
 // does not depend on who the client is.
-func (s *Server) parseTokenRequest(fr *flowRuntime, r *http.Request) (tokenRequest, *oautherr.Error) {
+func (s *Server) parseTokenRequest(fr *flowRuntime, w http.ResponseWriter, r *http.Request) (tokenRequest, *oautherr.Error) {
 	var req tokenRequest
 	tok := fr.flow.Token
 	if values := r.Header.Values("Authorization"); len(values) > 0 {
@@ -100,13 +108,24 @@ func (s *Server) parseTokenRequest(fr *flowRuntime, r *http.Request) (tokenReque
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return req, invalidRequest("charset must be UTF-8")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, s.opts.MaxBodyBytes))
+	tooLarge := func() (tokenRequest, *oautherr.Error) {
+		e := invalidRequest("the body is larger than %d bytes", s.opts.MaxBodyBytes)
+		e.Status = http.StatusRequestEntityTooLarge
+		return req, e
+	}
+	if r.ContentLength > s.opts.MaxBodyBytes {
+		// Refuse before reading, and close the connection: otherwise
+		// net/http drains up to 256 KB of unread body before answering.
+		w.Header().Set("Connection", "close")
+		return tooLarge()
+	}
+	// The writer tells net/http when the limit is hit, so it closes the
+	// connection instead of draining a large body before answering.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			e := invalidRequest("the body is larger than %d bytes", s.opts.MaxBodyBytes)
-			e.Status = http.StatusRequestEntityTooLarge
-			return req, e
+			return tooLarge()
 		}
 		return req, invalidRequest("the body could not be read")
 	}
@@ -175,7 +194,7 @@ func (s *Server) grant(fr *flowRuntime, req tokenRequest, r *http.Request) ([]by
 	}
 	tok := fr.flow.Token
 	if tok.GrantType != "" && req.grantType != tok.GrantType {
-		return nil, oautherr.New(oautherr.UnsupportedGrantType, fmt.Sprintf("grant_type %q is not supported here: use %s", truncate(req.grantType, 40), tok.GrantType))
+		return nil, oautherr.New(oautherr.UnsupportedGrantType, fmt.Sprintf("grant_type '%s' is not supported here: use %s", truncate(req.grantType, 40), tok.GrantType))
 	}
 	if !client.mayUse(fr.flow.Name) {
 		return nil, oautherr.New(oautherr.UnauthorizedClient, "this client is not allowed to use the "+fr.flow.Name+" flow")
@@ -186,6 +205,9 @@ func (s *Server) grant(fr *flowRuntime, req tokenRequest, r *http.Request) ([]by
 	}
 	body, err := s.issue(fr, client, scope, r)
 	if err != nil {
+		if s.opts.Logger != nil {
+			s.opts.Logger.ErrorContext(r.Context(), "token issuance failed", "flow", fr.flow.Name, "error", err)
+		}
 		return nil, &oautherr.Error{Code: "server_error", Description: "the mock could not issue a token", Status: http.StatusInternalServerError}
 	}
 	return body, nil
@@ -199,12 +221,14 @@ func grantedScope(f *spec.Flow, client *registeredClient, requested string) (str
 		return strings.Join(allowed, " "), nil
 	}
 	var granted []string
-	for _, s := range strings.Fields(requested) {
+	for _, s := range strings.Split(requested, " ") { // RFC 6749 section 3.3: scope-tokens delimited by SP
 		switch {
+		case s == "":
+			continue // leading, trailing or doubled spaces
 		case !contains(f.Scopes, s):
-			return "", oautherr.New(oautherr.InvalidScope, fmt.Sprintf("unknown scope %q (this flow has: %s)", truncate(s, 40), strings.Join(f.Scopes, " ")))
+			return "", oautherr.New(oautherr.InvalidScope, fmt.Sprintf("unknown scope '%s' (this flow has: %s)", truncate(s, 40), strings.Join(f.Scopes, " ")))
 		case !contains(allowed, s):
-			return "", oautherr.New(oautherr.InvalidScope, fmt.Sprintf("scope %q is not allowed for this client", s))
+			return "", oautherr.New(oautherr.InvalidScope, fmt.Sprintf("scope '%s' is not allowed for this client", s))
 		case !contains(granted, s):
 			granted = append(granted, s)
 		}

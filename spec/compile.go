@@ -462,10 +462,33 @@ func (c *compiler) compileTokenOperation(path string, item *openapi3.PathItem, m
 			return t, c.extErr(path, "%w in the 200 response schema", err)
 		}
 	}
+	if err := distinctPointers(t.Response.AccessToken, t.Response.TokenType, t.Response.ExpiresIn, t.Response.Scope, t.Response.CreatedAt); err != nil {
+		return t, c.extErr("tokenEndpoint.response", "%w", err)
+	}
+	if err := distinctPointers(t.Request.ClientID, t.Request.ClientSecret, t.Request.GrantType, t.Request.Scope); err != nil {
+		return t, c.extErr("tokenEndpoint.request", "%w", err)
+	}
 	if success, err := successResponse(op); err == nil {
 		t.Success = success
 	}
 	return t, nil
+}
+
+// distinctPointers fails when two members point at the same place or one
+// inside another: the mock would write one over the other.
+func distinctPointers(ptrs ...Pointer) error {
+	for i, a := range ptrs {
+		for _, b := range ptrs[i+1:] {
+			if a.IsZero() || b.IsZero() {
+				continue
+			}
+			as, bs := a.String()+"/", b.String()+"/"
+			if strings.HasPrefix(as, bs) || strings.HasPrefix(bs, as) {
+				return fmt.Errorf("%s and %s overlap: each member needs its own place", a, b)
+			}
+		}
+	}
+	return nil
 }
 
 func tokenResponseSchema(op *openapi3.Operation) (*openapi3.Schema, error) {

@@ -15,6 +15,7 @@ type LoadError struct {
 	Err      error
 }
 
+// Error formats "spec: DOCUMENT[:LINE][: PATH]: problem".
 func (e *LoadError) Error() string {
 	var b strings.Builder
 	b.WriteString("spec: ")
@@ -31,4 +32,5 @@ func (e *LoadError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the underlying problem.
 func (e *LoadError) Unwrap() error { return e.Err }

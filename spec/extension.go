@@ -75,7 +75,7 @@ func decodeExtension(name string, data []byte) (extensionSource, error) {
 	if node.Kind != yaml.MappingNode {
 		return extensionSource{}, &LoadError{Document: name, Line: node.Line, Path: ExtensionKey, Err: errors.New("must be an object")}
 	}
-	if err := rejectUnknownKeys(name, node, ExtensionKey, extensionKeys); err != nil {
+	if err := rejectUnknownKeys(name, node, ExtensionKey, extensionKeys()); err != nil {
 		return extensionSource{}, err
 	}
 	var ext extension
@@ -86,12 +86,14 @@ func decodeExtension(name string, data []byte) (extensionSource, error) {
 }
 
 // extensionKeys lists the keys each object of the extension accepts, by dotted path.
-var extensionKeys = map[string][]string{
-	ExtensionKey:                             {"flow", "profile", "realm", "errorDialect", "token", "tokenEndpoint"},
-	ExtensionKey + ".token":                  {"format", "type", "lifetime", "algorithm"},
-	ExtensionKey + ".tokenEndpoint":          {"operationId", "clientAuth", "grantType", "request", "response"},
-	ExtensionKey + ".tokenEndpoint.request":  {"clientId", "clientSecret", "grantType", "scope"},
-	ExtensionKey + ".tokenEndpoint.response": {"accessToken", "tokenType", "expiresIn", "scope", "createdAt"},
+func extensionKeys() map[string][]string {
+	return map[string][]string{
+		ExtensionKey:                             {"flow", "profile", "realm", "errorDialect", "token", "tokenEndpoint"},
+		ExtensionKey + ".token":                  {"format", "type", "lifetime", "algorithm"},
+		ExtensionKey + ".tokenEndpoint":          {"operationId", "clientAuth", "grantType", "request", "response"},
+		ExtensionKey + ".tokenEndpoint.request":  {"clientId", "clientSecret", "grantType", "scope"},
+		ExtensionKey + ".tokenEndpoint.response": {"accessToken", "tokenType", "expiresIn", "scope", "createdAt"},
+	}
 }
 
 func rejectUnknownKeys(name string, node *yaml.Node, path string, known map[string][]string) error {

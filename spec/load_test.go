@@ -110,6 +110,7 @@ func TestLoadErrors(t *testing.T) {
 		{"pointer off the request schema", "      clientId: /clientId", "      clientId: /client_id", []string{"bad.yaml:22", "tokenEndpoint.request.clientId", `no property "client_id"`}},
 		{"pointer off the response schema", "      expiresIn: /expiresIn", "      expiresIn: /expires_in", []string{"tokenEndpoint.response.expiresIn", "expires_in"}},
 		{"pointer to a string lifetime", "      expiresIn: /expiresIn", "      expiresIn: /tokenType", []string{"tokenEndpoint.response.expiresIn", "want integer or number"}},
+		{"overlapping response pointers", "      tokenType: /tokenType", "      tokenType: /accessToken", []string{"x-tollgate.tokenEndpoint.response", "overlap"}},
 		{"missing response pointer", "      tokenType: /tokenType\n", "", []string{"tokenEndpoint.response.tokenType", "missing"}},
 		{"unknown client auth", "    clientAuth: [body]", "    clientAuth: [mtls]", []string{"tokenEndpoint.clientAuth", "mtls"}},
 		{"grant type pointer without a value", "      clientSecret: /secret", "      clientSecret: /secret\n      grantType: /clientId", []string{"tokenEndpoint.grantType", "missing"}},

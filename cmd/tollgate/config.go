@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -28,11 +30,12 @@ type serveConfig struct {
 	LogFormat string `yaml:"log_format"`
 
 	mockserver.Options `yaml:",inline"`
+
+	file string     // the config file, "" when none
+	root *yaml.Node // its parsed form, to find the line of a key
 }
 
 const defaultAddr = "127.0.0.1:4455"
-
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
 
 // loadServeConfig reads a config file strictly: unknown keys and wrong types
 // fail with the file, the line and what to fix.
@@ -43,18 +46,90 @@ func loadServeConfig(file string) (serveConfig, error) {
 		return cfg, usagef("config: %w (give an existing file to --config)", err)
 	}
 	defer func() { _ = f.Close() }()
-	dec := yaml.NewDecoder(f)
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return cfg, usagef("config %s: %w", file, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return cfg, usageError{describeYAMLError(file, err)}
 	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err == nil {
+		cfg.root = &root
+	}
+	cfg.file = file
+	// Paths in the file are relative to the file, not to the working directory.
 	dir := filepath.Dir(file)
 	for i, d := range cfg.Documents {
 		if !filepath.IsAbs(d) {
 			cfg.Documents[i] = filepath.Join(dir, d)
 		}
 	}
+	if cfg.SigningKeyFile != "" && !filepath.IsAbs(cfg.SigningKeyFile) {
+		cfg.SigningKeyFile = filepath.Join(dir, cfg.SigningKeyFile)
+	}
 	return cfg, nil
+}
+
+// locate prefixes an options error with the config file and the line of the
+// key it names (mockserver errors start with the key path: "clients[1]",
+// "flows.simple.token_format", "max_body_bytes").
+func (c serveConfig) locate(err error) error {
+	if c.file == "" {
+		return err
+	}
+	m := regexp.MustCompile(`^mockserver: (?:clients\[(\d+)\]|flows\.([\w-]+)(?:\.(\w+))?|(max_body_bytes|cors_origins|issuer|signing_key_file))`).FindStringSubmatch(err.Error())
+	line := 0
+	switch {
+	case m == nil:
+	case m[1] != "":
+		i, _ := strconv.Atoi(m[1])
+		if clients := yamlValue(c.root, "clients"); clients != nil && i < len(clients.Content) {
+			line = clients.Content[i].Line
+		}
+	case m[2] != "":
+		line = lineOf(yamlValue(c.root, "flows"), m[2], m[3])
+	default:
+		line = lineOf(c.root, m[4])
+	}
+	if line == 0 {
+		return fmt.Errorf("config %s: %w", c.file, err)
+	}
+	return fmt.Errorf("config %s:%d: %w", c.file, line, err)
+}
+
+// yamlValue returns the value node of a key of a document's top mapping.
+func yamlValue(n *yaml.Node, key string) *yaml.Node {
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// lineOf returns the line of the deepest existing key along path.
+func lineOf(n *yaml.Node, path ...string) int {
+	line := 0
+	for _, key := range path {
+		if key == "" {
+			break
+		}
+		next := yamlValue(n, key)
+		if next == nil {
+			break
+		}
+		n, line = next, next.Line
+	}
+	return line
 }
 
 // describeYAMLError turns a yaml.v3 error into "FILE:LINE: problem; fix".
@@ -65,7 +140,7 @@ func describeYAMLError(file string, err error) error {
 		msg = te.Errors[0]
 	}
 	line := ""
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+	if m := regexp.MustCompile(`^(?:yaml: )?line (\d+): `).FindStringSubmatch(msg); m != nil {
 		line = ":" + m[1]
 		msg = msg[len(m[0]):]
 	}

@@ -27,6 +27,7 @@ func TestLoadServeConfigExample(t *testing.T) {
 		LogFormat:    "text",
 		Options: mockserver.Options{
 			MaxBodyBytes: 65536,
+			CORSOrigins:  []string{"http://localhost:3000", "http://localhost:5173"},
 			Flows: map[string]mockserver.FlowOptions{
 				"simple": {TokenFormat: "uuid", TokenLifetime: 30 * time.Minute},
 				"oauth2": {TokenLifetime: 2 * time.Hour, Algorithm: "RS256"},
@@ -41,7 +42,8 @@ func TestLoadServeConfigExample(t *testing.T) {
 	if len(got.Documents) != 0 {
 		t.Errorf("Documents = %q, want none", got.Documents)
 	}
-	got.Documents = nil // `documents: []` decodes to an empty, non-nil slice
+	got.Documents = nil          // `documents: []` decodes to an empty, non-nil slice
+	got.file, got.root = "", nil // where it came from, not what it says
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("loadServeConfig(%s) =\n%+v\nwant\n%+v", file, got, want)
 	}
@@ -192,6 +194,7 @@ func TestLoadServeConfigEmpty(t *testing.T) {
 			if err != nil {
 				t.Fatalf("loadServeConfig: %v", err)
 			}
+			got.file, got.root = "", nil // where it came from, not what it says
 			if !reflect.DeepEqual(got, serveConfig{}) {
 				t.Errorf("loadServeConfig = %+v, want the zero config (the defaults)", got)
 			}
@@ -235,5 +238,33 @@ func TestLoadServeConfigDocumentsRelativeToFile(t *testing.T) {
 	}
 	if len(flows) != 1 || flows[0].Name != "userpass" {
 		t.Errorf("loadFlows served %d flows, want userpass only", len(flows))
+	}
+}
+
+// TestOptionErrorsNameTheLine: options that decode but do not validate are
+// reported at the line of the key they concern.
+func TestOptionErrorsNameTheLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"second client without secret", "clients:\n  - id: a\n    secret: b\n  - id: c\n    secret: \"\"\n", ":4: mockserver: clients[1]"},
+		{"unknown format", "flows:\n  simple:\n    token_format: jwe\n", ":3: mockserver: flows.simple.token_format"},
+		{"unknown flow", "flows:\n  nope: {}\n", ":2: mockserver: flows.nope"},
+		{"body limit", "addr: 127.0.0.1:0\nmax_body_bytes: 5\n", ":2: mockserver: max_body_bytes"},
+		{"empty client scopes", "clients:\n  - id: a\n    secret: b\n    scopes: []\n", ":2: mockserver: clients[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			file := filepath.Join(t.TempDir(), "tollgate.yaml")
+			if err := os.WriteFile(file, []byte(tt.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, _, stderr := runBounded(t, "serve", "--config", file, "--addr", "127.0.0.1:0")
+			if code != 2 || !strings.Contains(stderr, file+tt.want) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+				t.Errorf("exit %d, stderr %q; want 2 and one line with %q", code, stderr, file+tt.want)
+			}
+		})
 	}
 }

@@ -87,7 +87,7 @@ func resolveServeConfig(cmd *cobra.Command, fl serveFlags) (serveConfig, error) 
 		return cfg, usagef("log format %q: use text or json", cfg.LogFormat)
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
-		return cfg, usagef("address %q: %v (write HOST:PORT, e.g. 127.0.0.1:4455)", cfg.Addr, err)
+		return cfg, usagef("address %q: %w (write HOST:PORT, e.g. 127.0.0.1:4455)", cfg.Addr, err)
 	}
 	return cfg, nil
 }
@@ -149,11 +149,11 @@ func serve(ctx context.Context, cmd *cobra.Command, fl serveFlags, stdout, stder
 	}
 	srv, err := mockserver.New(flows, opts)
 	if err != nil {
-		return usageError{err}
+		return usageError{cfg.locate(err)}
 	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
-		return usagef("listen on %s: %v (pick another --addr; port 0 picks a free one)", cfg.Addr, err)
+		return usagef("listen on %s: %w (pick another --addr; port 0 picks a free one)", cfg.Addr, err)
 	}
 	httpSrv := &http.Server{
 		Handler:           srv,

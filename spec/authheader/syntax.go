@@ -26,6 +26,7 @@ type SyntaxError struct {
 	Err    error  // a sentinel such as ErrDuplicateParam, or nil
 }
 
+// Error names the header, the field value, the byte offset and the problem.
 func (e *SyntaxError) Error() string {
 	if e.Header == HeaderWWWAuthenticate {
 		return fmt.Sprintf("authheader: malformed %s (field value %d) at offset %d: %s", e.Header, e.Value, e.Offset, e.Msg)

@@ -25,6 +25,7 @@ type ParseError struct {
 	Violations []error
 }
 
+// Error lists the violations on one line.
 func (e *ParseError) Error() string {
 	if len(e.Violations) == 1 {
 		return e.Violations[0].Error()

@@ -77,14 +77,18 @@ func BearerChecks(r *framework.Registrar) {
 	r.CheckIt("BEAR-005", func(ctx ginkgo.SpecContext, g Gomega) {
 		tok := token(ctx, g)
 		variants := map[string]string{
-			"last character changed":  mutate(tok, len(tok)-1),
 			"first character changed": mutate(tok, 0),
 			"truncated":               tok[:len(tok)-1],
 			"extended":                tok + "A",
 		}
 		if parts := strings.Split(tok, "."); len(parts) == 3 {
+			// Not the last character: in base64url its low bits may be
+			// padding that decoders ignore, so the signature would be the
+			// same and the token, in substance, unmodified.
 			variants["JWT payload changed"] = parts[0] + "." + mutate(parts[1], len(parts[1])/2) + "." + parts[2]
 			variants["JWT signature changed"] = parts[0] + "." + parts[1] + "." + mutate(parts[2], len(parts[2])/2)
+		} else {
+			variants["last character changed"] = mutate(tok, len(tok)-1)
 		}
 		for name, v := range variants {
 			ex := call(ctx, g, target(), "", "Bearer "+v)

@@ -84,8 +84,12 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 		dst    *Credentials
 	}{{"TOLLGATE_CLIENT", &c.Client}, {"TOLLGATE_CLIENT2", &c.Client2}, {"TOLLGATE_EXPIRY_CLIENT", &c.ExpiryClient}, {"TOLLGATE_SCOPED_CLIENT", &c.ScopedClient}} {
 		str(cl.prefix+"_ID", &cl.dst.ID)
+		secret, hasSecret := lookup(cl.prefix + "_SECRET")
+		if file, ok := lookup(cl.prefix + "_SECRET_FILE"); ok && file != "" && (!hasSecret || secret == "") {
+			// A secret file from the environment beats a secret from the file.
+			cl.dst.Secret, cl.dst.SecretFile = "", file
+		}
 		str(cl.prefix+"_SECRET", &cl.dst.Secret)
-		str(cl.prefix+"_SECRET_FILE", &cl.dst.SecretFile)
 	}
 	for _, d := range []struct {
 		name string
@@ -165,7 +169,7 @@ func (c *Config) Validate() error {
 }
 
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -53,7 +53,7 @@ func New(cfg Config, flow *spec.Flow) *Framework {
 	}
 	for _, c := range []Credentials{cfg.Client, cfg.Client2, cfg.ExpiryClient, cfg.ScopedClient} {
 		if c.Secret != "" {
-			f.redact = append(f.redact, c.Secret)
+			f.redact = append(f.redact, c.Secret, strings.TrimPrefix(authheader.FormatBasic(c.ID, c.Secret), "Basic "))
 		}
 	}
 	return f
@@ -237,7 +237,13 @@ func (f *Framework) RequestToken(ctx context.Context, tr TokenRequest) (*Exchang
 	if method == "" {
 		method = http.MethodPost
 	}
-	return f.Do(ctx, method, f.Config.Target+tok.Path, header, body)
+	ex, err := f.Do(ctx, method, f.Config.Target+tok.Path, header, body)
+	if err == nil && ex.Status == http.StatusOK {
+		if parsed, perr := f.Flow.ParseTokenResponse(ex.Body); perr == nil {
+			f.AddSecret(parsed.AccessToken) // every issued token stays out of the evidence
+		}
+	}
+	return ex, err
 }
 
 // DefaultMediaType is the media type the suite uses for a token request
@@ -351,6 +357,9 @@ func fillPath(template string) string {
 // before it passes, so a broken setup never reports "0 checks, green".
 func (f *Framework) Preflight(ctx context.Context) error {
 	if _, err := f.Do(ctx, http.MethodGet, f.Config.Target+"/", nil, nil); err != nil {
+		if errors.Is(err, ErrInconclusive) {
+			return fmt.Errorf("target %s keeps answering 429 Too Many Requests: wait, or lower --request-rate", f.Config.Target)
+		}
 		return fmt.Errorf("target %s is unreachable (%v): start it or fix --target", f.Config.Target, rootCause(err))
 	}
 	tr, ex, err := f.Token(ctx, f.Config.Client)
@@ -397,8 +406,9 @@ func (f *Framework) Redact(s string) string {
 			continue
 		}
 		s = strings.ReplaceAll(s, sec, "[REDACTED]")
-		for _, enc := range []string{url.QueryEscape(sec), authheader.FormatBasic("", sec)} {
-			if enc != sec && len(enc) > 8 {
+		quoted, _ := json.Marshal(sec)
+		for _, enc := range []string{url.QueryEscape(sec), string(quoted[1 : len(quoted)-1])} {
+			if enc != sec && len(enc) >= 4 {
 				s = strings.ReplaceAll(s, enc, "[REDACTED]")
 			}
 		}
@@ -421,7 +431,7 @@ func (f *Framework) Evidence(ex *Exchange) string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "> %s %s\n", ex.Method, ex.URL)
+	fmt.Fprintf(&b, "> %s %s\n", ex.Method, f.Redact(ex.URL))
 	writeHeaders(&b, "> ", ex.RequestHead, f)
 	if len(ex.RequestBody) > 0 {
 		fmt.Fprintf(&b, ">\n> %s\n", f.Redact(clip(ex.RequestBody)))
@@ -449,7 +459,7 @@ func (f *Framework) Curl(ex *Exchange) string {
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range ex.RequestHead[k] {
-			parts = append(parts, "-H", shellQuote(k+": "+v))
+			parts = append(parts, "-H", shellQuote(k+": "+redactAuthorization(k, v)))
 		}
 	}
 	if len(ex.RequestBody) > 0 {
@@ -466,13 +476,18 @@ func writeHeaders(b *strings.Builder, prefix string, h http.Header, f *Framework
 	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range h[k] {
-			if strings.EqualFold(k, "Authorization") {
-				scheme, _, _ := strings.Cut(v, " ")
-				v = scheme + " [REDACTED]"
-			}
-			fmt.Fprintf(b, "%s%s: %s\n", prefix, k, f.Redact(v))
+			fmt.Fprintf(b, "%s%s: %s\n", prefix, k, f.Redact(redactAuthorization(k, v)))
 		}
 	}
+}
+
+// redactAuthorization keeps only the scheme of an Authorization value.
+func redactAuthorization(name, v string) string {
+	if !strings.EqualFold(name, "Authorization") {
+		return v
+	}
+	scheme, _, _ := strings.Cut(v, " ")
+	return scheme + " [REDACTED]"
 }
 
 func clip(b []byte) string {
@@ -483,4 +498,31 @@ func clip(b []byte) string {
 	return string(b)
 }
 
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+// shellQuote quotes s for a POSIX shell on one line: control characters
+// use the $'…' form with escapes.
+func shellQuote(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) < 0 {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' || c == '\'':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\t':
+			b.WriteString(`\t`)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
+}

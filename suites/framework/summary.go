@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/onsi/ginkgo/v2/types"
 )
@@ -74,6 +75,9 @@ func Summarize(report types.Report) Summary {
 				}
 			}
 		case types.SpecStateSkipped:
+			if spec.Failure.IsZero() {
+				continue // left out by the label filter, not skipped by a check
+			}
 			msg := spec.Failure.Message
 			r.Verdict = VerdictSkip
 			for prefix, v := range map[string]Verdict{inconclusivePrefix: VerdictInconclusive, notVerifiedPrefix: VerdictNotVerified, notApplicablePrefix: VerdictNA} {
@@ -155,7 +159,11 @@ func (s Summary) Render(w io.Writer) {
 func oneLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	if len(s) > 160 {
-		s = s[:160] + "…"
+		cut := 160
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }
