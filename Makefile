@@ -18,10 +18,10 @@ FUZZ_TARGETS = \
 	./spec:FuzzParseTokenResponse \
 	./mockserver:FuzzParseTokenBody
 
-.PHONY: help run build test bench fuzz lint fmt vet
+.PHONY: help run build test bench fuzz lint fmt vet peer-check
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 run: ## start the mock server on $(ADDR) with the built-in flows
 	$(GO) run ./cmd/tollgate serve --addr $(ADDR)
@@ -50,5 +50,8 @@ fuzz: ## run each fuzz target for $(FUZZTIME)
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
-lint: ## golangci-lint (pinned), then go vet
+peer-check: ## conformance run against oauth2-mock-server (npm) on 127.0.0.1; see docs/peer-check.md
+	bash scripts/peer-check.sh
+
+lint: ## golangci-lint v2 (pinned version, config in .golangci.yml)
 	$(GO) run $(GOLANGCI) run ./...

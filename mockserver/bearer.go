@@ -112,6 +112,12 @@ func newBearerReply(realm string, e *oautherr.Error, extra ...authheader.Param) 
 // token without the scopes (any one alternative of scopes suffices) 403
 // insufficient_scope. All replies are built here, once.
 func Bearer(v TokenValidator, clock Clock, realm string, scopes [][]string) func(http.Handler) http.Handler {
+	return bearer(v, clock, realm, scopes, nil)
+}
+
+// bearer is Bearer with the bearer-parsing defects of a mutated mock; d is
+// nil for a correct one.
+func bearer(v TokenValidator, clock Clock, realm string, scopes [][]string, d *defects) func(http.Handler) http.Handler {
 	missing := newBearerReply(realm, &oautherr.Error{Description: "this operation needs an access token: send the header Authorization: Bearer followed by a token"})
 	malformed := newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "the Authorization header is not a well-formed Bearer credential (RFC 6750 section 2.1)"))
 	repeated := newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "send one Authorization header"))
@@ -140,11 +146,18 @@ func Bearer(v TokenValidator, clock Clock, realm string, scopes [][]string) func
 				twice.write(w, contentType, noStore)
 				return
 			}
+			if d != nil {
+				token, result = d.rewriteBearer(r, header, token, result)
+			}
 			switch result {
 			case authheader.BearerMissing: // a token in the query alone is ignored (OAuth 2.1 section 5.1)
 				missing.write(w, contentType, noStore)
 				return
 			case authheader.BearerMalformed:
+				if d != nil && d.malformed500 {
+					w.WriteHeader(http.StatusInternalServerError)
+					return
+				}
 				malformed.write(w, contentType, noStore)
 				return
 			}
@@ -163,7 +176,16 @@ func Bearer(v TokenValidator, clock Clock, realm string, scopes [][]string) func
 }
 
 func (s *Server) bearer(fr *flowRuntime, op spec.Operation) func(http.Handler) http.Handler {
-	return Bearer(s.validator(fr), s.opts.Clock, fr.flow.Realm, op.Scopes)
+	v, scopes, d := s.validator(fr), op.Scopes, s.defects
+	if d != nil {
+		if d.acceptAnyBearer || d.acceptExpired {
+			v = defectiveValidator{inner: v, d: d, any: tokens.NewGrant(fr.flow.Name, "anyone", strings.Join(fr.flow.Scopes, " "))}
+		}
+		if d.ignoreScope {
+			scopes = nil
+		}
+	}
+	return bearer(v, s.opts.Clock, fr.flow.Realm, scopes, d)
 }
 
 // scopesSatisfied reports whether granted covers every scope of at least one

@@ -42,6 +42,10 @@ type Options struct {
 	// which suits a local mock; an empty list turns CORS off.
 	CORSOrigins []string `yaml:"cors_origins"`
 
+	// Mutations switch on deliberate defects (see Mutations), for testing
+	// that a conformance suite catches them. Empty for a correct server.
+	Mutations []string `yaml:"mutations"`
+
 	// Clock drives issuance and validation. Nil means the system clock.
 	Clock Clock `yaml:"-"`
 

@@ -43,6 +43,7 @@ type Server struct {
 	unknownDigest [sha256.Size]byte
 	metadata      *flowRuntime // the flow described at MetadataPath; nil when none fits
 	handler       http.Handler
+	defects       *defects // deliberate bugs for the suite's self-test; nil normally
 }
 
 // flowRuntime is one flow as the server runs it, with everything precomputed.
@@ -73,6 +74,9 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 		opts:    opts,
 		clients: map[string]*registeredClient{},
 		store:   tokens.NewStore(tokens.StoreOptions{}),
+	}
+	if s.defects, err = newDefects(opts.Mutations); err != nil {
+		return nil, err
 	}
 	if _, err := rand.Read(s.unknownDigest[:]); err != nil {
 		return nil, fmt.Errorf("mockserver: random: %w", err)
@@ -233,7 +237,11 @@ func (s *Server) routes() (http.Handler, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: flow %s, operation %s: %w", fr.flow.Name, tok.ID, err)
 		}
-		if err := register(path, fr.flow.Name+"."+tok.ID, s.tokenHandler(fr)); err != nil {
+		var tokenHandler http.Handler = s.tokenHandler(fr)
+		if s.defects != nil {
+			tokenHandler = mutateResponses(fr.flow, s.defects.token, tokenHandler)
+		}
+		if err := register(path, fr.flow.Name+"."+tok.ID, tokenHandler); err != nil {
 			return nil, err
 		}
 		for _, op := range fr.flow.Operations {
@@ -244,6 +252,9 @@ func (s *Server) routes() (http.Handler, error) {
 			h := exampleHandler(op.Success)
 			if op.Protected {
 				h = s.bearer(fr, op)(h)
+				if s.defects != nil {
+					h = mutateResponses(fr.flow, s.defects.resource, h)
+				}
 			}
 			if err := register(op.Method+" "+path, fr.flow.Name+"."+op.ID, h); err != nil {
 				return nil, err
@@ -419,6 +430,14 @@ func (t *grantTable) get(flow, client, scope string) *tokens.Grant {
 
 // authenticate checks a client's credentials for a flow in constant time.
 func (s *Server) authenticate(id, secret string) (*registeredClient, error) {
+	if d := s.defects; d != nil {
+		if c := s.clients[id]; c != nil && d.ignoreSecret {
+			return c, nil
+		}
+		if s.clients[id] == nil && d.acceptUnknownClient {
+			return &registeredClient{Client: Client{ID: id}}, nil
+		}
+	}
 	if s.opts.AcceptAnyClient {
 		if c := s.clients[id]; c != nil {
 			return c, nil

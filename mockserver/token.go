@@ -27,6 +27,7 @@ type tokenRequest struct {
 	grantType        string
 	scope            string
 	basic            bool // the client used (or tried) HTTP Basic
+	unauthenticated  bool // a mutated mock issues without client authentication
 }
 
 // tokenHandler serves a flow's token operation.
@@ -41,6 +42,9 @@ func (s *Server) tokenHandler(fr *flowRuntime) http.Handler {
 		h := w.Header()
 		h["Cache-Control"] = cacheControl
 		h["Pragma"] = pragma
+		if r.Method == http.MethodGet && s.defects != nil && s.defects.tokenOnGet {
+			r.Method = http.MethodPost // the defect: treat the GET as a token request
+		}
 		if r.Method != http.MethodPost {
 			h["Allow"] = allow
 			writeOAuthError(w, &oautherr.Error{Code: oautherr.InvalidRequest, Status: http.StatusMethodNotAllowed,
@@ -57,9 +61,11 @@ func (s *Server) tokenHandler(fr *flowRuntime) http.Handler {
 				// RFC 9110 section 11.6.1: a 401 carries a challenge. Flows
 				// that take HTTP Basic name it (RFC 6749 section 5.2); others
 				// answer invalid_client with 400 unless Basic was tried.
-				if req.basic || acceptsBasic {
+				switch {
+				case s.defects != nil && s.defects.basicWithoutChallenge:
+				case req.basic || acceptsBasic:
 					h["Www-Authenticate"] = basicChallenge
-				} else {
+				default:
 					oerr.Status = http.StatusBadRequest
 				}
 			}
@@ -86,6 +92,7 @@ func invalidRequest(format string, args ...any) *oautherr.Error {
 func (s *Server) parseTokenRequest(fr *flowRuntime, w http.ResponseWriter, r *http.Request) (tokenRequest, *oautherr.Error) {
 	var req tokenRequest
 	tok := fr.flow.Token
+	d := s.defects
 	if values := r.Header.Values("Authorization"); len(values) > 0 {
 		if len(values) > 1 {
 			return req, invalidRequest("send one Authorization header, not %d", len(values))
@@ -95,14 +102,14 @@ func (s *Server) parseTokenRequest(fr *flowRuntime, w http.ResponseWriter, r *ht
 		switch {
 		case err != nil:
 			return req, oautherr.New(oautherr.InvalidClient, "the HTTP Basic credentials are malformed: encode client_id:client_secret as RFC 6749 section 2.3.1 says")
-		case ok && !tok.AcceptsClientAuth(spec.ClientAuthBasic):
+		case ok && (!tok.AcceptsClientAuth(spec.ClientAuthBasic) || (d != nil && d.rejectBasic)):
 			return req, oautherr.New(oautherr.InvalidClient, "this token endpoint does not accept HTTP Basic: send the credentials in the body")
 		case ok:
 			req.clientID, req.secret = id, secret
 		}
 	}
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || !fr.mediaTypes[mediaType] {
+	if err != nil || !fr.mediaTypes[mediaType] || (d != nil && d.rejectJSON && spec.IsJSONMediaType(mediaType)) {
 		return req, invalidRequest("Content-Type must be one of %s", strings.Join(tok.MediaTypes, ", "))
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
@@ -133,8 +140,16 @@ func (s *Server) parseTokenRequest(fr *flowRuntime, w http.ResponseWriter, r *ht
 		return req, invalidRequest("the body is not valid UTF-8")
 	}
 	doc, err := parseTokenBody(mediaType, body)
+	if err != nil && d != nil && d.allowRepeatedParams && mediaType == spec.FormMediaType {
+		doc, err = firstFormValues(body)
+	}
 	if err != nil {
 		return req, invalidRequest("%s", err.Error())
+	}
+	if d != nil {
+		if oerr := d.checkParameters(tok, doc); oerr != nil {
+			return req, oerr
+		}
 	}
 	var bodyID, bodySecret string
 	for _, f := range []struct {
@@ -149,7 +164,7 @@ func (s *Server) parseTokenRequest(fr *flowRuntime, w http.ResponseWriter, r *ht
 		}
 	}
 	if req.basic {
-		if bodySecret != "" {
+		if bodySecret != "" && (d == nil || !d.allowTwoAuthMethods) {
 			return req, invalidRequest("the client authenticated twice, with HTTP Basic and a secret in the body: use one method (RFC 6749 section 2.3)")
 		}
 		if bodyID != "" && bodyID != req.clientID {
@@ -158,12 +173,16 @@ func (s *Server) parseTokenRequest(fr *flowRuntime, w http.ResponseWriter, r *ht
 	} else {
 		req.clientID, req.secret = bodyID, bodySecret
 	}
-	if tok.GrantType != "" && req.grantType == "" {
+	skipChecks := d != nil && d.ignoreMissingGrantType
+	if tok.GrantType != "" && req.grantType == "" && !skipChecks {
 		return req, invalidRequest("%s is missing", tok.Request.GrantType.Name())
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err := spec.ValidateRequest(r.Context(), tok.Operation, r, nil); err != nil {
+	if err := spec.ValidateRequest(r.Context(), tok.Operation, r, nil); err != nil && !skipChecks {
 		return req, invalidRequest("%s", describeValidation(err))
+	}
+	if req.clientID == "" && d != nil && d.acceptNoClientAuth && len(s.opts.Clients) > 0 {
+		req.clientID, req.unauthenticated = s.opts.Clients[0].ID, true
 	}
 	if req.clientID == "" {
 		return req, oautherr.New(oautherr.InvalidClient, "no client authentication: send the client id and secret")
@@ -189,11 +208,15 @@ func describeValidation(err error) string {
 // issues a token.
 func (s *Server) grant(fr *flowRuntime, req tokenRequest, r *http.Request) ([]byte, *oautherr.Error) {
 	client, err := s.authenticate(req.clientID, req.secret)
+	if req.unauthenticated {
+		client, err = s.clients[req.clientID], nil
+	}
 	if err != nil {
 		return nil, oautherr.New(oautherr.InvalidClient, "client authentication failed: unknown client or wrong secret")
 	}
 	tok := fr.flow.Token
-	if tok.GrantType != "" && req.grantType != tok.GrantType {
+	anyGrant := s.defects != nil && (s.defects.acceptAnyGrantType || (s.defects.ignoreMissingGrantType && req.grantType == ""))
+	if tok.GrantType != "" && req.grantType != tok.GrantType && !anyGrant {
 		return nil, oautherr.New(oautherr.UnsupportedGrantType, fmt.Sprintf("grant_type '%s' is not supported here: use %s", truncate(req.grantType, 40), tok.GrantType))
 	}
 	if !client.mayUse(fr.flow.Name) {
@@ -270,6 +293,9 @@ func (s *Server) issue(fr *flowRuntime, client *registeredClient, scope string, 
 			return nil, err
 		}
 		s.store.Put(token, grant, now.Add(lifetime), now)
+	}
+	if d := s.defects; d != nil {
+		token = d.mangleToken(fr.flow.Name+" "+client.ID, token, func(t string) { s.store.Put(t, grant, now.Add(lifetime), now) })
 	}
 	return fr.tokenResponse(token, int64(lifetime/time.Second), scope, now.Unix())
 }

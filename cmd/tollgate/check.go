@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,7 @@ type checkFlags struct {
 	clientSecret string
 	secretFiles  map[string]*string
 	junitReport  string
+	summaryJSON  string
 	jsonReport   string
 	failOn       string
 	listChecks   bool
@@ -81,6 +83,7 @@ Exit codes: 0 no MUST check failed (with --fail-on should: no SHOULD either),
 	f.BoolVar(&fl.cfg.Insecure, "insecure", false, "allow plain http to a non-loopback target")
 	f.StringVar(&fl.junitReport, "junit-report", "", "write a JUnit XML report to FILE")
 	f.StringVar(&fl.jsonReport, "json-report", "", "write the Ginkgo JSON report to FILE")
+	f.StringVar(&fl.summaryJSON, "summary-json", "", "write the verdicts (id, flow, level, verdict, message) as JSON to FILE")
 	f.StringVar(&fl.failOn, "fail-on", "must", "what fails the run: must or should")
 	f.BoolVar(&fl.listChecks, "list-checks", false, "print the check catalog and exit")
 	f.StringVar(&fl.labelFilter, "label-filter", "", "run only checks matching a Ginkgo label filter, e.g. 'area:token && level:MUST'")
@@ -229,6 +232,15 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	summary.Render(stdout)
 	if fl.junitReport != "" {
 		fmt.Fprintf(stdout, "JUnit report: %s\n", fl.junitReport)
+	}
+	if fl.summaryJSON != "" {
+		data, err := json.MarshalIndent(summary, "", "  ")
+		if err != nil {
+			return fmt.Errorf("summary: %w", err)
+		}
+		if err := os.WriteFile(fl.summaryJSON, append(data, '\n'), 0o644); err != nil {
+			return usagef("--summary-json: %w", err)
+		}
 	}
 	if summary.Failed(fl.failOn) {
 		return errors.New("conformance checks failed (see above)")

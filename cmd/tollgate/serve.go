@@ -169,6 +169,9 @@ func serve(ctx context.Context, cmd *cobra.Command, fl serveFlags, stdout, stder
 
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "listening on %s\n", base)
+	if len(opts.Mutations) > 0 {
+		fmt.Fprintf(stdout, "\nWARNING: this mock is deliberately broken (mutations: %s)\n", strings.Join(opts.Mutations, ", "))
+	}
 	printBanner(stdout, exampleBase(ln.Addr()), srv)
 
 	select {

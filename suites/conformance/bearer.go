@@ -63,7 +63,7 @@ func BearerChecks(r *framework.Registrar) {
 
 	r.CheckIt("BEAR-003", func(ctx ginkgo.SpecContext, g Gomega) {
 		ex := call(ctx, g, target(), "")
-		c := bearerChallenge(g, ex)
+		c := challengeOrNotVerified(g, ex)
 		code, has := c.Param("error")
 		g.Expect(has).To(BeFalse(), "the challenge to a request without credentials carries error=%q", code)
 	})
@@ -156,8 +156,12 @@ func BearerChecks(r *framework.Registrar) {
 	r.CheckIt("BEAR-016", func(ctx ginkgo.SpecContext, g Gomega) {
 		for _, auth := range [][]string{nil, {"Bearer tollgateUnknownToken0123456789"}} {
 			ex := call(ctx, g, target(), "", auth...)
-			c := bearerChallenge(g, ex)
-			g.Expect(c.Params).NotTo(BeEmpty(), "a bare Bearer challenge: RFC 6750 §3 wants at least one auth-param")
+			c := challengeOrNotVerified(g, ex)
+			if len(c.Params) == 0 && c.Token68 == "" {
+				// Common, and harmless to clients: WARN, not FAIL (catalog F9).
+				framework.Warn("a bare Bearer challenge: RFC 6750 section 3 wants at least one auth-param (realm)")
+				continue
+			}
 			counts := map[string]int{}
 			for _, p := range c.Params {
 				counts[strings.ToLower(p.Name)]++
@@ -172,6 +176,13 @@ func BearerChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("BEAR-017", func(ctx ginkgo.SpecContext, g Gomega) {
+		scoped := false
+		for _, op := range protected {
+			scoped = scoped || len(op.Scopes) > 0
+		}
+		if !scoped {
+			framework.NotApplicable("no operation of the flow document needs a scope")
+		}
 		if f.Config.ScopedClient.IsZero() {
 			framework.NotVerified("needs a client limited to some scopes: set scoped_client (TOLLGATE_SCOPED_CLIENT_ID/_SECRET)")
 		}
@@ -231,6 +242,9 @@ func BearerChecks(r *framework.Registrar) {
 
 	r.CheckIt("BEAR-024", func(ctx ginkgo.SpecContext, g Gomega) {
 		ex := call(ctx, g, target(), "")
+		if ex.Status != http.StatusUnauthorized && ex.Status != http.StatusForbidden {
+			framework.NotVerified("the target answered %d, not 401, to a request without credentials (BEAR-002)", ex.Status)
+		}
 		g.Expect(cacheDirectives(ex.Header)).To(Or(ContainElement("no-store"), ContainElement("private")), "Cache-Control %q on a 401", ex.Header.Values("Cache-Control"))
 	})
 }

@@ -56,6 +56,16 @@ func bearerChallenge(g gomega.Gomega, ex *framework.Exchange) authheader.Challen
 	return c
 }
 
+// challengeOrNotVerified returns the Bearer challenge, ending the check NOT
+// VERIFIED when there is none (BEAR-002 reports that).
+func challengeOrNotVerified(g gomega.Gomega, ex *framework.Exchange) authheader.Challenge {
+	c, ok := authheader.Find(challenges(g, ex), "Bearer")
+	if !ok {
+		framework.NotVerified("no Bearer challenge to inspect (status %d; BEAR-002 judges that)", ex.Status)
+	}
+	return c
+}
+
 // baseMediaType returns the media type of a response without parameters.
 func baseMediaType(ex *framework.Exchange) string {
 	mt, _, err := mime.ParseMediaType(ex.Header.Get("Content-Type"))

@@ -35,6 +35,24 @@ func TokenChecks(r *framework.Registrar) {
 			framework.NotApplicable("the flow document does not accept %s client authentication", method)
 		}
 	}
+	// anError provokes a token-endpoint error: a wrong secret, or, where the
+	// server takes that (TOK-012 judges it), an unknown grant type. With no
+	// error to be had the check is NOT VERIFIED.
+	anError := func(ctx ginkgo.SpecContext, g Gomega) *framework.Exchange {
+		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret()})
+		if ex.Status >= 400 {
+			return ex
+		}
+		if tok.GrantType != "" {
+			tr := primary()
+			tr.Set = map[string]string{tok.Request.GrantType.Name(): "tollgate_unknown_grant"}
+			if ex = issue(ctx, g, tr); ex.Status >= 400 {
+				return ex
+			}
+		}
+		framework.NotVerified("the target issued tokens for a wrong secret and an unknown grant, so there is no error to inspect (see TOK-012, TOK-023)")
+		return nil
+	}
 	requireGrantType := func() {
 		if tok.GrantType == "" {
 			framework.NotApplicable("the flow has no grant_type parameter")
@@ -71,8 +89,7 @@ func TokenChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("TOK-005", func(ctx ginkgo.SpecContext, g Gomega) {
-		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret()})
-		expectRejected(g, r, ex)
+		ex := anError(ctx, g)
 		g.Expect(cacheDirectives(ex.Header)).To(ContainElement("no-store"), "Cache-Control %q on an error", ex.Header.Values("Cache-Control"))
 	})
 
@@ -124,7 +141,7 @@ func TokenChecks(r *framework.Registrar) {
 		tr, err := f.PrimaryToken(ctx)
 		g.Expect(err).NotTo(HaveOccurred())
 		if _, isJWT := jwtClaims(tr.AccessToken); isJWT {
-			framework.NotApplicable("a JWT's strength is its signature (JWT checks)")
+			framework.NotApplicable("a JWT's strength lies in its signature, not in random bits")
 		}
 		g.Expect(entropyBits(tr.AccessToken)).To(BeNumerically(">=", 128), "token %q… carries too few random bits (RFC 6749 §10.10)", prefix(tr.AccessToken))
 	})
@@ -150,6 +167,9 @@ func TokenChecks(r *framework.Registrar) {
 	r.CheckIt("TOK-015", func(ctx ginkgo.SpecContext, g Gomega) {
 		requireAuth(spec.ClientAuthBasic)
 		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret(), Auth: spec.ClientAuthBasic})
+		if ex.Status < 300 {
+			framework.NotVerified("the target accepted a wrong secret over Basic (TOK-012 judges that), so there is no failed login to inspect")
+		}
 		g.Expect(ex.Status).To(Equal(http.StatusUnauthorized))
 		_, ok := findChallenge(g, ex, "Basic")
 		g.Expect(ok).To(BeTrue(), "a failed Basic login must answer with a Basic challenge, got %q", ex.Header.Values("WWW-Authenticate"))
@@ -218,7 +238,11 @@ func TokenChecks(r *framework.Registrar) {
 
 	r.CheckIt("TOK-023", func(ctx ginkgo.SpecContext, g Gomega) {
 		requireGrantType()
-		for _, grant := range []string{"tollgate_unknown_grant", "password"} {
+		grants := []string{"tollgate_unknown_grant"}
+		if f.Profile() == "oauth21" {
+			grants = append(grants, "password") // OAuth 2.1 removed it; RFC 6749 and vendors may support it
+		}
+		for _, grant := range grants {
 			tr := primary()
 			tr.Set = map[string]string{tok.Request.GrantType.Name(): grant}
 			ex := issue(ctx, g, tr)
@@ -250,7 +274,7 @@ func TokenChecks(r *framework.Registrar) {
 		tr := primary()
 		tr.MediaType = spec.FormMediaType
 		name := tok.Request.GrantType.Name()
-		tr.Auth = tok.ClientAuth[0]
+		tr.Auth = f.DefaultAuth()
 		tr.RawBody = []byte(name + "=" + tok.GrantType + "&" + name + "=" + tok.GrantType)
 		if tr.Auth == spec.ClientAuthBody {
 			tr.RawBody = append(tr.RawBody, []byte("&"+formPair(tok.Request.ClientID.Name(), f.Config.Client.ID)+"&"+formPair(tok.Request.ClientSecret.Name(), f.Config.Client.Secret))...)
@@ -281,7 +305,7 @@ func TokenChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("TOK-032", func(ctx ginkgo.SpecContext, g Gomega) {
-		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret()})
+		ex := anError(ctx, g)
 		expectRejected(g, r, ex)
 		e, err := errorOf(ex)
 		g.Expect(err).NotTo(HaveOccurred(), "the error body")
@@ -290,7 +314,11 @@ func TokenChecks(r *framework.Registrar) {
 
 	r.CheckIt("TOK-033", func(ctx ginkgo.SpecContext, g Gomega) {
 		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret()})
-		g.Expect([]int{400, 401}).To(ContainElement(ex.Status), "invalid_client")
+		if ex.Status >= 300 {
+			g.Expect([]int{400, 401}).To(ContainElement(ex.Status), "invalid_client")
+		} else if tok.GrantType == "" {
+			framework.NotVerified("the target accepted a wrong secret (TOK-012), so there is no error status to inspect")
+		}
 		if tok.GrantType != "" {
 			tr := primary()
 			tr.Set = map[string]string{tok.Request.GrantType.Name(): "tollgate_unknown_grant"}
@@ -318,7 +346,7 @@ func TokenChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("TOK-038", func(ctx ginkgo.SpecContext, g Gomega) {
-		mt := f.DefaultMediaType(tok.ClientAuth[0])
+		mt := f.DefaultMediaType(f.DefaultAuth())
 		bodies := map[string][]byte{
 			"truncated JSON": []byte(`{"a":`),
 			"invalid UTF-8":  []byte("{\"a\":\"\xff\xfe\"}"),

@@ -56,7 +56,7 @@ func Catalog() []Check {
 		{"TOK-007", AreaToken, "expires_in is a JSON number holding a positive integer", `RFC 6749 §5.1 "Numerical values are included as JSON numbers"; App. A.14`, all(Must)},
 		{"TOK-008", AreaToken, "expires_in equals the documented lifetime", `RFC 6749 §5.1 "document the default value"; the flow document`, all(Must)},
 		{"TOK-009", AreaToken, "The token can be sent in an Authorization header (b64token)", `RFC 6750 §2.1 b64token`, all(Must)},
-		{"TOK-010", AreaToken, "Successive issuances return distinct tokens", `RFC 6749 §10.3 "cannot be generated, modified, or guessed"`, all(Must)},
+		{"TOK-010", AreaToken, "Successive issuances return distinct tokens", `RFC 6749 §10.3 "cannot be generated, modified, or guessed"`, map[string]Level{"*": Should, "simple": Must}},
 		{"TOK-011", AreaToken, "Tokens carry at least 128 bits of randomness", `RFC 6749 §10.10 "MUST be less than or equal to 2^(-128)"`, map[string]Level{"*": Must, "simple": Should}},
 		{"TOK-012", AreaToken, "A wrong client secret is rejected with invalid_client", `RFC 6749 §4.4.2 "MUST authenticate the client"; §5.2 invalid_client`, all(Must)},
 		{"TOK-013", AreaToken, "An unknown client_id is rejected with invalid_client", `RFC 6749 §5.2 invalid_client "unknown client"`, all(Must)},

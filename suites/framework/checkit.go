@@ -121,6 +121,13 @@ func NotVerified(format string, args ...any) {
 	ginkgo.Skip(notVerifiedPrefix + fmt.Sprintf(format, args...))
 }
 
+// Warn records a WARN verdict from inside a check whose level is higher:
+// for a finding the catalog grades below the rest of the check. The check
+// goes on; a later failed assertion still decides the verdict.
+func Warn(format string, args ...any) {
+	ginkgo.AddReportEntry(VerdictEntry, string(VerdictWarn)+"\n"+fmt.Sprintf(format, args...))
+}
+
 // NotApplicable ends a check that does not apply to this flow.
 func NotApplicable(format string, args ...any) {
 	ginkgo.Skip(notApplicablePrefix + fmt.Sprintf(format, args...))

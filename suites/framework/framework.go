@@ -38,6 +38,7 @@ type Framework struct {
 	last       *Exchange
 	nextSend   time.Time
 	primary    *spec.TokenResponse
+	auth       string // the client authentication that got the primary token
 }
 
 // New returns a Framework for cfg (already validated) and flow.
@@ -198,7 +199,7 @@ func (f *Framework) RequestToken(ctx context.Context, tr TokenRequest) (*Exchang
 	tok := f.Flow.Token
 	auth := tr.Auth
 	if auth == "" {
-		auth = tok.ClientAuth[0]
+		auth = f.DefaultAuth()
 	}
 	mediaType := tr.MediaType
 	if mediaType == "" {
@@ -244,6 +245,17 @@ func (f *Framework) RequestToken(ctx context.Context, tr TokenRequest) (*Exchang
 		}
 	}
 	return ex, err
+}
+
+// DefaultAuth is the client authentication requests use unless told
+// otherwise: the one that worked in Preflight, else the flow's first.
+func (f *Framework) DefaultAuth() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.auth != "" {
+		return f.auth
+	}
+	return f.Flow.Token.ClientAuth[0]
 }
 
 // DefaultMediaType is the media type the suite uses for a token request
@@ -293,7 +305,11 @@ func (f *Framework) Token(ctx context.Context, c Credentials) (spec.TokenRespons
 		return spec.TokenResponse{}, ex, err
 	}
 	if ex.Status != http.StatusOK {
-		return spec.TokenResponse{}, ex, fmt.Errorf("token request for client %q got %d: %s", c.ID, ex.Status, f.Redact(string(ex.Body)))
+		msg := fmt.Sprintf("token request for client %q got %d", c.ID, ex.Status)
+		if body := strings.TrimSpace(string(ex.Body)); body != "" {
+			msg += ": " + f.Redact(clip([]byte(body)))
+		}
+		return spec.TokenResponse{}, ex, errors.New(msg)
 	}
 	tr, err := f.Flow.ParseTokenResponse(ex.Body)
 	if err != nil {
@@ -362,8 +378,23 @@ func (f *Framework) Preflight(ctx context.Context) error {
 		}
 		return fmt.Errorf("target %s is unreachable (%v): start it or fix --target", f.Config.Target, rootCause(err))
 	}
-	tr, ex, err := f.Token(ctx, f.Config.Client)
+	// Try each client authentication the document allows: a server that
+	// refuses one (TOK-016/018 judge that) can still be checked with another.
+	var tr spec.TokenResponse
+	var ex *Exchange
+	var err error
+	for _, method := range f.Flow.Token.ClientAuth {
+		f.mu.Lock()
+		f.auth = method
+		f.mu.Unlock()
+		if tr, ex, err = f.Token(ctx, f.Config.Client); err == nil {
+			break
+		}
+	}
 	if err != nil {
+		f.mu.Lock()
+		f.auth = ""
+		f.mu.Unlock()
 		if ex != nil && (ex.Status == http.StatusUnauthorized || ex.Status == http.StatusBadRequest) {
 			return fmt.Errorf("client %q cannot get a token from %s%s (status %d): check TOLLGATE_CLIENT_ID / TOLLGATE_CLIENT_SECRET and --flow", f.Config.Client.ID, f.Config.Target, f.Flow.Token.Path, ex.Status)
 		}

@@ -1,0 +1,566 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tollgate/tollgate/mockserver/tokens"
+	"github.com/tollgate/tollgate/spec"
+	"github.com/tollgate/tollgate/spec/authheader"
+	"github.com/tollgate/tollgate/spec/oautherr"
+)
+
+// Mutation is a deliberate defect the mock can be told to have
+// (Options.Mutations), so that the conformance suite can be shown to catch
+// real defects: suites/selftest runs `tollgate check` against the mock with
+// each one and expects named checks to fail. A mutated mock is never the
+// default and says so in its banner.
+type Mutation struct {
+	Name        string // kebab-case, describes the bug
+	Area        string // issuance, client-auth, bearer or expiry
+	Description string
+}
+
+// mutationTable lists every mutation with the defect it switches on.
+func mutationTable() []struct {
+	Mutation
+	apply func(*defects)
+} {
+	type row = struct {
+		Mutation
+		apply func(*defects)
+	}
+	m := func(name, area, desc string, apply func(*defects)) row {
+		return row{Mutation{name, area, desc}, apply}
+	}
+	return []row{
+		m("no-cache-control", "issuance", "token responses and errors carry no Cache-Control", func(d *defects) { d.token = append(d.token, dropHeader("Cache-Control")) }),
+		m("text-plain-token", "issuance", "token responses are labelled text/plain", func(d *defects) { d.token = append(d.token, successOnly(setHeader("Content-Type", "text/plain"))) }),
+		m("token-type-mac", "issuance", "token_type is mac, not Bearer", func(d *defects) { d.token = append(d.token, successOnly(d.setMember(tokenTypeField, "mac"))) }),
+		m("expires-in-string", "issuance", "expires_in is a JSON string", func(d *defects) { d.token = append(d.token, successOnly(d.mapMember(expiresInField, toString))) }),
+		m("expires-in-wrong", "issuance", "expires_in is 100 s longer than the real lifetime", func(d *defects) { d.token = append(d.token, successOnly(d.mapMember(expiresInField, addSeconds(100)))) }),
+		m("expires-in-milliseconds", "expiry", "expires_in is in milliseconds", func(d *defects) { d.token = append(d.token, successOnly(d.mapMember(expiresInField, timesThousand))) }),
+		m("no-expires-in", "expiry", "the token response has no lifetime", func(d *defects) { d.token = append(d.token, successOnly(d.dropMember(expiresInField))) }),
+		m("duplicate-member", "issuance", "the token response repeats its token member", func(d *defects) { d.token = append(d.token, successOnly(d.duplicateMember(accessTokenField))) }),
+		m("refresh-token", "issuance", "client-credentials responses carry a refresh_token", func(d *defects) { d.token = append(d.token, successOnly(addMember("refresh_token", "r-1"))) }),
+		m("token-with-space", "issuance", "issued tokens contain a space, so no Authorization header can carry them", func(d *defects) { d.tokenWithSpace = true }),
+		m("repeat-token", "issuance", "every request of a client gets the same token", func(d *defects) { d.repeatToken = true }),
+		m("token-on-get", "issuance", "a GET to the token endpoint issues a token", func(d *defects) { d.tokenOnGet = true }),
+		m("errors-without-code", "issuance", "error bodies have a message but no error member", func(d *defects) { d.token = append(d.token, errorsOnly(replaceBody(`{"message":"request failed"}`))) }),
+		m("errors-as-500", "issuance", "every token-endpoint error is a 500", func(d *defects) { d.token = append(d.token, errorsOnly(setStatus(http.StatusInternalServerError))) }),
+		m("echo-secret", "client-auth", "error descriptions repeat the client secret that was sent", func(d *defects) { d.token = append(d.token, errorsOnly(d.echoSecret)) }),
+		m("ignore-secret", "client-auth", "a known client gets a token with any secret", func(d *defects) { d.ignoreSecret = true }),
+		m("accept-unknown-client", "client-auth", "an unknown client id gets a token", func(d *defects) { d.acceptUnknownClient = true }),
+		m("accept-no-client-auth", "client-auth", "a request without credentials gets a token", func(d *defects) { d.acceptNoClientAuth = true }),
+		m("basic-401-without-challenge", "client-auth", "failed client authentication gets 401 with no WWW-Authenticate", func(d *defects) { d.basicWithoutChallenge = true }),
+		m("reject-basic", "client-auth", "HTTP Basic client authentication is refused", func(d *defects) { d.rejectBasic = true }),
+		m("reject-json", "issuance", "JSON token requests are refused", func(d *defects) { d.rejectJSON = true }),
+		m("allow-two-auth-methods", "client-auth", "Basic and body credentials together are accepted", func(d *defects) { d.allowTwoAuthMethods = true }),
+		m("ignore-missing-grant-type", "issuance", "a request without grant_type gets a token", func(d *defects) { d.ignoreMissingGrantType = true }),
+		m("accept-any-grant-type", "issuance", "any grant_type gets a token", func(d *defects) { d.acceptAnyGrantType = true }),
+		m("reject-unknown-params", "issuance", "unknown request parameters are refused", func(d *defects) { d.rejectUnknownParams = true }),
+		m("empty-scope-invalid", "issuance", "scope= (no value) is refused instead of treated as omitted", func(d *defects) { d.emptyScopeInvalid = true }),
+		m("allow-repeated-params", "issuance", "a repeated form parameter is accepted", func(d *defects) { d.allowRepeatedParams = true }),
+		m("accept-any-bearer", "bearer", "any Bearer token is accepted", func(d *defects) { d.acceptAnyBearer = true }),
+		m("accept-expired", "expiry", "expired opaque and UUID tokens are still accepted", func(d *defects) { d.acceptExpired = true }),
+		m("ignore-scope", "bearer", "operations that need a scope accept any valid token", func(d *defects) { d.ignoreScope = true }),
+		m("case-sensitive-scheme", "bearer", "only the exact spelling Bearer is recognised", func(d *defects) { d.caseSensitiveScheme = true }),
+		m("accept-any-scheme", "bearer", "a valid token is accepted after any scheme, or none", func(d *defects) { d.acceptAnyScheme = true }),
+		m("accept-query-token", "bearer", "a token in the access_token query parameter is accepted", func(d *defects) { d.acceptQueryToken = true }),
+		m("empty-bearer-500", "bearer", "a malformed Bearer header gets a 500", func(d *defects) { d.malformed500 = true }),
+		m("single-space-only", "bearer", "more than one space after Bearer is refused", func(d *defects) { d.singleSpaceOnly = true }),
+		m("401-without-challenge", "bearer", "401 answers on resources carry no WWW-Authenticate", func(d *defects) {
+			d.resource = append(d.resource, statusOnly(http.StatusUnauthorized, dropHeader("Www-Authenticate")))
+		}),
+		m("bare-challenge", "bearer", "the challenge is a bare Bearer with no parameters", func(d *defects) {
+			d.resource = append(d.resource, statusOnly(http.StatusUnauthorized, setHeader("Www-Authenticate", "Bearer")))
+		}),
+		m("error-code-without-credentials", "bearer", "the challenge to a request without credentials names invalid_token", func(d *defects) {
+			d.resource = append(d.resource, noCredentialsOnly(setHeader("Www-Authenticate", `Bearer realm="tollgate", error="invalid_token"`)))
+		}),
+		m("invalid-token-403", "bearer", "unknown and expired tokens get 403 instead of 401", func(d *defects) {
+			d.resource = append(d.resource, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setStatus(http.StatusForbidden))))
+		}),
+		m("reflect-token", "bearer", "rejections repeat the token that was sent", func(d *defects) { d.resource = append(d.resource, statusOnly(http.StatusUnauthorized, reflectToken)) }),
+		// Conformant variations: different from the mock's usual answers
+		// but allowed by the RFCs, so a good suite passes them.
+		m("lowercase-token-type", "variation", "token_type is bearer in lower case (RFC 6749 5.1: case-insensitive)", func(d *defects) { d.token = append(d.token, successOnly(d.setMember(tokenTypeField, "bearer"))) }),
+		m("charset-parameters", "variation", "JSON answers say application/json; charset=utf-8", func(d *defects) {
+			d.token = append(d.token, setHeader("Content-Type", "application/json; charset=utf-8"))
+			d.resource = append(d.resource, setHeader("Content-Type", "application/json; charset=utf-8"))
+		}),
+		m("split-cache-control", "variation", "Cache-Control comes as two field lines, no-cache then no-store", func(d *defects) { d.token = append(d.token, splitCacheControl) }),
+		m("reordered-challenge", "variation", "challenge parameters in reverse order with mixed-case names", func(d *defects) { d.resource = append(d.resource, reorderChallenge) }),
+		m("extra-members", "variation", "token responses and errors carry members the RFCs do not define", func(d *defects) { d.token = append(d.token, addMember("x_vendor", map[string]any{"region": "eu"})) }),
+		m("invalid-client-400", "variation", "invalid_client after body credentials is a 400 without a challenge (RFC 6749 5.2)", func(d *defects) { d.token = append(d.token, errorsOnly(invalidClient400)) }),
+		m("rate-limit", "variation", "every 10th token request gets 429 with Retry-After: 1", func(d *defects) { d.token = append(d.token, d.rateLimit) }),
+		m("expired-without-error-code", "expiry", "invalid and expired tokens get a challenge without an error code", func(d *defects) {
+			d.resource = append(d.resource, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setHeader("Www-Authenticate", `Bearer realm="tollgate"`))))
+		}),
+	}
+}
+
+// Mutations returns the defects Options.Mutations can switch on.
+func Mutations() []Mutation {
+	var out []Mutation
+	for _, r := range mutationTable() {
+		out = append(out, r.Mutation)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// defects is the set of switched-on mutations, read at the few places the
+// mock can go wrong. A correct server has nil defects and pays one nil check.
+type defects struct {
+	ignoreSecret, acceptUnknownClient, acceptNoClientAuth, basicWithoutChallenge bool
+	rejectBasic, rejectJSON, allowTwoAuthMethods, ignoreMissingGrantType         bool
+	acceptAnyGrantType, rejectUnknownParams, emptyScopeInvalid                   bool
+	allowRepeatedParams, tokenOnGet, tokenWithSpace, repeatToken                 bool
+	acceptAnyBearer, acceptExpired, ignoreScope, caseSensitiveScheme             bool
+	acceptAnyScheme, acceptQueryToken, malformed500, singleSpaceOnly             bool
+
+	token    []responseMutation // applied to token-endpoint responses
+	resource []responseMutation // applied to protected-operation responses
+
+	mu       sync.Mutex
+	issued   map[string]string // repeat-token: the first token per flow and client
+	requests int               // rate-limit: token requests so far
+}
+
+func newDefects(names []string) (*defects, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	table := map[string]func(*defects){}
+	for _, r := range mutationTable() {
+		table[r.Name] = r.apply
+	}
+	d := &defects{issued: map[string]string{}}
+	for _, n := range names {
+		apply, ok := table[n]
+		if !ok {
+			var known []string
+			for _, m := range Mutations() {
+				known = append(known, m.Name)
+			}
+			return nil, fmt.Errorf("mockserver: mutations: unknown mutation %q (known: %s)", n, strings.Join(known, ", "))
+		}
+		apply(d)
+	}
+	return d, nil
+}
+
+// capturedResponse is a response held back so that mutations can change it.
+type capturedResponse struct {
+	status int
+	header http.Header
+	body   bytes.Buffer
+}
+
+func (c *capturedResponse) Header() http.Header { return c.header }
+func (c *capturedResponse) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+func (c *capturedResponse) Write(p []byte) (int, error) {
+	c.WriteHeader(http.StatusOK)
+	return c.body.Write(p)
+}
+
+// responseMutation changes a captured response; req carries the request
+// and its body.
+type responseMutation func(req *mutationRequest, res *capturedResponse)
+
+type mutationRequest struct {
+	*http.Request
+	body []byte
+	flow *spec.Flow
+}
+
+// mutateResponses wraps a handler so that mutations can rewrite its answers.
+func mutateResponses(flow *spec.Flow, muts []responseMutation, next http.Handler) http.Handler {
+	if len(muts) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		res := &capturedResponse{header: http.Header{}}
+		next.ServeHTTP(res, r)
+		if res.status == 0 {
+			res.status = http.StatusOK
+		}
+		req := &mutationRequest{Request: r, body: body, flow: flow}
+		for _, m := range muts {
+			m(req, res)
+		}
+		for k, v := range res.header {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(res.status)
+		_, _ = w.Write(res.body.Bytes())
+	})
+}
+
+func successOnly(m responseMutation) responseMutation {
+	return func(req *mutationRequest, res *capturedResponse) {
+		if res.status < 300 {
+			m(req, res)
+		}
+	}
+}
+
+func errorsOnly(m responseMutation) responseMutation {
+	return func(req *mutationRequest, res *capturedResponse) {
+		if res.status >= 400 {
+			m(req, res)
+		}
+	}
+}
+
+func statusOnly(status int, m responseMutation) responseMutation {
+	return func(req *mutationRequest, res *capturedResponse) {
+		if res.status == status {
+			m(req, res)
+		}
+	}
+}
+
+func noCredentialsOnly(m responseMutation) responseMutation {
+	return func(req *mutationRequest, res *capturedResponse) {
+		if req.Header.Get("Authorization") == "" && res.status == http.StatusUnauthorized {
+			m(req, res)
+		}
+	}
+}
+
+func withCredentialsOnly(m responseMutation) responseMutation {
+	return func(req *mutationRequest, res *capturedResponse) {
+		if req.Header.Get("Authorization") != "" {
+			m(req, res)
+		}
+	}
+}
+
+func dropHeader(name string) responseMutation {
+	return func(_ *mutationRequest, res *capturedResponse) { res.header.Del(name) }
+}
+
+func setHeader(name, value string) responseMutation {
+	return func(_ *mutationRequest, res *capturedResponse) { res.header.Set(name, value) }
+}
+
+func setStatus(status int) responseMutation {
+	return func(_ *mutationRequest, res *capturedResponse) { res.status = status }
+}
+
+func replaceBody(body string) responseMutation {
+	return func(_ *mutationRequest, res *capturedResponse) {
+		res.body.Reset()
+		res.body.WriteString(body)
+	}
+}
+
+// Token response members, by the flow's pointers.
+const (
+	accessTokenField = iota
+	tokenTypeField
+	expiresInField
+)
+
+func fieldPointer(f *spec.Flow, field int) spec.Pointer {
+	switch field {
+	case accessTokenField:
+		return f.Token.Response.AccessToken
+	case tokenTypeField:
+		return f.Token.Response.TokenType
+	default:
+		return f.Token.Response.ExpiresIn
+	}
+}
+
+// editJSON decodes the body, lets edit change it, and encodes it back.
+func editJSON(res *capturedResponse, edit func(doc map[string]any)) {
+	dec := json.NewDecoder(bytes.NewReader(res.body.Bytes()))
+	dec.UseNumber()
+	var doc map[string]any
+	if dec.Decode(&doc) != nil {
+		return
+	}
+	edit(doc)
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return
+	}
+	res.body.Reset()
+	res.body.Write(out)
+}
+
+func (d *defects) setMember(field int, v any) responseMutation {
+	return func(req *mutationRequest, res *capturedResponse) {
+		editJSON(res, func(doc map[string]any) { _ = fieldPointer(req.flow, field).Set(doc, v) })
+	}
+}
+
+func (d *defects) mapMember(field int, f func(any) any) responseMutation {
+	return func(req *mutationRequest, res *capturedResponse) {
+		p := fieldPointer(req.flow, field)
+		editJSON(res, func(doc map[string]any) {
+			if v, ok := p.Get(doc); ok {
+				_ = p.Set(doc, f(v))
+			}
+		})
+	}
+}
+
+func (d *defects) dropMember(field int) responseMutation {
+	return func(req *mutationRequest, res *capturedResponse) {
+		p := fieldPointer(req.flow, field)
+		editJSON(res, func(doc map[string]any) {
+			parent := doc
+			tokens := p.Tokens()
+			for _, t := range tokens[:len(tokens)-1] {
+				next, ok := parent[t].(map[string]any)
+				if !ok {
+					return
+				}
+				parent = next
+			}
+			delete(parent, p.Name())
+		})
+	}
+}
+
+// duplicateMember appends a second copy of a top-level member to the object.
+func (d *defects) duplicateMember(field int) responseMutation {
+	return func(req *mutationRequest, res *capturedResponse) {
+		name := fieldPointer(req.flow, field).Name()
+		b := bytes.TrimSpace(res.body.Bytes())
+		if len(b) < 2 || b[len(b)-1] != '}' {
+			return
+		}
+		key, _ := json.Marshal(name)
+		out := append(append([]byte{}, b[:len(b)-1]...), []byte(`,`+string(key)+`:"duplicate"}`)...)
+		res.body.Reset()
+		res.body.Write(out)
+	}
+}
+
+func addMember(name string, v any) responseMutation {
+	return func(_ *mutationRequest, res *capturedResponse) {
+		editJSON(res, func(doc map[string]any) { doc[name] = v })
+	}
+}
+
+func toString(v any) any { return fmt.Sprint(v) }
+
+func addSeconds(n int64) func(any) any {
+	return func(v any) any {
+		if num, ok := v.(json.Number); ok {
+			if i, err := num.Int64(); err == nil {
+				return i + n
+			}
+		}
+		return v
+	}
+}
+
+func timesThousand(v any) any {
+	if num, ok := v.(json.Number); ok {
+		if i, err := num.Int64(); err == nil {
+			return i * 1000
+		}
+	}
+	return v
+}
+
+// echoSecret puts the secret the request carried into the error description.
+func (d *defects) echoSecret(req *mutationRequest, res *capturedResponse) {
+	secret := ""
+	if _, s, ok, _ := authheader.ParseBasic(req.Header.Get("Authorization")); ok {
+		secret = s
+	} else if doc, err := parseTokenBody(mediaTypeOf(req.Request), req.body); err == nil {
+		secret, _ = stringField(doc, req.flow.Token.Request.ClientSecret)
+	}
+	if secret == "" {
+		return
+	}
+	editJSON(res, func(doc map[string]any) { doc["error_description"] = "wrong secret " + secret })
+}
+
+func mediaTypeOf(r *http.Request) string {
+	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	return strings.TrimSpace(mt)
+}
+
+// reflectToken repeats the presented token in a rejection's body.
+func reflectToken(req *mutationRequest, res *capturedResponse) {
+	if tok, result := authheader.ParseBearer(req.Header.Get("Authorization")); result == authheader.BearerOK {
+		editJSON(res, func(doc map[string]any) { doc["token"] = tok })
+	}
+}
+
+// rewriteBearer applies the bearer-parsing defects to one request.
+func (d *defects) rewriteBearer(r *http.Request, header, token string, result authheader.BearerResult) (string, authheader.BearerResult) {
+	if d.caseSensitiveScheme && result == authheader.BearerOK && !strings.HasPrefix(strings.TrimSpace(header), "Bearer ") {
+		return "", authheader.BearerMissing
+	}
+	if d.singleSpaceOnly && result == authheader.BearerOK && strings.Contains(header, "Bearer  ") {
+		return "", authheader.BearerMalformed
+	}
+	if d.acceptAnyScheme && result == authheader.BearerMissing && header != "" {
+		_, rest, found := strings.Cut(strings.TrimSpace(header), " ")
+		if !found {
+			rest = strings.TrimPrefix(strings.TrimSpace(header), "Bearer")
+		}
+		if rest = strings.TrimSpace(rest); rest != "" {
+			return rest, authheader.BearerOK
+		}
+	}
+	if d.acceptQueryToken && result == authheader.BearerMissing && header == "" {
+		if q := r.URL.Query().Get("access_token"); q != "" {
+			return q, authheader.BearerOK
+		}
+	}
+	return token, result
+}
+
+// defectiveValidator is a TokenValidator with the validation defects.
+type defectiveValidator struct {
+	inner TokenValidator
+	d     *defects
+	any   *tokens.Grant
+}
+
+func (v defectiveValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool) {
+	if g, ok := v.inner.Validate(raw, now); ok {
+		return g, true
+	}
+	if v.d.acceptExpired {
+		if g, ok := v.inner.Validate(raw, time.Unix(0, 0)); ok {
+			return g, true
+		}
+	}
+	if v.d.acceptAnyBearer {
+		return v.any, true
+	}
+	return nil, false
+}
+
+// checkParameters applies the parameter defects to a parsed token request.
+func (d *defects) checkParameters(tok spec.TokenOperation, doc map[string]any) *oautherr.Error {
+	if d.rejectUnknownParams {
+		known := map[string]bool{}
+		for _, p := range []spec.Pointer{tok.Request.ClientID, tok.Request.ClientSecret, tok.Request.GrantType, tok.Request.Scope} {
+			if !p.IsZero() {
+				known[p.Tokens()[0]] = true
+			}
+		}
+		for k := range doc {
+			if !known[k] {
+				return oautherr.New(oautherr.InvalidRequest, "unknown parameter '"+truncate(k, 40)+"'")
+			}
+		}
+	}
+	if d.emptyScopeInvalid && !tok.Request.Scope.IsZero() {
+		if v, ok := tok.Request.Scope.Get(doc); ok && v == "" {
+			return oautherr.New(oautherr.InvalidScope, "scope is empty")
+		}
+	}
+	return nil
+}
+
+// firstFormValues parses a form keeping the first of repeated parameters.
+func firstFormValues(body []byte) (map[string]any, error) {
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, fmt.Errorf("the form body is malformed: %w", err)
+	}
+	doc := map[string]any{}
+	for k, v := range values {
+		doc[k] = v[0]
+	}
+	return doc, nil
+}
+
+// mangleToken applies the issuance defects to a new token: a space inside
+// it, or the first token of the client again. store records a changed token.
+func (d *defects) mangleToken(key, token string, store func(string)) string {
+	if d.tokenWithSpace && len(token) > 8 {
+		token = token[:8] + " " + token[8:]
+		store(token)
+	}
+	if d.repeatToken {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if first, ok := d.issued[key]; ok {
+			return first
+		}
+		d.issued[key] = token
+	}
+	return token
+}
+
+func splitCacheControl(_ *mutationRequest, res *capturedResponse) {
+	if res.header.Get("Cache-Control") != "" {
+		res.header["Cache-Control"] = []string{"no-cache", "no-store"}
+	}
+}
+
+// reorderChallenge reverses the parameters of each challenge and changes
+// the case of their names (RFC 9110 section 11.2: case-insensitive).
+func reorderChallenge(_ *mutationRequest, res *capturedResponse) {
+	values := res.header.Values("Www-Authenticate")
+	cs, err := authheader.ParseChallenges(values...)
+	if err != nil || len(cs) == 0 {
+		return
+	}
+	var out []string
+	for _, c := range cs {
+		var params []authheader.Param
+		for i := len(c.Params) - 1; i >= 0; i-- {
+			p := c.Params[i]
+			params = append(params, authheader.Param{Name: strings.ToUpper(p.Name[:1]) + p.Name[1:], Value: p.Value})
+		}
+		c.Params = params
+		out = append(out, c.String())
+	}
+	res.header["Www-Authenticate"] = out
+}
+
+// invalidClient400 answers invalid_client with 400 and no challenge when the
+// client did not use HTTP Basic.
+func invalidClient400(req *mutationRequest, res *capturedResponse) {
+	if _, _, ok, _ := authheader.ParseBasic(req.Header.Get("Authorization")); ok {
+		return
+	}
+	if bytes.Contains(res.body.Bytes(), []byte(`"invalid_client"`)) {
+		res.status = http.StatusBadRequest
+		res.header.Del("Www-Authenticate")
+	}
+}
+
+// rateLimit turns every 10th token request into a 429.
+func (d *defects) rateLimit(_ *mutationRequest, res *capturedResponse) {
+	d.mu.Lock()
+	d.requests++
+	limited := d.requests%10 == 0
+	d.mu.Unlock()
+	if limited {
+		res.status = http.StatusTooManyRequests
+		res.header = http.Header{"Retry-After": {"1"}, "Cache-Control": {"no-store"}, "Content-Type": {"application/json"}}
+		res.body.Reset()
+		res.body.WriteString(`{"error":"invalid_request","error_description":"rate limited"}`)
+	}
+}

@@ -1,0 +1,265 @@
+package selftest_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tollgate/tollgate/mockserver"
+	"github.com/tollgate/tollgate/openapi"
+	"github.com/tollgate/tollgate/spec"
+	"github.com/tollgate/tollgate/suites/framework"
+)
+
+// variant is one mock to check: a defect (want names the checks that must
+// catch it) or a conformant variation (want is empty: it must pass).
+type variant struct {
+	mutation string
+	flow     string
+	profile  string   // "": the flow document's
+	expiry   bool     // configure the short-lived client, so EXP-005 waits
+	want     []string // check IDs that must be FAIL or WARN
+}
+
+func mutants() []variant {
+	return []variant{
+		{mutation: "no-cache-control", flow: "oauth2", want: []string{"TOK-003", "TOK-005"}},
+		{mutation: "text-plain-token", flow: "oauth2", want: []string{"TOK-002"}},
+		{mutation: "token-type-mac", flow: "oauth2", want: []string{"TOK-006"}},
+		{mutation: "expires-in-string", flow: "oauth2", want: []string{"TOK-007"}},
+		{mutation: "expires-in-wrong", flow: "oauth2", want: []string{"TOK-008", "EXP-008"}},
+		{mutation: "expires-in-milliseconds", flow: "simple", want: []string{"TOK-008", "EXP-003"}}, // 1800 s in ms is under a year: EXP-002 cannot tell
+		{mutation: "no-expires-in", flow: "simple", want: []string{"EXP-001", "TOK-001"}},
+		{mutation: "duplicate-member", flow: "oauth2", want: []string{"TOK-027"}},
+		{mutation: "refresh-token", flow: "oauth2", want: []string{"TOK-034"}},
+		{mutation: "token-with-space", flow: "simple", want: []string{"TOK-009"}},
+		{mutation: "repeat-token", flow: "simple", want: []string{"TOK-010"}},
+		{mutation: "token-on-get", flow: "simple", want: []string{"TOK-028"}},
+		{mutation: "errors-without-code", flow: "oauth2", want: []string{"TOK-032", "TOK-012"}},
+		{mutation: "errors-as-500", flow: "oauth2", want: []string{"TOK-033", "TOK-038"}},
+		{mutation: "echo-secret", flow: "oauth2", want: []string{"TOK-035"}},
+		{mutation: "ignore-secret", flow: "simple", want: []string{"TOK-012"}},
+		{mutation: "accept-unknown-client", flow: "simple", want: []string{"TOK-013"}},
+		{mutation: "accept-no-client-auth", flow: "oauth2", want: []string{"TOK-014"}},
+		{mutation: "basic-401-without-challenge", flow: "oauth2", want: []string{"TOK-015"}},
+		{mutation: "reject-basic", flow: "oauth2", profile: "rfc6749", want: []string{"TOK-016", "TOK-019"}},
+		{mutation: "reject-json", flow: "oauth2", want: []string{"TOK-020"}},
+		{mutation: "allow-two-auth-methods", flow: "oauth2", want: []string{"TOK-021"}},
+		{mutation: "ignore-missing-grant-type", flow: "oauth2", want: []string{"TOK-022"}},
+		{mutation: "accept-any-grant-type", flow: "oauth2", want: []string{"TOK-023"}},
+		{mutation: "reject-unknown-params", flow: "simple", want: []string{"TOK-024"}},
+		{mutation: "empty-scope-invalid", flow: "oauth2", want: []string{"TOK-025"}},
+		{mutation: "allow-repeated-params", flow: "oauth2", want: []string{"TOK-026"}},
+		{mutation: "accept-any-bearer", flow: "simple", want: []string{"BEAR-004", "BEAR-005", "BEAR-019"}},
+		{mutation: "accept-expired", flow: "simple", expiry: true, want: []string{"EXP-005"}},
+		{mutation: "ignore-scope", flow: "oauth2", want: []string{"BEAR-017"}},
+		{mutation: "case-sensitive-scheme", flow: "simple", want: []string{"BEAR-006"}},
+		{mutation: "accept-any-scheme", flow: "simple", want: []string{"BEAR-007"}},
+		{mutation: "accept-query-token", flow: "simple", want: []string{"BEAR-011"}},
+		{mutation: "empty-bearer-500", flow: "simple", want: []string{"BEAR-008"}},
+		{mutation: "single-space-only", flow: "simple", want: []string{"BEAR-010"}},
+		{mutation: "401-without-challenge", flow: "simple", want: []string{"BEAR-002"}},
+		{mutation: "bare-challenge", flow: "simple", want: []string{"BEAR-016"}},
+		{mutation: "error-code-without-credentials", flow: "simple", want: []string{"BEAR-003"}},
+		{mutation: "invalid-token-403", flow: "simple", want: []string{"BEAR-004", "BEAR-018"}},
+		{mutation: "reflect-token", flow: "simple", want: []string{"BEAR-021"}},
+		{mutation: "expired-without-error-code", flow: "simple", expiry: true, want: []string{"EXP-006"}},
+	}
+}
+
+func variations() []variant {
+	var out []variant
+	for _, m := range []string{"lowercase-token-type", "charset-parameters", "split-cache-control", "reordered-challenge", "extra-members", "invalid-client-400", "rate-limit"} {
+		for _, flow := range []string{"simple", "oauth2"} {
+			out = append(out, variant{mutation: m, flow: flow, expiry: true})
+		}
+	}
+	return out
+}
+
+// tollgateBinary builds cmd/tollgate once for the whole test.
+func tollgateBinary(t *testing.T) string {
+	t.Helper()
+	return buildOnce(t)
+}
+
+var buildOnce = func() func(t *testing.T) string {
+	var once sync.Once
+	var path string
+	var err error
+	return func(t *testing.T) string {
+		once.Do(func() {
+			dir, mkErr := os.MkdirTemp("", "tollgate-selftest")
+			if mkErr != nil {
+				err = mkErr
+				return
+			}
+			path = filepath.Join(dir, "tollgate")
+			out, buildErr := exec.Command("go", "build", "-o", path, "../../cmd/tollgate").CombinedOutput()
+			if buildErr != nil {
+				err = fmt.Errorf("go build: %v\n%s", buildErr, out)
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+}()
+
+// result is one `tollgate check` run.
+type result struct {
+	exit     int
+	verdicts map[string]framework.Verdict // by check ID
+	output   string
+}
+
+// check starts the mock with v's mutation and runs `tollgate check` at it.
+func check(t *testing.T, v variant) result {
+	t.Helper()
+	flows, err := spec.LoadAll(context.Background(), openapi.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var muts []string
+	if v.mutation != "" {
+		muts = []string{v.mutation}
+	}
+	mock, err := mockserver.New(flows, mockserver.Options{Mutations: muts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(mock) // 127.0.0.1, the system clock: tokens really expire
+	defer srv.Close()
+
+	summary := filepath.Join(t.TempDir(), "summary.json")
+	args := []string{"check", "--target", srv.URL, "--flow", v.flow, "--fail-on", "should", "--summary-json", summary, "--max-expiry-wait", "20s", "--leeway", "3s"}
+	if v.profile != "" {
+		args = append(args, "--profile", v.profile)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, tollgateBinary(t), args...)
+	cmd.Env = append(os.Environ(),
+		"TOLLGATE_CLIENT_ID="+mockserver.SeedClientID, "TOLLGATE_CLIENT_SECRET="+mockserver.SeedClientSecret,
+		"TOLLGATE_SCOPED_CLIENT_ID="+mockserver.ScopedClientID, "TOLLGATE_SCOPED_CLIENT_SECRET="+mockserver.ScopedClientSecret,
+	)
+	if v.expiry {
+		cmd.Env = append(cmd.Env, "TOLLGATE_EXPIRY_CLIENT_ID="+mockserver.ShortLivedClientID, "TOLLGATE_EXPIRY_CLIENT_SECRET="+mockserver.ShortLivedClientSecret)
+	}
+	out, err := cmd.CombinedOutput()
+	res := result{output: string(out), verdicts: map[string]framework.Verdict{}}
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		res.exit = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("tollgate check: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatalf("no summary (exit %d): %v\n%s", res.exit, err, out)
+	}
+	var s framework.Summary
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range s.Results {
+		res.verdicts[r.ID] = r.Verdict
+	}
+	return res
+}
+
+// TestMutantsAreCaught: every defect fails the run, and the checks named
+// for it are among the FAILs and WARNs.
+func TestMutantsAreCaught(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs tollgate check once per mutant")
+	}
+	for _, v := range mutants() {
+		t.Run(v.mutation, func(t *testing.T) {
+			t.Parallel()
+			limit(t)
+			res := check(t, v)
+			if res.exit != 1 {
+				t.Errorf("exit %d, want 1 (a check failed)", res.exit)
+			}
+			for _, id := range v.want {
+				if got := res.verdicts[id]; got != framework.VerdictFail && got != framework.VerdictWarn {
+					t.Errorf("%s: %s, want FAIL or WARN", id, got)
+				}
+			}
+			if t.Failed() {
+				t.Logf("tollgate check output:\n%s", res.output)
+			}
+		})
+	}
+}
+
+// TestConformantVariationsPass: answers that differ from the mock's usual
+// ones but that the RFCs allow fail no check and warn no more than the
+// unchanged mock does.
+func TestConformantVariationsPass(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs tollgate check once per variation")
+	}
+	baseline := map[string]map[string]framework.Verdict{}
+	var mu sync.Mutex
+	t.Run("baseline", func(t *testing.T) {
+		for _, flow := range []string{"simple", "oauth2"} {
+			t.Run(flow, func(t *testing.T) {
+				t.Parallel()
+				limit(t)
+				res := check(t, variant{flow: flow, expiry: true})
+				mu.Lock()
+				baseline[flow] = res.verdicts
+				mu.Unlock()
+				for id, v := range res.verdicts {
+					if v == framework.VerdictFail {
+						t.Errorf("the correct mock fails %s", id)
+					}
+				}
+			})
+		}
+	})
+	for _, v := range variations() {
+		t.Run(v.mutation+"/"+v.flow, func(t *testing.T) {
+			t.Parallel()
+			limit(t)
+			res := check(t, v)
+			var extra []string
+			for id, got := range res.verdicts {
+				if (got == framework.VerdictFail || got == framework.VerdictWarn) && baseline[v.flow][id] != got {
+					extra = append(extra, fmt.Sprintf("%s %s", id, got))
+				}
+			}
+			sort.Strings(extra)
+			if len(extra) > 0 {
+				t.Errorf("false positives on a conformant server: %s\n%s", strings.Join(extra, ", "), res.output)
+			}
+		})
+	}
+}
+
+// limit bounds how many checks run at once: each is a process sending
+// requests to its own mock, and the machine may have two cores.
+func limit(t *testing.T) {
+	t.Helper()
+	slots <- struct{}{}
+	t.Cleanup(func() { <-slots })
+}
+
+var slots = make(chan struct{}, max(4, runtime.NumCPU()))
