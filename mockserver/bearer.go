@@ -176,10 +176,11 @@ func bearer(v TokenValidator, clock Clock, realm string, scopes [][]string, d *d
 }
 
 func (s *Server) bearer(fr *flowRuntime, op spec.Operation) func(http.Handler) http.Handler {
-	v, scopes, d := s.validator(fr), op.Scopes, s.defects
+	d := s.defects
+	v, scopes := s.validator(fr), op.Scopes
 	if d != nil {
-		if d.acceptAnyBearer || d.acceptExpired {
-			v = defectiveValidator{inner: v, d: d, any: tokens.NewGrant(fr.flow.Name, "anyone", strings.Join(fr.flow.Scopes, " "))}
+		if d.acceptAnyBearer || d.acceptExpired || d.forgesJWT() {
+			v = defectiveValidator{inner: v, d: d, fr: fr, any: tokens.NewGrant(fr.flow.Name, "anyone", strings.Join(fr.flow.Scopes, " "))}
 		}
 		if d.ignoreScope {
 			scopes = nil

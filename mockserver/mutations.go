@@ -2,7 +2,13 @@ package mockserver
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +17,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/tollgate/tollgate/mockserver/tokens"
 	"github.com/tollgate/tollgate/spec"
@@ -25,7 +34,7 @@ import (
 // default and says so in its banner.
 type Mutation struct {
 	Name        string // kebab-case, describes the bug
-	Area        string // issuance, client-auth, bearer or expiry
+	Area        string // issuance, client-auth, bearer, expiry, jwt or metadata
 	Description string
 }
 
@@ -90,6 +99,16 @@ func mutationTable() []struct {
 			d.resource = append(d.resource, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setStatus(http.StatusForbidden))))
 		}),
 		m("reflect-token", "bearer", "rejections repeat the token that was sent", func(d *defects) { d.resource = append(d.resource, statusOnly(http.StatusUnauthorized, reflectToken)) }),
+		m("jwt-accept-alg-none", "jwt", "an unsigned JWT (alg none, in any case) with valid claims is accepted", func(d *defects) { d.jwtAcceptNone = true }),
+		m("jwt-ignore-signature", "jwt", "a JWT with the expected alg and kid is accepted whatever its signature", func(d *defects) { d.jwtIgnoreSignature = true }),
+		m("jwt-hmac-public-key", "jwt", "HS256 JWTs are verified with the public key's PEM as the HMAC secret (algorithm confusion)", func(d *defects) { d.jwtHMACPublicKey = true }),
+		m("jwt-trust-embedded-jwk", "jwt", "a JWT is verified with the key in its own jwk header", func(d *defects) { d.jwtTrustEmbeddedJWK = true }),
+		m("jwt-skip-unknown-kid", "jwt", "a JWT whose kid is unknown is accepted without a signature check", func(d *defects) { d.jwtSkipUnknownKid = true }),
+		m("jwt-typ-jwt", "jwt", "JWTs are issued (and accepted) with typ JWT instead of at+jwt", func(d *defects) { d.jwtTypJWT = true }),
+		m("jwt-missing-jti", "jwt", "JWTs are issued without a jti claim", func(d *defects) { d.token = append(d.token, successOnly(d.dropJTI)) }),
+		m("jwks-wrong-key", "jwt", "the JWK Set publishes a key other than the one tokens are signed with", func(d *defects) { d.jwksWrongKey = true }),
+		m("metadata-wrong-issuer", "metadata", "the metadata and the tokens name an internal host as issuer (a server behind a proxy)", func(d *defects) { d.metadataWrongIssuer = true }),
+		m("metadata-wrong-token-endpoint", "metadata", "the metadata's token_endpoint is a path the server does not serve", func(d *defects) { d.metadataWrongTokenEndpoint = true }),
 		// Conformant variations: different from the mock's usual answers
 		// but allowed by the RFCs, so a good suite passes them.
 		m("lowercase-token-type", "variation", "token_type is bearer in lower case (RFC 6749 5.1: case-insensitive)", func(d *defects) { d.token = append(d.token, successOnly(d.setMember(tokenTypeField, "bearer"))) }),
@@ -127,6 +146,15 @@ type defects struct {
 	allowRepeatedParams, tokenOnGet, tokenWithSpace, repeatToken                 bool
 	acceptAnyBearer, acceptExpired, ignoreScope, caseSensitiveScheme             bool
 	acceptAnyScheme, acceptQueryToken, malformed500, singleSpaceOnly             bool
+
+	// JWT validation defects (acceptForgedJWT) and the defects rewire
+	// applies to the server itself.
+	jwtAcceptNone, jwtIgnoreSignature, jwtHMACPublicKey, jwtTrustEmbeddedJWK bool
+	jwtSkipUnknownKid, jwtTypJWT, jwksWrongKey                               bool
+	metadataWrongIssuer, metadataWrongTokenEndpoint                          bool
+	rewired                                                                  bool
+	signers                                                                  map[string]*tokens.Signer // by flow, set by rewire: jwt-missing-jti re-signs with them
+	clock                                                                    Clock                     // set by rewire
 
 	token    []responseMutation // applied to token-endpoint responses
 	resource []responseMutation // applied to protected-operation responses
@@ -441,6 +469,7 @@ type defectiveValidator struct {
 	inner TokenValidator
 	d     *defects
 	any   *tokens.Grant
+	fr    *flowRuntime // the flow validated, for the JWT defects
 }
 
 func (v defectiveValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool) {
@@ -449,6 +478,11 @@ func (v defectiveValidator) Validate(raw string, now time.Time) (*tokens.Grant, 
 	}
 	if v.d.acceptExpired {
 		if g, ok := v.inner.Validate(raw, time.Unix(0, 0)); ok {
+			return g, true
+		}
+	}
+	if v.d.forgesJWT() && v.fr != nil && v.fr.signer != nil {
+		if g, ok := v.d.acceptForgedJWT(v.fr, raw, now); ok {
 			return g, true
 		}
 	}
@@ -563,4 +597,160 @@ func (d *defects) rateLimit(_ *mutationRequest, res *capturedResponse) {
 		res.body.Reset()
 		res.body.WriteString(`{"error":"invalid_request","error_description":"rate limited"}`)
 	}
+}
+
+// forgesJWT reports whether a JWT validation defect is on.
+func (d *defects) forgesJWT() bool {
+	return d.jwtAcceptNone || d.jwtIgnoreSignature || d.jwtHMACPublicKey || d.jwtTrustEmbeddedJWK || d.jwtSkipUnknownKid
+}
+
+// acceptForgedJWT applies the JWT validation defects to a token the correct
+// validator refused: each lets one kind of forgery through when its claims
+// are otherwise valid (exp in the future, the flow in aud).
+func (d *defects) acceptForgedJWT(fr *flowRuntime, raw string, now time.Time) (*tokens.Grant, bool) {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return nil, false
+	}
+	var h struct {
+		Alg string          `json:"alg"`
+		Kid string          `json:"kid"`
+		JWK json.RawMessage `json:"jwk"`
+	}
+	if b, err := base64.RawURLEncoding.DecodeString(parts[0]); err != nil || json.Unmarshal(b, &h) != nil {
+		return nil, false
+	}
+	signer := fr.signer
+	var forged bool
+	switch {
+	case d.jwtAcceptNone && strings.EqualFold(h.Alg, "none"):
+		forged = true
+	case d.jwtIgnoreSignature && h.Alg == signer.Algorithm() && (h.Kid == "" || h.Kid == signer.KeyID()):
+		forged = true
+	case d.jwtSkipUnknownKid && h.Kid != "" && h.Kid != signer.KeyID():
+		forged = true
+	case d.jwtHMACPublicKey && h.Alg == "HS256":
+		forged = hmacWithPublicKey(signer.PublicKey(), parts)
+	case d.jwtTrustEmbeddedJWK && len(h.JWK) > 0:
+		forged = verifiesWithEmbeddedKey(raw, signer.Algorithm())
+	}
+	if !forged {
+		return nil, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, false
+	}
+	var c struct {
+		Audience  jwt.Audience     `json:"aud"`
+		ExpiresAt *jwt.NumericDate `json:"exp"`
+		ClientID  string           `json:"client_id"`
+		Scope     string           `json:"scope"`
+	}
+	if json.Unmarshal(payload, &c) != nil || c.ExpiresAt == nil || !c.ExpiresAt.Time().After(now) || !contains(c.Audience, fr.flow.Name) {
+		return nil, false
+	}
+	return fr.grants.get(fr.flow.Name, c.ClientID, c.Scope), true
+}
+
+// hmacWithPublicKey checks an HS256 signature with the PEM of the public
+// key as the secret, as verifiers that take the algorithm from the token do.
+func hmacWithPublicKey(pub crypto.PublicKey, parts []string) bool {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return false
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	mac.Write([]byte(parts[0] + "." + parts[1]))
+	return hmac.Equal(sig, mac.Sum(nil))
+}
+
+// verifiesWithEmbeddedKey checks a JWS with the key of its own jwk header.
+func verifiesWithEmbeddedKey(raw, alg string) bool {
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+	if err != nil || len(jws.Signatures) != 1 || jws.Signatures[0].Header.JSONWebKey == nil {
+		return false
+	}
+	_, err = jws.Verify(jws.Signatures[0].Header.JSONWebKey)
+	return err == nil
+}
+
+// rewire applies, once, the defects that change the server rather than
+// one answer: a signer with typ JWT, a JWK Set with another key, the
+// metadata's issuer and token endpoint. They have no hook of their own:
+// Server.bearer calls rewire while routes are built, before the JWKS and
+// metadata routes read what it changes. Key generation cannot fail for an
+// algorithm a flow already signs with; if it did, the server stays as it is.
+func (d *defects) rewire(s *Server) {
+	if d.rewired {
+		return
+	}
+	d.rewired = true
+	d.clock = s.opts.Clock
+	d.signers = map[string]*tokens.Signer{}
+	if d.metadataWrongIssuer {
+		s.opts.Issuer = "https://auth.internal.invalid"
+	}
+	var keys []json.RawMessage
+	for _, fr := range s.flows {
+		if fr.signer == nil {
+			continue
+		}
+		if d.jwtTypJWT {
+			if alt, err := tokens.NewSigner(tokens.SignerOptions{Algorithm: fr.signer.Algorithm(), Type: "JWT"}); err == nil {
+				fr.signer = alt
+			}
+		}
+		d.signers[fr.flow.Name] = fr.signer
+		published := fr.signer
+		if d.jwksWrongKey {
+			if other, err := tokens.NewSigner(tokens.SignerOptions{Algorithm: fr.signer.Algorithm()}); err == nil {
+				published = other
+			}
+		}
+		var set struct {
+			Keys []json.RawMessage `json:"keys"`
+		}
+		if json.Unmarshal(published.JWKS(), &set) == nil {
+			keys = append(keys, set.Keys...)
+		}
+	}
+	if d.jwtTypJWT || d.jwksWrongKey {
+		if b, err := json.Marshal(map[string]any{"keys": dedupeKeys(keys)}); err == nil {
+			s.jwks = b
+		}
+	}
+	if d.metadataWrongTokenEndpoint && s.metadata != nil {
+		flow := *s.metadata.flow
+		flow.Token.Path += "/v2"
+		s.metadata = &flowRuntime{flow: &flow, signer: s.metadata.signer}
+	}
+}
+
+// dropJTI re-signs an issued JWT without its jti claim.
+func (d *defects) dropJTI(req *mutationRequest, res *capturedResponse) {
+	signer := d.signers[req.flow.Name]
+	if signer == nil {
+		return
+	}
+	p := fieldPointer(req.flow, accessTokenField)
+	editJSON(res, func(doc map[string]any) {
+		v, _ := p.Get(doc)
+		raw, ok := v.(string)
+		if !ok {
+			return
+		}
+		c, err := signer.Verify(raw, d.clock.Now())
+		if err != nil {
+			return
+		}
+		c.ID = ""
+		if out, err := signer.Sign(c); err == nil {
+			_ = p.Set(doc, out)
+		}
+	})
 }

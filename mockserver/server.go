@@ -215,6 +215,9 @@ func dedupeKeys(keys []json.RawMessage) []json.RawMessage {
 // routes builds the route table once: one handler per documented operation,
 // registered on a ServeMux with the operation's own path template.
 func (s *Server) routes() (http.Handler, error) {
+	if s.defects != nil {
+		s.defects.rewire(s) // before any handler captures the signer, the issuer or the keys
+	}
 	mux := http.NewServeMux()
 	owner := map[string]string{} // "METHOD path" or "path" -> flow and operation, to name conflicts
 	register := func(pattern, who string, h http.Handler) (err error) {

@@ -33,6 +33,7 @@ type checkFlags struct {
 	summaryJSON  string
 	jsonReport   string
 	failOn       string
+	waivers      string
 	listChecks   bool
 	labelFilter  string
 	ginkgoOutput bool
@@ -50,8 +51,13 @@ target file (--config, or TOLLGATE_CONFIG) > defaults. Secrets come from
 TOLLGATE_CLIENT_SECRET (and _CLIENT2_, _EXPIRY_CLIENT_, _SCOPED_CLIENT_) or
 from --*-secret-file; they never need to be on the command line.
 
+Waivers (--waivers FILE, or TOLLGATE_WAIVERS) turn the FAIL or WARN of a
+check expected to fail into WAIVED; a waived check that passes, or an expired
+waiver, fails the run.
+
 Exit codes: 0 no MUST check failed (with --fail-on should: no SHOULD either),
-1 a check failed, 2 a configuration or preflight error.`,
+1 a check failed or a waiver needs updating, 2 a configuration or preflight
+error.`,
 		Example: `  TOLLGATE_CLIENT_ID=testClient TOLLGATE_CLIENT_SECRET=superSecret \
     tollgate check --target http://127.0.0.1:4455 --flow simple --junit-report junit.xml`,
 		Args: noArgs,
@@ -85,6 +91,7 @@ Exit codes: 0 no MUST check failed (with --fail-on should: no SHOULD either),
 	f.StringVar(&fl.jsonReport, "json-report", "", "write the Ginkgo JSON report to FILE")
 	f.StringVar(&fl.summaryJSON, "summary-json", "", "write the verdicts (id, flow, level, verdict, message) as JSON to FILE")
 	f.StringVar(&fl.failOn, "fail-on", "must", "what fails the run: must or should")
+	f.StringVar(&fl.waivers, "waivers", "", "YAML list of expected failures (check, flow, reason, expires); or TOLLGATE_WAIVERS")
 	f.BoolVar(&fl.listChecks, "list-checks", false, "print the check catalog and exit")
 	f.StringVar(&fl.labelFilter, "label-filter", "", "run only checks matching a Ginkgo label filter, e.g. 'area:token && level:MUST'")
 	f.BoolVar(&fl.ginkgoOutput, "verbose", false, "also print Ginkgo's progress output")
@@ -190,6 +197,16 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	waiversFile := fl.waivers
+	if !cmd.Flags().Changed("waivers") {
+		waiversFile = os.Getenv("TOLLGATE_WAIVERS")
+	}
+	var waivers []framework.Waiver
+	if waiversFile != "" {
+		if waivers, err = framework.LoadWaivers(waiversFile); err != nil {
+			return usageError{err}
+		}
+	}
 	f := framework.New(cfg, flow)
 	preflightCtx, cancel := context.WithTimeout(ctx, 2*cfg.Timeout+5*time.Second)
 	defer cancel()
@@ -228,8 +245,15 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	if len(summary.Results) == 0 {
 		return usagef("no check ran: the label filter %q selects none (see --list-checks)", fl.labelFilter)
 	}
+	summary, waiverProblems := summary.ApplyWaivers(waivers, time.Now())
 	fmt.Fprintf(stdout, "tollgate check: %s, flow %s, profile %s\n", cfg.Target, flow.Name, f.Profile())
 	summary.Render(stdout)
+	if len(waiverProblems) > 0 {
+		fmt.Fprintf(stdout, "\nwaivers (%s):\n", waiversFile)
+		for _, p := range waiverProblems {
+			fmt.Fprintf(stdout, "  %s\n", p)
+		}
+	}
 	if fl.junitReport != "" {
 		fmt.Fprintf(stdout, "JUnit report: %s\n", fl.junitReport)
 	}
@@ -244,6 +268,9 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	}
 	if summary.Failed(fl.failOn) {
 		return errors.New("conformance checks failed (see above)")
+	}
+	if len(waiverProblems) > 0 {
+		return fmt.Errorf("%d waiver(s) need updating in %s (see above)", len(waiverProblems), waiversFile)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2"
@@ -135,6 +136,25 @@ func BearerChecks(r *framework.Registrar) {
 		g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "a token in the query string was accepted")
 	})
 
+	r.CheckIt("BEAR-012", func(ctx ginkgo.SpecContext, g Gomega) {
+		ex := call(ctx, g, target(), "access_token="+token(ctx, g))
+		if ex.Status >= 300 {
+			framework.NotApplicable("the target refuses tokens in the query string (BEAR-011)")
+		}
+		g.Expect(cacheDirectives(ex.Header)).To(ContainElement("private"), "a 2xx to a query-string token must be Cache-Control: private")
+	})
+
+	r.CheckIt("BEAR-013", func(ctx ginkgo.SpecContext, g Gomega) {
+		op := target()
+		if op.Method != http.MethodGet {
+			framework.NotApplicable("the probed operation is not a GET")
+		}
+		header := http.Header{"Content-Type": {spec.FormMediaType}, "Accept": {"application/json"}}
+		ex, err := f.Do(ctx, http.MethodGet, f.Config.Target+framework.FillPath(op.Path), header, []byte("access_token="+url.QueryEscape(token(ctx, g))))
+		framework.Sent(g, ex, err)
+		g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "a GET carrying the token in a form body was served (RFC 6750 §2.2)")
+	})
+
 	r.CheckIt("BEAR-014", func(ctx ginkgo.SpecContext, g Gomega) {
 		tok := token(ctx, g)
 		ex := call(ctx, g, target(), "access_token="+tok, "Bearer "+tok)
@@ -226,10 +246,40 @@ func BearerChecks(r *framework.Registrar) {
 		}
 	})
 
+	r.CheckIt("BEAR-020", func(ctx ginkgo.SpecContext, g Gomega) {
+		op := target()
+		path := framework.FillPath(op.Path)
+		variants := []struct{ method, path string }{
+			{op.Method, path + "/"},
+			{op.Method, "/" + path},
+			{op.Method, strings.ToUpper(path)},
+			{op.Method, path + ";x"},
+			{op.Method, strings.Replace(path, "/", "/%2e/", 1)},
+			{http.MethodHead, path},
+		}
+		for _, v := range variants {
+			ex, err := f.Do(ctx, v.method, f.Config.Target+v.path, http.Header{"Accept": {"application/json"}}, nil)
+			framework.Sent(g, ex, err)
+			g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "%s %s without a token was served", v.method, v.path)
+		}
+		ex, err := f.Do(ctx, http.MethodPost, f.Config.Target+path, http.Header{"X-HTTP-Method-Override": {op.Method}}, nil)
+		framework.Sent(g, ex, err)
+		g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "X-HTTP-Method-Override without a token was served")
+	})
+
 	r.CheckIt("BEAR-021", func(ctx ginkgo.SpecContext, g Gomega) {
 		tok := mutate(token(ctx, g), 0)
 		ex := call(ctx, g, target(), "", "Bearer "+tok)
 		g.Expect(string(ex.Body)+headerText(ex.Header)).NotTo(ContainSubstring(tok), "the rejection reflects the token")
+	})
+
+	r.CheckIt("BEAR-022", func(ctx ginkgo.SpecContext, g Gomega) {
+		if f.Config.ForeignToken == "" {
+			framework.NotVerified("needs a live token the target issued for another audience or resource server: set foreign_token (TOLLGATE_FOREIGN_TOKEN)")
+		}
+		f.AddSecret(f.Config.ForeignToken)
+		ex := call(ctx, g, target(), "", "Bearer "+f.Config.ForeignToken)
+		g.Expect(ex.Status).To(Equal(http.StatusUnauthorized), "a token for another audience was accepted")
 	})
 
 	r.CheckIt("BEAR-023", func(ctx ginkgo.SpecContext, g Gomega) {

@@ -87,10 +87,28 @@ func mockFrameworks(t *testing.T) []*framework.Framework {
 		if len(f.Scopes) > 1 {
 			cfg.ScopedClient = framework.Credentials{ID: mockserver.ScopedClientID, Secret: mockserver.ScopedClientSecret}
 		}
+		if f.Token.AcceptsClientAuth(spec.ClientAuthBasic) {
+			// Its id and secret need RFC 6749 Appendix B encoding (TOK-017).
+			cfg.Client2 = framework.Credentials{ID: mockserver.EncodedClientID, Secret: mockserver.EncodedClientSecret}
+		}
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, framework.New(cfg, f))
+	}
+	// BEAR-022: each flow's protected operations must refuse a live token
+	// the same server issued for the other flow (another audience).
+	ctx := context.Background()
+	tokens := make([]string, len(out))
+	for i, f := range out {
+		tr, _, err := f.Token(ctx, f.Config.Client)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[i] = tr.AccessToken
+	}
+	for i, f := range out {
+		f.Config.ForeignToken = tokens[(i+1)%len(out)]
 	}
 	return out
 }

@@ -1,8 +1,9 @@
 // Package conformance holds the conformance checks: reusable Ginkgo spec
 // functions that probe any target over HTTP, through a framework.Framework,
 // for the behaviour the flow document and the RFCs demand of token issuance
-// (TOK), Bearer enforcement (BEAR) and expiry (EXP). Each check is one It
-// with its catalog ID in the text and as a label.
+// (TOK), Bearer enforcement (BEAR), expiry (EXP), JWT access tokens (JWT)
+// and authorization server metadata (META). Each check is one It with its
+// catalog ID in the text and as a label.
 //
 // The checks are ordinary (non-test) code so that `tollgate check` links
 // them; conformance_suite_test.go runs them under `go test` against the
@@ -27,6 +28,8 @@ func Define(frameworks ...*framework.Framework) []*framework.Registrar {
 			ginkgo.Describe("token issuance", func() { TokenChecks(r) })
 			ginkgo.Describe("Bearer enforcement", func() { BearerChecks(r) })
 			ginkgo.Describe("expiry", func() { ExpiryChecks(r) })
+			ginkgo.Describe("JWT access tokens", func() { JWTChecks(r) })
+			ginkgo.Describe("authorization server metadata", func() { MetadataChecks(r) })
 		})
 	}
 	return regs

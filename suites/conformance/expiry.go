@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"net/http"
 	"time"
@@ -87,70 +86,130 @@ func ExpiryChecks(r *framework.Registrar) {
 		g.Expect(skew.Abs()).To(BeNumerically("<=", f.Config.ClockSkew+time.Second), "the target's clock is %v off ours", skew)
 	})
 
-	// EXP-005 and EXP-006 share one token's life: issue, use, outlive.
+	// expiring issues a token whose expiry the run can wait for: the expiry
+	// client's, else the primary client's when it is short enough. The check
+	// ends NOT VERIFIED, naming the remedy, when neither is.
+	expiring := func(ctx ginkgo.SpecContext, g Gomega) (spec.TokenResponse, time.Time, string) {
+		creds, strategy := f.Config.Client, "bounded wait on the primary client's token"
+		if !f.Config.ExpiryClient.IsZero() {
+			creds, strategy = f.Config.ExpiryClient, "short-lived expiry client"
+		}
+		tr, ex, err := f.Token(ctx, creds)
+		framework.Sent(g, ex, err)
+		if tr.ExpiresIn == 0 {
+			framework.NotVerified("the token response advertises no lifetime, so there is no expiry to test")
+		}
+		lifetime := time.Duration(tr.ExpiresIn) * time.Second
+		if lifetime+2*time.Second > f.Config.MaxExpiryWait {
+			framework.NotVerified("expires_in=%ds exceeds --max-expiry-wait=%v: configure an expiry client with short-lived tokens (TOLLGATE_EXPIRY_CLIENT_ID) or raise --max-expiry-wait", tr.ExpiresIn, f.Config.MaxExpiryWait)
+		}
+		ginkgo.AddReportEntry("expiry-strategy", strategy)
+		return tr, ex.Sent.Add(lifetime), strategy
+	}
+	use := func(ctx ginkgo.SpecContext, g Gomega, token string) *framework.Exchange {
+		ex, err := f.Call(ctx, target(), "", "Bearer "+token)
+		return framework.Sent(g, ex, err)
+	}
+	// outlive polls once a second from exp until the token is refused; it
+	// fails when the token still works after exp + leeway, and ends NOT
+	// VERIFIED when --max-expiry-wait runs out first.
+	outlive := func(ctx ginkgo.SpecContext, g Gomega, token string, exp, issued time.Time) (*framework.Exchange, time.Duration) {
+		deadline := exp.Add(f.Config.Leeway + time.Second)
+		limit := issued.Add(f.Config.MaxExpiryWait)
+		sleep(ctx, time.Until(exp.Add(time.Second)))
+		for {
+			last := use(ctx, g, token)
+			if last.Status >= 400 {
+				return last, time.Since(exp).Round(time.Second)
+			}
+			now := time.Now()
+			switch {
+			case now.After(deadline):
+				g.Expect(last.Status).To(BeNumerically(">=", 400), "the token still works %v after it expired (allowed leeway %v)", time.Since(exp).Round(time.Second), f.Config.Leeway)
+			case now.After(limit):
+				framework.NotVerified("the token still worked %v after exp, within the leeway of %v, when --max-expiry-wait ran out", time.Since(exp).Round(time.Second), f.Config.Leeway)
+			}
+			sleep(ctx, time.Second)
+		}
+	}
+
+	// EXP-005, 006, 007 and 011 share one token's life: issue, use, outlive, renew.
 	ginkgo.Describe("a token's life", ginkgo.Ordered, func() {
 		var rejected *framework.Exchange
-		var skipReason string
+		var grace time.Duration
+		var expired string
+		const noLife = "EXP-005 did not see an expired token rejected, so there is nothing to judge"
 
 		r.CheckIt("EXP-005", func(ctx ginkgo.SpecContext, g Gomega) {
-			creds, strategy := f.Config.Client, "bounded wait on the primary client's token"
-			if !f.Config.ExpiryClient.IsZero() {
-				creds, strategy = f.Config.ExpiryClient, "short-lived expiry client"
-			}
-			tr, ex, err := f.Token(ctx, creds)
-			framework.Sent(g, ex, err)
-			if tr.ExpiresIn == 0 {
-				skipReason = "the token response advertises no lifetime, so there is no expiry to test"
-				framework.NotVerified("%s", skipReason)
-			}
-			lifetime := time.Duration(tr.ExpiresIn) * time.Second
-			if lifetime+2*time.Second > f.Config.MaxExpiryWait {
-				skipReason = fmt.Sprintf("expires_in=%ds exceeds --max-expiry-wait=%v: configure an expiry client with short-lived tokens (TOLLGATE_EXPIRY_CLIENT_ID) or raise --max-expiry-wait", tr.ExpiresIn, f.Config.MaxExpiryWait)
-				framework.NotVerified("%s", skipReason)
-			}
-			ginkgo.AddReportEntry("expiry-strategy", strategy)
-			op := target()
-			use := func() *framework.Exchange {
-				ex, err := f.Call(ctx, op, "", "Bearer "+tr.AccessToken)
-				return framework.Sent(g, ex, err)
-			}
-			g.Expect(use().Status).To(BeNumerically("<", 300), "the fresh token was refused")
-			exp := ex.Sent.Add(lifetime)
-			deadline := exp.Add(f.Config.Leeway + time.Second)
-			limit := ex.Sent.Add(f.Config.MaxExpiryWait)
-			sleep(ctx, time.Until(exp.Add(time.Second)))
-			for {
-				last := use()
-				if last.Status >= 400 {
-					rejected = last
-					grace := time.Since(exp).Round(time.Second)
-					ginkgo.AddReportEntry("observed-grace-seconds", grace.Seconds())
-					g.Expect(last.Status).To(Equal(http.StatusUnauthorized), "an expired token should get 401")
-					return
-				}
-				now := time.Now()
-				switch {
-				case now.After(deadline):
-					g.Expect(last.Status).To(BeNumerically(">=", 400), "the token still works %v after it expired (allowed leeway %v)", time.Since(exp).Round(time.Second), f.Config.Leeway)
-				case now.After(limit):
-					skipReason = fmt.Sprintf("the token still worked %v after exp, within the leeway of %v, when --max-expiry-wait ran out", time.Since(exp).Round(time.Second), f.Config.Leeway)
-					framework.NotVerified("%s", skipReason)
-				}
-				sleep(ctx, time.Second)
-			}
+			tr, exp, _ := expiring(ctx, g)
+			issued := exp.Add(-time.Duration(tr.ExpiresIn) * time.Second)
+			g.Expect(use(ctx, g, tr.AccessToken).Status).To(BeNumerically("<", 300), "the fresh token was refused")
+			rejected, grace = outlive(ctx, g, tr.AccessToken, exp, issued)
+			expired = tr.AccessToken
+			ginkgo.AddReportEntry("observed-grace-seconds", grace.Seconds())
+			g.Expect(rejected.Status).To(Equal(http.StatusUnauthorized), "an expired token should get 401")
 		})
 
 		r.CheckIt("EXP-006", func(ctx ginkgo.SpecContext, g Gomega) {
 			if rejected == nil {
-				if skipReason == "" {
-					skipReason = "EXP-005 did not see an expired token rejected"
-				}
-				framework.NotVerified("%s", skipReason)
+				framework.NotVerified(noLife)
 			}
 			c := bearerChallenge(g, rejected)
 			code, _ := c.Param("error")
 			g.Expect(code).To(Equal(oautherr.InvalidToken))
 		})
+
+		r.CheckIt("EXP-007", func(ctx ginkgo.SpecContext, g Gomega) {
+			if rejected == nil {
+				framework.NotVerified(noLife)
+			}
+			g.Expect(grace).To(BeNumerically("<=", 300*time.Second), "the token worked %v past exp", grace)
+			if grace > 60*time.Second {
+				framework.Warn("the token worked %v past exp: more than a minute of leeway", grace)
+			}
+		})
+
+		r.CheckIt("EXP-011", func(ctx ginkgo.SpecContext, g Gomega) {
+			if rejected == nil {
+				framework.NotVerified(noLife)
+			}
+			creds := f.Config.Client
+			if !f.Config.ExpiryClient.IsZero() {
+				creds = f.Config.ExpiryClient
+			}
+			tr, ex, err := f.Token(ctx, creds)
+			framework.Sent(g, ex, err)
+			g.Expect(tr.AccessToken).NotTo(Equal(expired), "the expired token was issued again")
+			g.Expect(use(ctx, g, tr.AccessToken).Status).To(BeNumerically("<", 300), "the new token was refused")
+		})
+	})
+
+	r.CheckIt("EXP-010", func(ctx ginkgo.SpecContext, g Gomega) {
+		tr, exp, _ := expiring(ctx, g)
+		issued := exp.Add(-time.Duration(tr.ExpiresIn) * time.Second)
+		for time.Until(exp) > time.Second {
+			use(ctx, g, tr.AccessToken) // keep using it: the expiry must not move
+			sleep(ctx, time.Second)
+		}
+		outlive(ctx, g, tr.AccessToken, exp, issued)
+	})
+
+	r.CheckIt("EXP-012", func(ctx ginkgo.SpecContext, g Gomega) {
+		if f.Config.StaleTokenFile == "" {
+			framework.NotVerified("save a token in one run with tollgate check --save-token FILE and pass FILE as stale_token_file (TOLLGATE_STALE_TOKEN_FILE) in a later one")
+		}
+		saved, err := framework.LoadSavedToken(f.Config.StaleTokenFile)
+		g.Expect(err).NotTo(HaveOccurred())
+		f.AddSecret(saved.Token)
+		if saved.Target != f.Config.Target || saved.Flow != f.Flow.Name {
+			framework.NotApplicable("the saved token is for %s (flow %s), not this target and flow", saved.Target, saved.Flow)
+		}
+		dead := saved.IssuedAt.Add(time.Duration(saved.ExpiresIn)*time.Second + f.Config.Leeway)
+		if time.Now().Before(dead) {
+			framework.NotVerified("the saved token is still within its lifetime and leeway until %s", dead.Format(time.RFC3339))
+		}
+		ex := use(ctx, g, saved.Token)
+		g.Expect(ex.Status).To(Equal(http.StatusUnauthorized), "a token from an earlier run, dead since %s, was accepted", dead.Format(time.RFC3339))
 	})
 }
 

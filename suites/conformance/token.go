@@ -2,11 +2,13 @@ package conformance
 
 import (
 	"encoding/json"
+	"errors"
 	"math/bits"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega" //nolint:revive // matchers read as prose in checks
@@ -364,6 +366,127 @@ func TokenChecks(r *framework.Registrar) {
 		g.Expect(ex.Status).To(And(BeNumerically(">=", 400), BeNumerically("<", 500)), "a text/plain body")
 	})
 
+	r.CheckIt("TOK-017", func(ctx ginkgo.SpecContext, g Gomega) {
+		requireAuth(spec.ClientAuthBasic)
+		var client framework.Credentials
+		for _, c := range f.Clients() {
+			if url.QueryEscape(c.ID) != c.ID || url.QueryEscape(c.Secret) != c.Secret {
+				client = c
+				break
+			}
+		}
+		if client.IsZero() {
+			framework.NotVerified("no configured client has characters that need form-encoding in its id or secret: configure one as client2 (on the mock: id %q, secret %q)", "encoded client", "a:b+c%d e")
+		}
+		ex := issue(ctx, g, framework.TokenRequest{Client: client, Auth: spec.ClientAuthBasic})
+		g.Expect(ex.Status).To(Equal(http.StatusOK), "Basic credentials encoded per RFC 6749 Appendix B were refused")
+	})
+
+	r.CheckIt("TOK-029", func(ctx ginkgo.SpecContext, g Gomega) {
+		if !f.TargetIsLocal() && !f.OptedIn("TOK-029") {
+			framework.NotVerified("this probe puts a client secret into the target's access logs: opt in with --opt-in TOK-029, ideally with a disposable client")
+		}
+		tr := framework.TokenRequest{Client: f.Config.Client, Auth: "none"}
+		ex, err := f.RequestToken(ctx, tr) // builds the body without credentials
+		framework.Sent(g, ex, err)
+		q := url.Values{}
+		if !tok.Request.ClientID.IsZero() {
+			q.Set(tok.Request.ClientID.Name(), f.Config.Client.ID)
+			q.Set(tok.Request.ClientSecret.Name(), f.Config.Client.Secret)
+		} else {
+			q.Set("client_id", f.Config.Client.ID)
+			q.Set("client_secret", f.Config.Client.Secret)
+		}
+		ex, err = f.Do(ctx, http.MethodPost, f.Config.Target+tok.Path+"?"+q.Encode(), ex.RequestHead, ex.RequestBody)
+		framework.Sent(g, ex, err)
+		g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "credentials in the query string got a token")
+	})
+
+	r.CheckIt("TOK-030", func(ctx ginkgo.SpecContext, g Gomega) {
+		if tok.Request.Scope.IsZero() || len(f.Flow.Scopes) == 0 {
+			framework.NotApplicable("the flow has no scope parameter or no scopes")
+		}
+		name := tok.Request.Scope.Name()
+		// (b) a narrower scope: the answer names it, or nothing (identical).
+		tr := primary()
+		tr.Set = map[string]string{name: f.Flow.Scopes[0]}
+		ex := issue(ctx, g, tr)
+		g.Expect(ex.Status).To(Equal(http.StatusOK), "a request for scope %q", f.Flow.Scopes[0])
+		resp, err := f.Flow.ParseTokenResponse(ex.Body)
+		g.Expect(err).NotTo(HaveOccurred())
+		if resp.HasScope {
+			g.Expect(strings.Split(resp.Scope, " ")).NotTo(ContainElement(Not(BeElementOf(f.Flow.Scopes[0]))), "asked for %q, granted %q", f.Flow.Scopes[0], resp.Scope)
+		}
+		// (c) an unknown scope: invalid_scope, or a grant without it.
+		tr.Set = map[string]string{name: "tollgate-unknown-scope"}
+		ex = issue(ctx, g, tr)
+		if ex.Status == http.StatusOK {
+			resp, err := f.Flow.ParseTokenResponse(ex.Body)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(resp.HasScope).To(BeTrue(), "an unknown scope was granted without saying which scope applies (RFC 6749 §3.3 MUST)")
+			g.Expect(strings.Split(resp.Scope, " ")).NotTo(ContainElement("tollgate-unknown-scope"))
+			return
+		}
+		expectRejected(g, r, ex)
+		expectErrorCode(g, ex, oautherr.InvalidScope)
+	})
+
+	r.CheckIt("TOK-031", func(ctx ginkgo.SpecContext, g Gomega) {
+		tr, err := f.PrimaryToken(ctx)
+		g.Expect(err).NotTo(HaveOccurred())
+		if !tr.HasScope {
+			framework.NotApplicable("the token response carries no scope")
+		}
+		g.Expect(scopeSyntax.MatchString(tr.Scope)).To(BeTrue(), "scope %q is not scope-token *( SP scope-token )", tr.Scope)
+	})
+
+	r.CheckIt("TOK-036", func(ctx ginkgo.SpecContext, g Gomega) {
+		u, err := url.Parse(f.Config.Target)
+		g.Expect(err).NotTo(HaveOccurred())
+		if u.Scheme == "http" && f.TargetIsLocal() {
+			framework.NotApplicable("a loopback target: TLS is judged on deployed servers")
+		}
+		g.Expect(u.Scheme).To(Equal("https"), "the token endpoint is reached over plain http")
+	})
+
+	r.CheckIt("TOK-037", func(ctx ginkgo.SpecContext, g Gomega) {
+		if !f.OptedIn("TOK-037") {
+			framework.NotVerified("sends 30 wrong secrets, which can lock a real client out: opt in with --opt-in TOK-037")
+		}
+		var first, last time.Duration
+		for i := range 30 {
+			ex, err := f.RequestToken(ctx, framework.TokenRequest{Client: wrongSecret()})
+			if errors.Is(err, framework.ErrInconclusive) && ex != nil && ex.Status == http.StatusTooManyRequests {
+				return // rate limited: protection exists
+			}
+			framework.Sent(g, ex, err)
+			if ex.Status == http.StatusTooManyRequests {
+				return
+			}
+			if i == 0 {
+				first = ex.Elapsed
+			}
+			last = ex.Elapsed
+		}
+		g.Expect(last).To(BeNumerically(">", 2*first), "30 wrong secrets in a row met no 429 and no slow-down (the protection may be invisible from outside)")
+	})
+
+	r.CheckIt("TOK-039", func(ctx ginkgo.SpecContext, g Gomega) {
+		if tok.Response.CreatedAt.IsZero() {
+			framework.NotApplicable("the flow's token response has no created_at member")
+		}
+		ex := issue(ctx, g, primary())
+		g.Expect(ex.Status).To(Equal(http.StatusOK))
+		resp, err := f.Flow.ParseTokenResponse(ex.Body)
+		g.Expect(err).NotTo(HaveOccurred())
+		date, err := http.ParseTime(ex.Header.Get("Date"))
+		if err != nil {
+			date = ex.Sent
+		}
+		skew := time.Duration(resp.CreatedAt-date.Unix()) * time.Second
+		g.Expect(skew.Abs()).To(BeNumerically("<=", f.Config.ClockSkew+time.Second), "created_at is %v off the response's Date", skew)
+	})
+
 	r.CheckIt("TOK-040", func(ctx ginkgo.SpecContext, g Gomega) {
 		requireAuth(spec.ClientAuthBody)
 		for _, omit := range []string{tok.Request.ClientSecret.Name(), tok.Request.ClientID.Name()} {
@@ -376,6 +499,9 @@ func TokenChecks(r *framework.Registrar) {
 		}
 	})
 }
+
+// scopeSyntax is RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), SP-separated.
+var scopeSyntax = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$`)
 
 var stackTrace = regexp.MustCompile(`goroutine \d+ \[|Traceback \(most recent call last\)|\bat java\.|\.java:\d+\)|panic: `)
 

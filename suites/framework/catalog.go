@@ -63,6 +63,7 @@ func Catalog() []Check {
 		{"TOK-014", AreaToken, "A request without client authentication is rejected", `RFC 6749 §5.2 invalid_client "no client authentication included"`, all(Must)},
 		{"TOK-015", AreaToken, "Failed Basic authentication gives 401 with a Basic challenge", `RFC 6749 §5.2 "MUST respond with … 401 … WWW-Authenticate … matching the authentication scheme"`, all(Must)},
 		{"TOK-016", AreaToken, "HTTP Basic client authentication is supported", `RFC 6749 §2.3.1 "MUST support the HTTP Basic authentication scheme"`, map[string]Level{"*": Info, "rfc6749": Must}},
+		{"TOK-017", AreaToken, "Basic credentials are form-urlencoded before base64 (RFC 6749 Appendix B)", `RFC 6749 §2.3.1 "The client identifier is encoded using the application/x-www-form-urlencoded encoding algorithm"`, map[string]Level{"*": Must, "cl": Info}},
 		{"TOK-018", AreaToken, "Client credentials in the request body are supported", `RFC 6749 §2.3.1 MAY; OAuth 2.1 §2.4.1 MUST`, map[string]Level{"*": Must, "rfc6749": Info}},
 		{"TOK-019", AreaToken, "A form-encoded token request is accepted", `RFC 6749 §4.4.2 application/x-www-form-urlencoded`, map[string]Level{"*": Must, "cl": Info}},
 		{"TOK-020", AreaToken, "A JSON token request is accepted (vendor)", `Commerce Layer docs: application/json and application/vnd.api+json`, map[string]Level{"*": Info, "cl": Must}},
@@ -74,11 +75,17 @@ func Catalog() []Check {
 		{"TOK-026", AreaToken, "A repeated parameter is rejected", `RFC 6749 §3.2 "MUST NOT be included more than once"`, all(Should)},
 		{"TOK-027", AreaToken, "Token response members are not duplicated", `RFC 6749 §3.2 (response side)`, all(Must)},
 		{"TOK-028", AreaToken, "Tokens are issued only on POST", `RFC 6749 §3.2 "MUST use the HTTP POST method"; RFC 9110 §15.5.6 Allow`, all(Must)},
+		{"TOK-029", AreaToken, "Client credentials in the request URI are not accepted", `RFC 6749 §2.3.1 "MUST NOT be included in the request URI" (derived)`, all(Should)},
+		{"TOK-030", AreaToken, "The granted scope is returned when it differs from the request; unknown scopes are refused or dropped", `RFC 6749 §3.3 "MUST include the scope response parameter"`, all(Must)},
+		{"TOK-031", AreaToken, "The scope value has the RFC syntax", `RFC 6749 §3.3 scope = scope-token *( SP scope-token )`, all(Must)},
 		{"TOK-032", AreaToken, "Error bodies have a registered error code in the RFC character set", `RFC 6749 §5.2 error "REQUIRED"; character sets`, all(Must)},
 		{"TOK-033", AreaToken, "Error status codes: 400, or 400/401 for invalid_client", `RFC 6749 §5.2 "HTTP 400 … (unless specified otherwise)"`, all(Must)},
 		{"TOK-034", AreaToken, "No refresh token for client credentials", `RFC 6749 §4.4.3 "A refresh token SHOULD NOT be included"`, all(Should)},
 		{"TOK-035", AreaToken, "No credential echo and no stack traces in responses", `ASVS 5.0 16.5.1`, all(Must)},
+		{"TOK-036", AreaToken, "The token endpoint requires TLS", `RFC 6749 §3.2 "MUST require the use of TLS"`, all(Must)},
+		{"TOK-037", AreaToken, "Repeated wrong secrets meet brute-force protection (opt-in)", `RFC 6749 §2.3.1 "MUST protect any endpoint … against brute force attacks"`, all(Info)},
 		{"TOK-038", AreaToken, "Malformed input gets a 4xx, never a 5xx or a hang", `RFC 9110 §15.5.1; project rule`, all(Must)},
+		{"TOK-039", AreaToken, "created_at agrees with the server clock (vendor)", `Commerce Layer token response created_at`, all(Should)},
 		{"TOK-040", AreaToken, "The documented request schema is enforced", `the flow document's required members`, all(Must)},
 
 		{"BEAR-001", AreaBearer, "A valid token in the Authorization header is accepted", `RFC 6750 §2.1 "Resource servers MUST support this method"`, all(Must)},
@@ -92,13 +99,17 @@ func Catalog() []Check {
 		{"BEAR-009", AreaBearer, "Characters outside b64token are rejected cleanly", `RFC 6750 §2.1; §3.1 invalid_request`, all(Must)},
 		{"BEAR-010", AreaBearer, "Several spaces after the scheme are tolerated", `RFC 6750 §2.1 1*SP`, all(Should)},
 		{"BEAR-011", AreaBearer, "A token in the URI query is not accepted", `OAuth 2.1 §5.1 "MUST ignore access tokens in a URI query parameter"`, map[string]Level{"*": Must, "rfc6749": Info}},
+		{"BEAR-012", AreaBearer, "If query tokens work, the response is Cache-Control: private", `RFC 6750 §2.3 "SHOULD contain a Cache-Control header with the private option"`, all(Should)},
+		{"BEAR-013", AreaBearer, "A token in the body of a GET is not accepted", `RFC 6750 §2.2 "the GET method MUST NOT be used"`, all(Should)},
 		{"BEAR-014", AreaBearer, "A token sent two ways gives 400 invalid_request", `RFC 6750 §3.1 invalid_request "more than one method"`, all(Should)},
 		{"BEAR-015", AreaBearer, "Duplicate Authorization headers are not honoured", `RFC 9110 §5.3`, all(Should)},
 		{"BEAR-016", AreaBearer, "The challenge is well formed", `RFC 6750 §3 "MUST be followed by one or more auth-param values"`, all(Must)},
 		{"BEAR-017", AreaBearer, "insufficient_scope gives 403 with a challenge", `RFC 6750 §3.1 insufficient_scope "SHOULD respond with … 403"`, all(Must)},
 		{"BEAR-018", AreaBearer, "401 and 403 keep their meanings", `RFC 9110 §15.5.4`, all(Should)},
 		{"BEAR-019", AreaBearer, "Every secured operation in the document enforces auth", `the flow document's security requirements; RFC 6750 §3`, all(Must)},
+		{"BEAR-020", AreaBearer, "Path and method variants do not bypass auth", `hardening (ASVS 5.0 V8)`, all(Should)},
 		{"BEAR-021", AreaBearer, "Rejections do not reflect the token", `ASVS 5.0 16.5.1`, all(Must)},
+		{"BEAR-022", AreaBearer, "A token for another audience or resource server is refused", `RFC 9700 §2.3 "MUST refuse to serve the respective request"; RFC 9068 §4 aud`, all(Must)},
 		{"BEAR-023", AreaBearer, "Client credentials are not accepted as API auth", `hardening`, all(Should)},
 		{"BEAR-024", AreaBearer, "401/403 responses are not cacheable", `not normative`, all(Info)},
 
@@ -108,9 +119,14 @@ func Catalog() []Check {
 		{"EXP-004", AreaExpiry, "The token works right after issuance", `advisory (OAuth 2.1 §3.2.3)`, all(Must)},
 		{"EXP-005", AreaExpiry, "An expired token is rejected", `OAuth 2.1 §5.2 "MUST check that the access token is not yet expired"`, all(Must)},
 		{"EXP-006", AreaExpiry, "The expired-token challenge names invalid_token", `RFC 6750 §3 "SHOULD include the error attribute"`, all(Should)},
+		{"EXP-007", AreaExpiry, "The grace period after exp is bounded (FAIL over 300 s, WARN over 60 s)", `RFC 7519 §4.1.4 "usually no more than a few minutes"`, all(Must)},
 		{"EXP-008", AreaExpiry, "JWT exp and iat agree with expires_in", `RFC 9068 §2.2 exp, iat "REQUIRED"`, all(Must)},
 		{"EXP-009", AreaExpiry, "The server clock agrees with ours (Date header)", `RFC 9110 §6.6.1 "MUST generate a Date header"`, all(Should)},
+		{"EXP-010", AreaExpiry, "Expiry does not slide with use", `implied by exp semantics`, all(Must)},
+		{"EXP-011", AreaExpiry, "Re-issuance after expiry gives a new, working token", `RFC 6749 §4.4`, all(Must)},
+		{"EXP-012", AreaExpiry, "A token saved by an earlier run is rejected once past its lifetime", `OAuth 2.1 §5.2 "MUST check that the access token is not yet expired"`, all(Must)},
 	}
+	checks = append(checks, moduleChecks()...)
 	sort.Slice(checks, func(i, j int) bool { return checks[i].ID < checks[j].ID })
 	return checks
 }

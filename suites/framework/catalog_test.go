@@ -131,11 +131,11 @@ func TestMarkdownTable(t *testing.T) {
 	}
 }
 
-var idPattern = regexp.MustCompile(`^(TOK|BEAR|EXP)-\d{3}$`)
+var idPattern = regexp.MustCompile(`^(TOK|BEAR|EXP|JWT|META)-\d{3}$`)
 
 func TestCatalog(t *testing.T) {
 	t.Parallel()
-	areaOf := map[string]string{"TOK": framework.AreaToken, "BEAR": framework.AreaBearer, "EXP": framework.AreaExpiry}
+	areaOf := map[string]string{"TOK": framework.AreaToken, "BEAR": framework.AreaBearer, "EXP": framework.AreaExpiry, "JWT": framework.AreaJWT, "META": framework.AreaMeta}
 	levels := map[framework.Level]bool{framework.Must: true, framework.Should: true, framework.Info: true}
 	profiles := map[string]bool{"*": true}
 	for _, p := range spec.Profiles() {

@@ -50,6 +50,10 @@ type Config struct {
 	ExpiryClient Credentials `yaml:"expiry_client"` // a client with short-lived tokens, for EXP-005
 	ScopedClient Credentials `yaml:"scoped_client"` // a client limited to some scopes, for BEAR-017
 
+	ForeignToken   string   `yaml:"foreign_token"`    // a live token issued for another audience or resource server, for BEAR-022
+	StaleTokenFile string   `yaml:"stale_token_file"` // a token saved by an earlier run (tollgate check --save-token), for EXP-012
+	OptIn          []string `yaml:"opt_in"`           // checks that are off by default: TOK-029 against a non-local target, TOK-037
+
 	MaxExpiryWait time.Duration `yaml:"max_expiry_wait"` // longest the expiry checks may wait; default 30s
 	Leeway        time.Duration `yaml:"leeway"`          // accepted grace after exp; default 5s
 	ClockSkew     time.Duration `yaml:"clock_skew"`      // tolerated Date skew; default 5s
@@ -103,6 +107,11 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 			*d.dst = parsed
 		}
 	}
+	str("TOLLGATE_FOREIGN_TOKEN", &c.ForeignToken)
+	str("TOLLGATE_STALE_TOKEN_FILE", &c.StaleTokenFile)
+	if v, ok := lookup("TOLLGATE_OPT_IN"); ok && v != "" {
+		c.OptIn = strings.Split(v, ",")
+	}
 	if v, ok := lookup("TOLLGATE_INSECURE"); ok && v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -142,6 +151,13 @@ func (c *Config) Validate() error {
 		}
 		if cl.dst.ID != "" && cl.dst.Secret == "" {
 			return fmt.Errorf("%s %q has no secret: set TOLLGATE_%s_SECRET or a secret file", cl.what, cl.dst.ID, strings.ToUpper(strings.ReplaceAll(cl.what, " ", "_")))
+		}
+	}
+	checks := NewChecks()
+	for i, id := range c.OptIn {
+		c.OptIn[i] = strings.TrimSpace(id)
+		if _, ok := checks[c.OptIn[i]]; !ok {
+			return fmt.Errorf("opt-in %q is not a check ID (see tollgate check --list-checks)", id)
 		}
 	}
 	if c.Client.IsZero() {

@@ -39,6 +39,7 @@ type Framework struct {
 	nextSend   time.Time
 	primary    *spec.TokenResponse
 	auth       string // the client authentication that got the primary token
+	primaryAt  time.Time
 }
 
 // New returns a Framework for cfg (already validated) and flow.
@@ -58,6 +59,26 @@ func New(cfg Config, flow *spec.Flow) *Framework {
 		}
 	}
 	return f
+}
+
+// OptedIn reports whether a check that is off by default was switched on.
+func (f *Framework) OptedIn(id string) bool { return contains(f.Config.OptIn, id) }
+
+// TargetIsLocal reports whether the target is on this machine's loopback.
+func (f *Framework) TargetIsLocal() bool {
+	u, err := url.Parse(f.Config.Target)
+	return err == nil && isLoopback(u.Hostname())
+}
+
+// Clients returns the configured clients, primary first.
+func (f *Framework) Clients() []Credentials {
+	var out []Credentials
+	for _, c := range []Credentials{f.Config.Client, f.Config.Client2, f.Config.ExpiryClient, f.Config.ScopedClient} {
+		if !c.IsZero() {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Profile is the profile checks are judged by: the config's, else the document's.
@@ -341,7 +362,7 @@ func (f *Framework) PrimaryToken(ctx context.Context) (spec.TokenResponse, error
 // Call sends a request to a documented operation with the given
 // Authorization header values (none: no header) and optional raw query.
 func (f *Framework) Call(ctx context.Context, op spec.Operation, query string, authorization ...string) (*Exchange, error) {
-	u := f.Config.Target + fillPath(op.Path)
+	u := f.Config.Target + FillPath(op.Path)
 	if query != "" {
 		u += "?" + query
 	}
@@ -352,8 +373,8 @@ func (f *Framework) Call(ctx context.Context, op spec.Operation, query string, a
 	return f.Do(ctx, op.Method, u, header, nil)
 }
 
-// fillPath puts a placeholder value into each path template variable.
-func fillPath(template string) string {
+// FillPath puts a placeholder value into each path template variable.
+func FillPath(template string) string {
 	var b strings.Builder
 	for {
 		i := strings.IndexByte(template, '{')
@@ -401,7 +422,7 @@ func (f *Framework) Preflight(ctx context.Context) error {
 		return fmt.Errorf("no token from %s%s: %v: check --target and --flow", f.Config.Target, f.Flow.Token.Path, err)
 	}
 	f.mu.Lock()
-	f.primary = &tr
+	f.primary, f.primaryAt = &tr, ex.Sent
 	f.mu.Unlock()
 	return nil
 }

@@ -148,7 +148,7 @@ func (s Summary) Render(w io.Writer) {
 	}
 	n := s.Count()
 	var parts []string
-	for _, v := range []Verdict{VerdictPass, VerdictFail, VerdictWarn, VerdictInfo, VerdictNotVerified, VerdictInconclusive, VerdictSkip, VerdictNA} {
+	for _, v := range []Verdict{VerdictPass, VerdictFail, VerdictWarn, VerdictWaived, VerdictInfo, VerdictNotVerified, VerdictInconclusive, VerdictSkip, VerdictNA} {
 		if n[v] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n[v], v))
 		}

@@ -53,7 +53,7 @@ func mutants() []variant {
 		{mutation: "accept-unknown-client", flow: "simple", want: []string{"TOK-013"}},
 		{mutation: "accept-no-client-auth", flow: "oauth2", want: []string{"TOK-014"}},
 		{mutation: "basic-401-without-challenge", flow: "oauth2", want: []string{"TOK-015"}},
-		{mutation: "reject-basic", flow: "oauth2", profile: "rfc6749", want: []string{"TOK-016", "TOK-019"}},
+		{mutation: "reject-basic", flow: "oauth2", profile: "rfc6749", want: []string{"TOK-016", "TOK-019", "META-003"}}, // the metadata still advertises client_secret_basic
 		{mutation: "reject-json", flow: "oauth2", want: []string{"TOK-020"}},
 		{mutation: "allow-two-auth-methods", flow: "oauth2", want: []string{"TOK-021"}},
 		{mutation: "ignore-missing-grant-type", flow: "oauth2", want: []string{"TOK-022"}},
@@ -75,6 +75,16 @@ func mutants() []variant {
 		{mutation: "invalid-token-403", flow: "simple", want: []string{"BEAR-004", "BEAR-018"}},
 		{mutation: "reflect-token", flow: "simple", want: []string{"BEAR-021"}},
 		{mutation: "expired-without-error-code", flow: "simple", expiry: true, want: []string{"EXP-006"}},
+		{mutation: "jwt-accept-alg-none", flow: "oauth2", want: []string{"JWT-004"}},
+		{mutation: "jwt-ignore-signature", flow: "oauth2", want: []string{"JWT-005", "JWT-007", "BEAR-005"}},
+		{mutation: "jwt-hmac-public-key", flow: "oauth2", want: []string{"JWT-006"}},
+		{mutation: "jwt-trust-embedded-jwk", flow: "oauth2", want: []string{"JWT-007"}},
+		{mutation: "jwt-skip-unknown-kid", flow: "oauth2", want: []string{"JWT-008"}},
+		{mutation: "jwt-typ-jwt", flow: "oauth2", profile: "oauth21", want: []string{"JWT-002"}},     // INFO under cl
+		{mutation: "jwt-missing-jti", flow: "oauth2", profile: "oauth21", want: []string{"JWT-003"}}, // INFO under cl
+		{mutation: "jwks-wrong-key", flow: "oauth2", want: []string{"JWT-001"}},
+		{mutation: "metadata-wrong-issuer", flow: "oauth2", want: []string{"META-002"}},
+		{mutation: "metadata-wrong-token-endpoint", flow: "oauth2", want: []string{"META-003"}},
 	}
 }
 

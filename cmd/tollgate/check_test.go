@@ -1,0 +1,497 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tollgate/tollgate/mockserver"
+	"github.com/tollgate/tollgate/mockserver/mockservertest"
+	"github.com/tollgate/tollgate/suites/framework"
+)
+
+// `tollgate check` runs the Ginkgo suite, and ginkgo.RunSpecs runs once per
+// process: every test that may get past preflight runs a built binary, never
+// run() in this process.
+
+// binDir holds the binary built for the check tests; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+var buildTollgate = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "tollgate-check-test")
+	if err != nil {
+		return "", err
+	}
+	binDir = dir
+	path := filepath.Join(dir, "tollgate")
+	args := []string{"build", "-o", path}
+	// Build as this test binary was built, so go test -race reuses its
+	// compiled packages (and the checks run under the race detector too).
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "-race" && s.Value == "true" {
+				args = append(args, "-race")
+			}
+		}
+	}
+	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return path, nil
+})
+
+// tollgateBin returns the path of the built binary, building it once.
+func tollgateBin(t *testing.T) string {
+	t.Helper()
+	path, err := buildTollgate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// checkMock starts a mock server for one test, once the binary is built:
+// its manual clock starts now, so the run sees no clock skew.
+func checkMock(t *testing.T) string {
+	t.Helper()
+	tollgateBin(t)
+	return mockservertest.NewServer(t).URL
+}
+
+// seedEnv is the mock's seed client, as the environment gives it.
+var seedEnv = []string{"TOLLGATE_CLIENT_ID=" + mockserver.SeedClientID, "TOLLGATE_CLIENT_SECRET=" + mockserver.SeedClientSecret}
+
+// checkRun is one run of the binary.
+type checkRun struct {
+	code           int
+	stdout, stderr string
+	elapsed        time.Duration
+}
+
+// runTollgate runs the binary with args and an environment of env alone as
+// far as TOLLGATE_* goes: the caller's own TOLLGATE_TARGET or secrets never
+// leak into a test.
+func runTollgate(t *testing.T, env []string, args ...string) checkRun {
+	t.Helper()
+	bin := tollgateBin(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TOLLGATE_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := checkRun{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
+	var exitErr *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("tollgate %q did not end within a minute; stdout:\n%s\nstderr:\n%s", args, r.stdout, r.stderr)
+	case errors.As(err, &exitErr):
+		r.code = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("tollgate %q: %v", args, err)
+	}
+	return r
+}
+
+// oneStderrLine fails the test unless stderr is one "tollgate: " line
+// holding each of want.
+func oneStderrLine(t *testing.T, stderr string, want ...string) {
+	t.Helper()
+	if !strings.HasPrefix(stderr, "tollgate: ") || !strings.HasSuffix(stderr, "\n") || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("stderr %q, want one line starting with \"tollgate: \"", stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(stderr, w) {
+			t.Errorf("stderr %q lacks %q", stderr, w)
+		}
+	}
+}
+
+var (
+	// countLine is the last line of the summary: "87 checks: 51 PASS, 1 WARN, …".
+	countLine = regexp.MustCompile(`(?m)^(\d+) checks: (\d+ [A-Z/ ]+(?:, \d+ [A-Z/ ]+)*)$`)
+	// checkLine is one check's line: "    PASS         TOK-001   MUST   Valid credentials…".
+	checkLine = regexp.MustCompile(`(?m)^    (PASS|FAIL|WARN|WAIVED|INFO|NOT VERIFIED|INCONCLUSIVE|SKIP|N/A) +([A-Z]+-\d{3}) +(MUST|SHOULD|INFO) +\S`)
+)
+
+// checkLines returns the verdict of each check line of stdout by ID, and
+// the count the summary line gives.
+func checkLines(t *testing.T, stdout string) (map[string]string, int) {
+	t.Helper()
+	m := countLine.FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("stdout has no \"N checks: …\" line:\n%s", stdout)
+	}
+	n, _ := strconv.Atoi(m[1])
+	verdicts := map[string]string{}
+	for _, l := range checkLine.FindAllStringSubmatch(stdout, -1) {
+		if _, dup := verdicts[l[2]]; dup {
+			t.Errorf("%s has two lines", l[2])
+		}
+		verdicts[l[2]] = l[1]
+	}
+	return verdicts, n
+}
+
+// junitReport is what the test reads of a JUnit XML report.
+type junitReport struct {
+	XMLName xml.Name `xml:"testsuites"`
+	Suites  []struct {
+		Name     string `xml:"name,attr"`
+		Tests    int    `xml:"tests,attr"`
+		Failures int    `xml:"failures,attr"`
+		Cases    []struct {
+			Name    string    `xml:"name,attr"`
+			Failure *struct{} `xml:"failure"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+// TestCheckAgainstMock runs every check of the simple flow against the mock:
+// a conformant server passes, every check reports one line, and the JUnit
+// report is well-formed.
+func TestCheckAgainstMock(t *testing.T) {
+	t.Parallel()
+	target := checkMock(t)
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	r := runTollgate(t, seedEnv, "check", "--target", target, "--flow", "simple", "--junit-report", junit)
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q; want 0 and nothing\nstdout:\n%s", r.code, r.stderr, r.stdout)
+	}
+	if first, _, _ := strings.Cut(r.stdout, "\n"); first != "tollgate check: "+target+", flow simple, profile simple" {
+		t.Errorf("first line %q, want the target, flow and profile", first)
+	}
+	verdicts, n := checkLines(t, r.stdout)
+	if len(verdicts) != n {
+		t.Errorf("%d check lines, the summary counts %d:\n%s", len(verdicts), n, r.stdout)
+	}
+	catalog := framework.NewChecks()
+	for id := range verdicts {
+		if _, ok := catalog[id]; !ok {
+			t.Errorf("line for %s, which is not in the catalog", id)
+		}
+	}
+	for id := range catalog {
+		if _, ok := verdicts[id]; !ok {
+			t.Errorf("no line for %s: every check reports a verdict on every flow", id)
+		}
+	}
+	// The mock issues UUIDv4 tokens: 122 random bits, a WARN under simple.
+	for id, want := range map[string]string{"TOK-001": "PASS", "BEAR-001": "PASS", "TOK-011": "WARN"} {
+		if verdicts[id] != want {
+			t.Errorf("%s: %q, want %s", id, verdicts[id], want)
+		}
+	}
+	for id, got := range verdicts {
+		if got == "FAIL" || got == "INCONCLUSIVE" {
+			t.Errorf("%s: %s against the conformant mock", id, got)
+		}
+	}
+	if !strings.Contains(r.stdout, "\nWARN TOK-011 [simple]: ") {
+		t.Errorf("stdout does not explain the WARN of TOK-011 below the table:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "JUnit report: "+junit+"\n") {
+		t.Errorf("stdout does not name the JUnit report:\n%s", r.stdout)
+	}
+
+	data, err := os.ReadFile(junit)
+	if err != nil {
+		t.Fatalf("--junit-report: %v", err)
+	}
+	var rep junitReport
+	if err := xml.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("--junit-report is not XML: %v\n%s", err, data)
+	}
+	if len(rep.Suites) != 1 {
+		t.Fatalf("%d testsuite elements, want 1", len(rep.Suites))
+	}
+	s := rep.Suites[0]
+	if !strings.Contains(s.Name, "simple") || s.Failures != 0 {
+		t.Errorf("testsuite %q with %d failures, want the simple flow's with none", s.Name, s.Failures)
+	}
+	var cases []string
+	for _, c := range s.Cases {
+		if strings.Contains(c.Name, "TOK-001") || strings.Contains(c.Name, "TOK-011") {
+			cases = append(cases, c.Name)
+		}
+		if c.Failure != nil {
+			t.Errorf("testcase %q failed", c.Name)
+		}
+	}
+	if len(cases) != 2 || len(s.Cases) < n {
+		t.Errorf("%d testcases, %d of them TOK-001 or TOK-011 (%q); want at least %d and both", len(s.Cases), len(cases), cases, n)
+	}
+}
+
+// TestCheckSecrets: the primary secret from a file, and from the command
+// line with a warning; either way no secret reaches the output.
+func TestCheckSecrets(t *testing.T) {
+	t.Parallel()
+	secretFile := writeFile(t, "secret", mockserver.SeedClientSecret+"\n")
+	tests := []struct {
+		name       string
+		env        []string
+		args       []string
+		wantStderr string // "": none
+	}{
+		{name: "--client-secret-file", env: []string{"TOLLGATE_CLIENT_ID=" + mockserver.SeedClientID}, args: []string{"--client-secret-file", secretFile}},
+		{name: "--client-secret-file beats the environment", env: []string{"TOLLGATE_CLIENT_ID=" + mockserver.SeedClientID, "TOLLGATE_CLIENT_SECRET=wrong"}, args: []string{"--client-secret-file", secretFile}},
+		{name: "TOLLGATE_CLIENT_SECRET_FILE", env: []string{"TOLLGATE_CLIENT_ID=" + mockserver.SeedClientID, "TOLLGATE_CLIENT_SECRET_FILE=" + secretFile}},
+		{
+			name:       "--client-secret",
+			args:       []string{"--client-id", mockserver.SeedClientID, "--client-secret", mockserver.SeedClientSecret},
+			wantStderr: "tollgate: warning: --client-secret shows in ps and shell history; prefer TOLLGATE_CLIENT_SECRET or --client-secret-file\n",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			target := checkMock(t)
+			args := append([]string{"check", "--target", target, "--flow", "simple", "--label-filter", "area:token"}, tt.args...)
+			r := runTollgate(t, tt.env, args...)
+			if r.code != 0 || r.stderr != tt.wantStderr {
+				t.Fatalf("exit %d, stderr %q; want 0 and %q\nstdout:\n%s", r.code, r.stderr, tt.wantStderr, r.stdout)
+			}
+			verdicts, n := checkLines(t, r.stdout)
+			if verdicts["TOK-001"] != "PASS" || verdicts["BEAR-001"] != "" || n != len(verdicts) {
+				t.Errorf("TOK-001 %q, BEAR-001 %q, %d lines for %d checks; want PASS, no line (area:token) and one line each", verdicts["TOK-001"], verdicts["BEAR-001"], len(verdicts), n)
+			}
+			if strings.Contains(r.stdout, mockserver.SeedClientSecret) {
+				t.Errorf("stdout shows the client secret:\n%s", r.stdout)
+			}
+		})
+	}
+}
+
+// TestCheckExitTwo: configuration and preflight errors end the run with exit
+// code 2 and one line that names the fix, before any check runs.
+func TestCheckExitTwo(t *testing.T) {
+	t.Parallel()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "http://" + closed.Addr().String()
+	closed.Close()
+
+	syntaxError := writeFile(t, "syntax.yaml", "target: http://127.0.0.1:1\nflow: [simple\n")
+	unknownKey := writeFile(t, "unknown.yaml", "target: http://127.0.0.1:1\nflow: simple\ntimeot: 3s\n")
+	badWaivers := writeFile(t, "waivers.yaml", "- check: TOK-011\n  reason: UUIDv4\n  expires: 31/12/2099\n")
+	unknownWaived := writeFile(t, "waivers-unknown.yaml", "- check: TOK-011\n  reason: UUIDv4\n- check: TOK-9999\n  reason: typo\n")
+
+	const mockTarget = "MOCK" // replaced by a mock's URL
+	tests := []struct {
+		name  string
+		env   []string
+		args  []string
+		want  []string
+		quick bool // must end within 2 s: no network I/O before the error
+	}{
+		{name: "unreachable target", env: seedEnv, args: []string{"--target", closedURL, "--flow", "simple"}, want: []string{"preflight", closedURL, "unreachable", "fix --target"}},
+		{name: "wrong secret", env: []string{"TOLLGATE_CLIENT_ID=" + mockserver.SeedClientID, "TOLLGATE_CLIENT_SECRET=wrong"}, args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"preflight", `client "testClient" cannot get a token`, "TOLLGATE_CLIENT_SECRET"}},
+		{name: "misspelled flow", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simpel"}, want: []string{`unknown flow "simpel"`, "simple", "path to a flow document"}},
+		{name: "target file not YAML", env: seedEnv, args: []string{"--config", syntaxError}, want: []string{syntaxError + ":"}},
+		{name: "target file unknown key", env: seedEnv, args: []string{"--config", unknownKey}, want: []string{unknownKey + ":3:", "unknown key timeot", "fix its spelling"}},
+		{name: "missing target file", env: seedEnv, args: []string{"--config", "/does/not/exist.yaml"}, want: []string{"/does/not/exist.yaml", "--config"}},
+		{name: "missing client id", args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"no client", "TOLLGATE_CLIENT_ID"}},
+		{name: "plain http to another host", env: seedEnv, args: []string{"--target", "http://example.invalid", "--flow", "simple"}, want: []string{"http://example.invalid", "plain http", "--insecure"}, quick: true},
+		{name: "bad --fail-on", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--fail-on", "maybe"}, want: []string{`--fail-on "maybe"`, "must or should"}},
+		{name: "bad waiver date", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--waivers", badWaivers}, want: []string{"waivers " + badWaivers + ":3:", "YYYY-MM-DD"}},
+		{name: "unknown waived check", env: append([]string{"TOLLGATE_WAIVERS=" + unknownWaived}, seedEnv...), args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{unknownWaived + ":3:", `"TOK-9999"`, "--list-checks"}},
+		{name: "missing waivers file", env: append([]string{"TOLLGATE_WAIVERS=/does/not/exist.yaml"}, seedEnv...), args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"/does/not/exist.yaml", "--waivers"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"check"}, tt.args...)
+			for i, a := range args {
+				if a == mockTarget {
+					args[i] = checkMock(t)
+				}
+			}
+			r := runTollgate(t, tt.env, args...)
+			if r.code != 2 {
+				t.Errorf("exit code %d, want 2; stderr: %s", r.code, r.stderr)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout %q, want nothing: no check may run", r.stdout)
+			}
+			oneStderrLine(t, r.stderr, tt.want...)
+			if tt.quick && r.elapsed > 2*time.Second {
+				t.Errorf("took %v, want under 2 s: the config is invalid before any network I/O", r.elapsed)
+			}
+		})
+	}
+}
+
+// TestCheckWaivers: a waiver turns an expected WARN into WAIVED; a waiver
+// of a check that passes, or an expired one, fails the run.
+func TestCheckWaivers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		waivers    string // "": no --waivers
+		env        bool   // give the file as TOLLGATE_WAIVERS
+		failOnMust bool   // leave --fail-on at must: a WARN fails no run
+		wantCode   int
+		wantStdout []string
+		wantStderr string
+	}{
+		{
+			name:       "no waiver: the WARN fails --fail-on should",
+			wantCode:   1,
+			wantStdout: []string{"    WARN         TOK-011 "},
+			wantStderr: "conformance checks failed",
+		},
+		{
+			name:       "a waived WARN passes --fail-on should",
+			waivers:    "# UUIDv4 is what we ship\n- check: TOK-011\n  flow: simple\n  reason: UUIDv4 tokens, AUTH-123\n  expires: 2999-12-31\n",
+			wantStdout: []string{"    WAIVED       TOK-011   SHOULD ", "(waived (was WARN): UUIDv4 tokens, AUTH-123)", " 1 WAIVED"},
+		},
+		{
+			name:       "the same from TOLLGATE_WAIVERS",
+			waivers:    "- check: TOK-011\n  reason: UUIDv4 tokens, AUTH-123\n",
+			env:        true,
+			wantStdout: []string{"    WAIVED       TOK-011 "},
+		},
+		{
+			name:       "a waiver for another flow does not apply",
+			waivers:    "- check: TOK-011\n  flow: oauth2\n  reason: JWTs\n",
+			wantCode:   1,
+			wantStdout: []string{"    WARN         TOK-011 "},
+			wantStderr: "conformance checks failed",
+		},
+		{
+			name:    "a waived check that passes fails the run",
+			waivers: "- check: TOK-011\n  reason: UUIDv4\n- check: TOK-001\n  flow: simple\n  reason: broken until v2\n",
+			wantStdout: []string{
+				"    FAIL         TOK-001 ",
+				"\nFAIL TOK-001 [simple]: ",
+				"waived check now passes: remove its waiver (reason was: broken until v2)",
+				":3", // the waiver's line
+			},
+			wantCode:   1,
+			wantStderr: "conformance checks failed",
+		},
+		{
+			name:       "an expired waiver no longer applies and fails the run",
+			waivers:    "- check: TOK-011\n  reason: UUIDv4\n  expires: 2020-01-01\n",
+			wantCode:   1,
+			wantStdout: []string{"    WARN         TOK-011 ", "waiver for TOK-011", "expired on 2020-01-01", "renew or remove"},
+			wantStderr: "conformance checks failed",
+		},
+		{
+			name:       "an expired waiver fails the run even when its check's WARN would not",
+			waivers:    "- check: TOK-011\n  reason: UUIDv4\n  expires: 2020-01-01\n",
+			failOnMust: true,
+			wantCode:   1,
+			wantStdout: []string{"    WARN         TOK-011 ", "expired on 2020-01-01"},
+			wantStderr: "1 waiver(s) need updating in ",
+		},
+		{
+			name:       "a valid waiver under --fail-on must: WAIVED, exit 0",
+			waivers:    "- check: TOK-011\n  reason: UUIDv4\n  expires: 2999-01-01\n",
+			failOnMust: true,
+			wantStdout: []string{"    WAIVED       TOK-011 "},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			target := checkMock(t)
+			env := seedEnv
+			args := []string{"check", "--target", target, "--flow", "simple", "--label-filter", "area:token"}
+			if !tt.failOnMust {
+				args = append(args, "--fail-on", "should")
+			}
+			if tt.waivers != "" {
+				file := writeFile(t, "waivers.yaml", tt.waivers)
+				if tt.env {
+					env = append([]string{"TOLLGATE_WAIVERS=" + file}, seedEnv...)
+				} else {
+					args = append(args, "--waivers", file)
+				}
+			}
+			r := runTollgate(t, env, args...)
+			if r.code != tt.wantCode {
+				t.Errorf("exit code %d, want %d; stderr: %s", r.code, tt.wantCode, r.stderr)
+			}
+			if tt.wantStderr == "" && r.stderr != "" {
+				t.Errorf("stderr %q, want nothing", r.stderr)
+			}
+			if tt.wantStderr != "" {
+				oneStderrLine(t, r.stderr, tt.wantStderr)
+			}
+			for _, w := range tt.wantStdout {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckListChecks: --list-checks prints the catalog as YAML without
+// running anything, so it runs in this process.
+func TestCheckListChecks(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runBounded(t, "check", "--list-checks")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit code %d, stderr %q; want 0 and nothing", code, stderr)
+	}
+	var entries []struct {
+		ID     string            `yaml:"id"`
+		Area   string            `yaml:"area"`
+		Title  string            `yaml:"title"`
+		Levels map[string]string `yaml:"levels"`
+	}
+	if err := yaml.Unmarshal([]byte(stdout), &entries); err != nil {
+		t.Fatalf("--list-checks is not YAML: %v\n%s", err, stdout)
+	}
+	if len(entries) != len(framework.Catalog()) {
+		t.Errorf("%d entries, want the catalog's %d", len(entries), len(framework.Catalog()))
+	}
+	found := false
+	for _, e := range entries {
+		if e.ID == "TOK-001" {
+			found = true
+			if e.Area != "token" || e.Title == "" || e.Levels["simple"] != "MUST" {
+				t.Errorf("TOK-001 entry %+v, want area token, a title and MUST under simple", e)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("--list-checks lacks TOK-001:\n%s", stdout)
+	}
+}

@@ -1,0 +1,188 @@
+package conformance
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega" //nolint:revive // matchers read as prose in checks
+
+	"github.com/tollgate/tollgate/spec"
+	"github.com/tollgate/tollgate/suites/framework"
+)
+
+// wellKnownMetadata is the RFC 8414 §3 well-known URI suffix.
+const wellKnownMetadata = "/.well-known/oauth-authorization-server"
+
+// MetadataChecks defines the META checks for r's flow: RFC 8414
+// authorization server metadata, for OAuth 2.0 flows.
+func MetadataChecks(r *framework.Registrar) {
+	f := r.F
+	oauthOnly := func() {
+		if f.Flow.Token.GrantType == "" {
+			framework.NotApplicable("the flow has no grant_type, so it is not OAuth 2.0 and RFC 8414 metadata does not describe it")
+		}
+	}
+	// published returns the metadata, ending the check N/A when there is none.
+	published := func(ctx ginkgo.SpecContext, g Gomega) map[string]any {
+		ex, md := fetchMetadata(ctx, g, f)
+		if md == nil {
+			framework.NotApplicable("no RFC 8414 metadata at %s (status %d; META-001 records that)", metadataURL(f.Config.Target), ex.Status)
+		}
+		return md
+	}
+
+	r.CheckIt("META-001", func(ctx ginkgo.SpecContext, g Gomega) {
+		oauthOnly()
+		ex, md := fetchMetadata(ctx, g, f)
+		// RFC 9700 §2.6: "It is therefore RECOMMENDED that authorization
+		// servers publish OAuth Authorization Server Metadata according to
+		// [RFC8414]". RFC 8414 §3.2: "A successful response MUST use the 200
+		// OK HTTP status code and return a JSON object using the
+		// "application/json" content type".
+		g.Expect(ex.Status).To(Equal(http.StatusOK), "no metadata at %s", metadataURL(f.Config.Target))
+		g.Expect(baseMediaType(ex)).To(Equal("application/json"), "the metadata media type")
+		g.Expect(md).NotTo(BeNil(), "the metadata is not a JSON object")
+	})
+
+	r.CheckIt("META-002", func(ctx ginkgo.SpecContext, g Gomega) {
+		oauthOnly()
+		md := published(ctx, g)
+		// RFC 8414 §3.3: "The "issuer" value returned MUST be identical to
+		// the authorization server's issuer identifier value into which the
+		// well-known URI string was inserted to create the URL used to
+		// retrieve the metadata."
+		iss, isString := md["issuer"].(string)
+		g.Expect(isString).To(BeTrue(), "the metadata has no issuer string (RFC 8414 §2: issuer \"REQUIRED\")")
+		g.Expect(issuerIdentifiers(f.Config.Target)).To(ContainElement(iss),
+			"issuer %q is not the issuer identifier the metadata URL %s was made from", iss, metadataURL(f.Config.Target))
+	})
+
+	r.CheckIt("META-003", func(ctx ginkgo.SpecContext, g Gomega) {
+		oauthOnly()
+		md := published(ctx, g)
+		if !issuerMatches(f, md) {
+			// RFC 8414 §3.3: "If these values are not identical, the data
+			// contained in the response MUST NOT be used."
+			framework.NotVerified("the metadata issuer %q does not match the target (META-002), and RFC 8414 §3.3 forbids using its data", md["issuer"])
+		}
+		// RFC 8414 §2: token_endpoint "This is REQUIRED unless only the
+		// implicit grant type is supported."
+		endpoint, _ := md["token_endpoint"].(string)
+		g.Expect(endpoint).NotTo(BeEmpty(), "the metadata has no token_endpoint")
+		want := f.Config.Target + f.Flow.Token.Path
+		g.Expect(sameURL(endpoint, want)).To(BeTrue(), "token_endpoint %q is not the target's token endpoint %s", endpoint, want)
+
+		// RFC 8414 §2: token_endpoint_auth_methods_supported "If omitted,
+		// the default is "client_secret_basic" -- the HTTP Basic
+		// Authentication Scheme specified in Section 2.3.1 of OAuth 2.0".
+		methods := stringList(md["token_endpoint_auth_methods_supported"])
+		if len(methods) == 0 {
+			methods = []string{"client_secret_basic"}
+		}
+		tested := 0
+		for _, m := range methods {
+			var tr framework.TokenRequest
+			switch m {
+			case "client_secret_basic":
+				tr = framework.TokenRequest{Client: f.Config.Client, Auth: spec.ClientAuthBasic}
+			case "client_secret_post":
+				// RFC 7591 §2: client_secret_post "uses the HTTP POST
+				// parameters as defined in OAuth 2.0, Section 2.3.1".
+				tr = framework.TokenRequest{Client: f.Config.Client, Auth: spec.ClientAuthBody}
+				if slices.Contains(f.Flow.Token.MediaTypes, spec.FormMediaType) {
+					tr.MediaType = spec.FormMediaType
+				}
+			default:
+				continue // private_key_jwt, tls_client_auth, …: this suite has no credentials for them
+			}
+			tested++
+			ex, err := f.RequestToken(ctx, tr)
+			framework.Sent(g, ex, err)
+			g.Expect(ex.Status).To(Equal(http.StatusOK), "the advertised method %s got no token", m)
+			_, perr := f.Flow.ParseTokenResponse(ex.Body)
+			g.Expect(perr).NotTo(HaveOccurred(), "the advertised method %s got no token", m)
+		}
+		if tested == 0 {
+			framework.NotVerified("the metadata advertises only client authentication methods this suite cannot use: %q", methods)
+		}
+
+		// RFC 8414 §2: jwks_uri "URL of the authorization server's JWK Set
+		// [JWK] document."
+		if u, ok := md["jwks_uri"].(string); ok {
+			ex, err := f.Do(ctx, http.MethodGet, u, http.Header{"Accept": {"application/json"}}, nil)
+			framework.Sent(g, ex, err)
+			g.Expect(ex.Status).To(Equal(http.StatusOK), "the advertised jwks_uri %s", u)
+			g.Expect(parseJWKS(ex.Body)).NotTo(BeEmpty(), "the advertised jwks_uri %s holds no usable key", u)
+		}
+	})
+}
+
+// metadataURL is where RFC 8414 §3.1 puts the metadata of the issuer the
+// target names: "inserting a well-known URI string into the authorization
+// server's issuer identifier between the host component and the path
+// component, if any". "any terminating "/" MUST be removed before
+// inserting "/.well-known/"".
+func metadataURL(target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		return target + wellKnownMetadata
+	}
+	return u.Scheme + "://" + u.Host + wellKnownMetadata + strings.TrimSuffix(u.EscapedPath(), "/")
+}
+
+// issuerIdentifiers are the issuer identifiers the metadata URL of target
+// is made from: the target, with or without the terminating "/" that RFC
+// 8414 §3.1 removes before inserting the well-known string.
+func issuerIdentifiers(target string) []string {
+	t := strings.TrimSuffix(target, "/")
+	return []string{t, t + "/"}
+}
+
+// issuerMatches reports whether metadata may be used (RFC 8414 §3.3).
+func issuerMatches(f *framework.Framework, md map[string]any) bool {
+	iss, _ := md["issuer"].(string)
+	return slices.Contains(issuerIdentifiers(f.Config.Target), iss)
+}
+
+// fetchMetadata GETs the target's RFC 8414 metadata. md is nil unless the
+// answer is a 200 with a JSON object.
+func fetchMetadata(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) (*framework.Exchange, map[string]any) {
+	ex, err := f.Do(ctx, http.MethodGet, metadataURL(f.Config.Target), http.Header{"Accept": {"application/json"}}, nil)
+	framework.Sent(g, ex, err)
+	if ex.Status != http.StatusOK {
+		return ex, nil
+	}
+	var md map[string]any
+	if json.Unmarshal(ex.Body, &md) != nil {
+		return ex, nil
+	}
+	return ex, md
+}
+
+// sameURL compares two absolute URLs: scheme and host case-insensitively,
+// the rest exactly.
+func sameURL(a, b string) bool {
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	if errA != nil || errB != nil {
+		return false
+	}
+	return strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host) &&
+		ua.EscapedPath() == ub.EscapedPath() && ua.RawQuery == ub.RawQuery && ua.Fragment == ub.Fragment
+}
+
+// stringList returns the strings of a JSON array.
+func stringList(v any) []string {
+	arr, _ := v.([]any)
+	var out []string
+	for _, e := range arr {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,27 @@
+package framework
+
+// Areas of the optional modules.
+const (
+	AreaJWT  = "jwt"
+	AreaMeta = "metadata"
+)
+
+// moduleChecks are the catalog's optional modules (JWT, META, REV, INTRO):
+// they run when the target issues JWTs or advertises or is configured with
+// the endpoints they test.
+func moduleChecks() []Check {
+	return []Check{
+		{"JWT-001", AreaJWT, "A JWT access token is signed, not with none, and verifies against the JWKS", `RFC 9068 §2.1 "JWT access tokens MUST be signed" … "MUST NOT use "none" as the signing algorithm"`, all(Must)},
+		{"JWT-002", AreaJWT, "The JWT typ header is at+jwt", `RFC 9068 §2.1 "MUST include this media type in the "typ" header" … "SHOULD be "at+jwt""`, map[string]Level{"*": Should, "cl": Info}},
+		{"JWT-003", AreaJWT, "The JWT carries iss, exp, aud, sub, client_id, iat and jti", `RFC 9068 §2.2 iss, exp, aud, sub, client_id, iat, jti "REQUIRED"`, map[string]Level{"*": Should, "cl": Info}},
+		{"JWT-004", AreaJWT, "An alg none forgery (none, None, NONE) is refused", `RFC 9068 §4 "MUST reject any JWT in which the value of "alg" is "none""`, all(Must)},
+		{"JWT-005", AreaJWT, "A JWT with a changed payload and the original signature is refused", `RFC 9068 §4 "MUST validate the signature"`, all(Must)},
+		{"JWT-006", AreaJWT, "An HS256 forgery keyed with the public key's bytes is refused (algorithm confusion)", `ASVS 5.0 9.1.2 "prevent key confusion"`, all(Must)},
+		{"JWT-007", AreaJWT, "A key embedded in the token (jwk header) is not trusted", `RFC 9068 §4 "MUST use the keys provided by the authorization server"; ASVS 5.0 9.1.3`, all(Must)},
+		{"JWT-008", AreaJWT, "A JWT with an unknown kid is refused (the black-box part: wrong iss, aud and future nbf need the target's key)", `RFC 9068 §4 "MUST use the keys provided by the authorization server"`, all(Must)},
+
+		{"META-001", AreaMeta, "RFC 8414 authorization server metadata is published", `RFC 9700 §2.6 "RECOMMENDED that authorization servers publish OAuth Authorization Server Metadata"; RFC 8414 §3`, all(Info)},
+		{"META-002", AreaMeta, "The metadata issuer is identical to the target's issuer identifier", `RFC 8414 §3.3 "The "issuer" value returned MUST be identical"`, all(Must)},
+		{"META-003", AreaMeta, "The advertised token endpoint and client authentication methods work", `RFC 8414 §2 token_endpoint "REQUIRED"; token_endpoint_auth_methods_supported "If omitted, the default is "client_secret_basic""`, all(Must)},
+	}
+}

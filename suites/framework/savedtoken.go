@@ -1,0 +1,53 @@
+package framework
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// SavedToken is a token kept from one run for EXP-012 in a later one: a
+// live credential, so the file is written readable by its owner only.
+type SavedToken struct {
+	Target    string    `json:"target"`
+	Flow      string    `json:"flow"`
+	Token     string    `json:"token"`
+	IssuedAt  time.Time `json:"issued_at"`
+	ExpiresIn int64     `json:"expires_in"`
+}
+
+// SavePrimaryToken writes the primary client's token (obtained in
+// Preflight) to path.
+func (f *Framework) SavePrimaryToken(path string) error {
+	f.mu.Lock()
+	primary, issued := f.primary, f.primaryAt
+	f.mu.Unlock()
+	if primary == nil {
+		return fmt.Errorf("save token: no token was obtained")
+	}
+	data, err := json.MarshalIndent(SavedToken{Target: f.Config.Target, Flow: f.Flow.Name, Token: primary.AccessToken, IssuedAt: issued, ExpiresIn: primary.ExpiresIn}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("save token: %w", err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save token: %w", err)
+	}
+	return nil
+}
+
+// LoadSavedToken reads a file written by SavePrimaryToken.
+func LoadSavedToken(path string) (SavedToken, error) {
+	var t SavedToken
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return t, fmt.Errorf("stale token file: %w", err)
+	}
+	if err := json.Unmarshal(data, &t); err != nil {
+		return t, fmt.Errorf("stale token file %s: %w (write it with tollgate check --save-token)", path, err)
+	}
+	if t.Token == "" || t.IssuedAt.IsZero() {
+		return t, fmt.Errorf("stale token file %s has no token or issue time (write it with tollgate check --save-token)", path)
+	}
+	return t, nil
+}
