@@ -315,3 +315,26 @@ func TestJWTNonCanonicalSignature(t *testing.T) {
 		t.Errorf("a JWT with a non-canonical signature encoding: %d, want 401", ex.status)
 	}
 }
+
+// TestNoScopeMember: a flow without scopes answers without a "scope"
+// member rather than an empty one (RFC 6749 §3.3 has no empty scope).
+func TestNoScopeMember(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t, mockservertest.WithFlows(), mockservertest.WithDocuments("../testdata/flows/oauth2-mock-server.yaml"))
+	req := newRequest(t, http.MethodPost, srv.URL+"/token", "application/x-www-form-urlencoded", "grant_type=client_credentials")
+	req.SetBasicAuth(mockserver.SeedClientID, mockserver.SeedClientSecret)
+	ex := send(t, srv, req)
+	if ex.status != http.StatusOK {
+		t.Fatalf("token: %d %s", ex.status, ex.body)
+	}
+	var resp map[string]any
+	if err := json.Unmarshal(ex.body, &resp); err != nil {
+		t.Fatalf("token response %s: %v", ex.body, err)
+	}
+	if v, ok := resp["scope"]; ok {
+		t.Errorf("token response has scope %q, want no scope member: the flow has no scopes", v)
+	}
+	if resp["access_token"] == nil {
+		t.Errorf("token response %s has no access_token", ex.body)
+	}
+}

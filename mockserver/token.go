@@ -314,6 +314,12 @@ func (fr *flowRuntime) tokenResponse(token string, expiresIn int64, scope string
 		{fields.Scope, scope},
 		{fields.CreatedAt, createdAt},
 	}
+	if scope == "" {
+		// No scope was granted (the flow has none): an empty "scope" member
+		// would claim a scope of zero tokens, which RFC 6749 §3.3 does not
+		// allow (scope = scope-token *( SP scope-token )).
+		members[3].p = spec.Pointer{}
+	}
 	flat := true
 	for _, m := range members {
 		if len(m.p.Tokens()) > 1 {

@@ -34,6 +34,7 @@ type checkFlags struct {
 	jsonReport   string
 	failOn       string
 	waivers      string
+	saveToken    string
 	listChecks   bool
 	labelFilter  string
 	ginkgoOutput bool
@@ -87,6 +88,9 @@ error.`,
 	f.IntVar(&fl.cfg.TokenBudget, "token-budget", 0, "most token requests in a run (default 100)")
 	f.Float64Var(&fl.cfg.RequestRate, "request-rate", 0, "most requests per second (default unlimited)")
 	f.BoolVar(&fl.cfg.Insecure, "insecure", false, "allow plain http to a non-loopback target")
+	f.StringSliceVar(&fl.cfg.OptIn, "opt-in", nil, "turn on checks that are off by default, e.g. TOK-029,TOK-037 (see docs/check.md)")
+	f.StringVar(&fl.cfg.StaleTokenFile, "stale-token-file", "", "a token file written by an earlier run's --save-token, for EXP-012")
+	f.StringVar(&fl.saveToken, "save-token", "", "after the run, write the primary client's token to FILE (mode 0600) for a later --stale-token-file")
 	f.StringVar(&fl.junitReport, "junit-report", "", "write a JUnit XML report to FILE")
 	f.StringVar(&fl.jsonReport, "json-report", "", "write the Ginkgo JSON report to FILE")
 	f.StringVar(&fl.summaryJSON, "summary-json", "", "write the verdicts (id, flow, level, verdict, message) as JSON to FILE")
@@ -113,7 +117,7 @@ func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (fr
 		dec := yaml.NewDecoder(strings.NewReader(string(data)))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return cfg, usageError{describeYAMLError(file, err)}
+			return cfg, usageError{describeYAMLError("target file", "docs/check.md", file, err)}
 		}
 	}
 	if err := cfg.ApplyEnv(os.LookupEnv); err != nil {
@@ -138,6 +142,8 @@ func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (fr
 	set("token-budget", func() { cfg.TokenBudget = fl.cfg.TokenBudget })
 	set("request-rate", func() { cfg.RequestRate = fl.cfg.RequestRate })
 	set("insecure", func() { cfg.Insecure = fl.cfg.Insecure })
+	set("opt-in", func() { cfg.OptIn = append([]string(nil), fl.cfg.OptIn...) })
+	set("stale-token-file", func() { cfg.StaleTokenFile = fl.cfg.StaleTokenFile })
 	set("client-secret", func() {
 		fmt.Fprintln(stderr, "tollgate: warning: --client-secret shows in ps and shell history; prefer TOLLGATE_CLIENT_SECRET or --client-secret-file")
 		cfg.Client.Secret = fl.clientSecret
@@ -213,6 +219,11 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	if err := f.Preflight(preflightCtx); err != nil {
 		return usageError{fmt.Errorf("preflight: %w", err)}
 	}
+	if fl.saveToken != "" { // now, so that a bad path ends the run before any check
+		if err := f.SavePrimaryToken(fl.saveToken); err != nil {
+			return usagef("--save-token: %w (give a writable path)", err)
+		}
+	}
 
 	testing.Init()
 	gomega.RegisterFailHandler(ginkgo.Fail)
@@ -256,6 +267,9 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	}
 	if fl.junitReport != "" {
 		fmt.Fprintf(stdout, "JUnit report: %s\n", fl.junitReport)
+	}
+	if fl.saveToken != "" {
+		fmt.Fprintf(stdout, "saved the primary token to %s: after it expires, run again with --stale-token-file %s (EXP-012)\n", fl.saveToken, fl.saveToken)
 	}
 	if fl.summaryJSON != "" {
 		data, err := json.MarshalIndent(summary, "", "  ")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -322,7 +323,11 @@ func TestCheckExitTwo(t *testing.T) {
 		{name: "wrong secret", env: []string{"TOLLGATE_CLIENT_ID=" + mockserver.SeedClientID, "TOLLGATE_CLIENT_SECRET=wrong"}, args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"preflight", `client "testClient" cannot get a token`, "TOLLGATE_CLIENT_SECRET"}},
 		{name: "misspelled flow", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simpel"}, want: []string{`unknown flow "simpel"`, "simple", "path to a flow document"}},
 		{name: "target file not YAML", env: seedEnv, args: []string{"--config", syntaxError}, want: []string{syntaxError + ":"}},
-		{name: "target file unknown key", env: seedEnv, args: []string{"--config", unknownKey}, want: []string{unknownKey + ":3:", "unknown key timeot", "fix its spelling"}},
+		{name: "target file unknown key", env: seedEnv, args: []string{"--config", unknownKey}, want: []string{"target file " + unknownKey + ":3:", "unknown key timeot", "fix its spelling", "docs/check.md"}},
+		{name: "unknown --opt-in check", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--opt-in", "TOK-037,TOK-999"}, want: []string{"TOK-999"}, quick: true},
+		{name: "missing stale token file", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--stale-token-file", "/does/not/exist.json"}, want: []string{"stale token file", "/does/not/exist.json"}},
+		{name: "stale token file not JSON", env: append([]string{"TOLLGATE_STALE_TOKEN_FILE=" + unknownKey}, seedEnv...), args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"stale token file " + unknownKey, "--save-token"}},
+		{name: "unwritable --save-token", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--save-token", "/does/not/exist/token.json"}, want: []string{"--save-token", "/does/not/exist/token.json", "writable path"}},
 		{name: "missing target file", env: seedEnv, args: []string{"--config", "/does/not/exist.yaml"}, want: []string{"/does/not/exist.yaml", "--config"}},
 		{name: "missing client id", args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"no client", "TOLLGATE_CLIENT_ID"}},
 		{name: "plain http to another host", env: seedEnv, args: []string{"--target", "http://example.invalid", "--flow", "simple"}, want: []string{"http://example.invalid", "plain http", "--insecure"}, quick: true},
@@ -493,5 +498,69 @@ func TestCheckListChecks(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("--list-checks lacks TOK-001:\n%s", stdout)
+	}
+}
+
+// TestCheckSaveAndStaleToken: --save-token writes the primary token for
+// EXP-012 in a later run; EXP-012 is NOT VERIFIED while the saved token
+// can still be alive, FAILs when a token past its lifetime still works and
+// PASSes when it is refused.
+func TestCheckSaveAndStaleToken(t *testing.T) {
+	t.Parallel()
+	target := checkMock(t)
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "token.json")
+	args := []string{"check", "--target", target, "--flow", "simple", "--label-filter", "EXP-012"}
+	r := runTollgate(t, seedEnv, append(args, "--save-token", saved)...)
+	if v, _ := checkLines(t, r.stdout); r.code != 0 || v["EXP-012"] != "NOT VERIFIED" {
+		t.Fatalf("first run: exit %d, EXP-012 %q; want 0 and NOT VERIFIED (no stale token given)\nstdout:\n%s\nstderr:\n%s", r.code, v["EXP-012"], r.stdout, r.stderr)
+	}
+	info, err := os.Stat(saved)
+	if err != nil {
+		t.Fatalf("--save-token wrote nothing: %v", err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("the saved token file has mode %v, want 0600: it holds a live token", info.Mode().Perm())
+	}
+	var tok framework.SavedToken
+	data, _ := os.ReadFile(saved)
+	if err := json.Unmarshal(data, &tok); err != nil || tok.Token == "" || tok.Target != target || tok.Flow != "simple" || tok.ExpiresIn != 1800 {
+		t.Fatalf("saved token %s (%v): want the target, flow simple, a token and expires_in 1800", data, err)
+	}
+	if strings.Contains(r.stdout, tok.Token) {
+		t.Errorf("stdout shows the saved token")
+	}
+
+	// The same file as both: read before it is overwritten, still alive.
+	r = runTollgate(t, seedEnv, append(args, "--stale-token-file", saved, "--save-token", saved)...)
+	if v, _ := checkLines(t, r.stdout); r.code != 0 || v["EXP-012"] != "NOT VERIFIED" || !strings.Contains(r.stdout, "still within its lifetime") {
+		t.Errorf("live saved token: exit %d, EXP-012 %q; want 0 and NOT VERIFIED (still within its lifetime)\n%s", r.code, v["EXP-012"], r.stdout)
+	}
+
+	aged := func(token string) string {
+		t.Helper()
+		old := framework.SavedToken{Target: target, Flow: "simple", Token: token, IssuedAt: time.Now().Add(-2 * time.Hour), ExpiresIn: 1800}
+		data, err := json.Marshal(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return writeFile(t, "aged-"+token[:8]+".json", string(data))
+	}
+	tests := []struct {
+		name, token, want string
+		code              int
+	}{
+		// A live token claimed to be 2 h old: the server accepts it, as a
+		// server that never expires tokens would accept a really old one.
+		{name: "accepted after its lifetime", token: tok.Token, want: "FAIL", code: 1},
+		{name: "refused after its lifetime", token: "00000000-0000-4000-8000-000000000000", want: "PASS", code: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runTollgate(t, seedEnv, append(args, "--stale-token-file", aged(tt.token))...)
+			if v, _ := checkLines(t, r.stdout); r.code != tt.code || v["EXP-012"] != tt.want {
+				t.Errorf("exit %d, EXP-012 %q; want %d and %s\n%s", r.code, v["EXP-012"], tt.code, tt.want, r.stdout)
+			}
+		})
 	}
 }

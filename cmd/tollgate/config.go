@@ -53,7 +53,7 @@ func loadServeConfig(file string) (serveConfig, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return cfg, usageError{describeYAMLError(file, err)}
+		return cfg, usageError{describeYAMLError("config", "docs/config.md", file, err)}
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err == nil {
@@ -133,7 +133,7 @@ func lineOf(n *yaml.Node, path ...string) int {
 }
 
 // describeYAMLError turns a yaml.v3 error into "FILE:LINE: problem; fix".
-func describeYAMLError(file string, err error) error {
+func describeYAMLError(kind, doc, file string, err error) error {
 	var te *yaml.TypeError
 	msg := err.Error()
 	if errors.As(err, &te) && len(te.Errors) > 0 {
@@ -145,7 +145,7 @@ func describeYAMLError(file string, err error) error {
 		msg = msg[len(m[0]):]
 	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
-	hint := "see docs/config.md for the keys and their types"
+	hint := "see " + doc + " for the keys and their types"
 	if strings.Contains(msg, "time.Duration") {
 		hint = "write durations with a unit, e.g. 90s or 30m"
 	}
@@ -154,7 +154,7 @@ func describeYAMLError(file string, err error) error {
 		if len(field) > 1 {
 			msg = "unknown key " + field[1]
 		}
-		hint = "remove it or fix its spelling; docs/config.md lists the keys"
+		hint = "remove it or fix its spelling; " + doc + " lists the keys"
 	}
-	return fmt.Errorf("config %s%s: %s; %s", file, line, msg, hint)
+	return fmt.Errorf("%s %s%s: %s; %s", kind, file, line, msg, hint)
 }

@@ -35,7 +35,10 @@ type config struct {
 func WithOptions(o mockserver.Options) Option { return func(c *config) { c.opts = o } }
 
 // WithFlows serves these flows instead of the built-in documents.
-func WithFlows(flows ...*spec.Flow) Option { return func(c *config) { c.flows = flows } }
+// WithFlows() with no flows serves only what WithDocuments adds.
+func WithFlows(flows ...*spec.Flow) Option {
+	return func(c *config) { c.flows = append([]*spec.Flow{}, flows...) } // non-nil: no built-ins
+}
 
 // WithDocuments adds flow documents from disk to the flows served; one
 // whose flow has the name of a served flow replaces it.

@@ -41,6 +41,14 @@ func BearerChecks(r *framework.Registrar) {
 		ex, err := f.Call(ctx, op, query, auth...)
 		return framework.Sent(g, ex, err)
 	}
+	// refusesAnonymous stops a check as NOT VERIFIED when op serves a
+	// request without credentials: BEAR-002 fails that, and a check of a
+	// subtler bypass would only repeat it.
+	refusesAnonymous := func(ctx ginkgo.SpecContext, g Gomega, op spec.Operation) {
+		if ex := call(ctx, g, op, ""); ex.Status < 300 {
+			framework.NotVerified("%s %s answers %d without credentials (BEAR-002 judges that)", op.Method, op.Path, ex.Status)
+		}
+	}
 	expectUnauthorized := func(g Gomega, ex *framework.Exchange, code string) {
 		g.Expect(ex.Status).To(Equal(http.StatusUnauthorized))
 		c := bearerChallenge(g, ex)
@@ -149,6 +157,7 @@ func BearerChecks(r *framework.Registrar) {
 		if op.Method != http.MethodGet {
 			framework.NotApplicable("the probed operation is not a GET")
 		}
+		refusesAnonymous(ctx, g, op)
 		header := http.Header{"Content-Type": {spec.FormMediaType}, "Accept": {"application/json"}}
 		ex, err := f.Do(ctx, http.MethodGet, f.Config.Target+framework.FillPath(op.Path), header, []byte("access_token="+url.QueryEscape(token(ctx, g))))
 		framework.Sent(g, ex, err)
@@ -248,6 +257,7 @@ func BearerChecks(r *framework.Registrar) {
 
 	r.CheckIt("BEAR-020", func(ctx ginkgo.SpecContext, g Gomega) {
 		op := target()
+		refusesAnonymous(ctx, g, op)
 		path := framework.FillPath(op.Path)
 		variants := []struct{ method, path string }{
 			{op.Method, path + "/"},

@@ -195,12 +195,10 @@ func ExpiryChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("EXP-012", func(ctx ginkgo.SpecContext, g Gomega) {
-		if f.Config.StaleTokenFile == "" {
-			framework.NotVerified("save a token in one run with tollgate check --save-token FILE and pass FILE as stale_token_file (TOLLGATE_STALE_TOKEN_FILE) in a later one")
+		saved, ok := f.StaleToken()
+		if !ok {
+			framework.NotVerified("save a token in one run with tollgate check --save-token FILE and pass FILE as --stale-token-file (TOLLGATE_STALE_TOKEN_FILE) in a later one")
 		}
-		saved, err := framework.LoadSavedToken(f.Config.StaleTokenFile)
-		g.Expect(err).NotTo(HaveOccurred())
-		f.AddSecret(saved.Token)
 		if saved.Target != f.Config.Target || saved.Flow != f.Flow.Name {
 			framework.NotApplicable("the saved token is for %s (flow %s), not this target and flow", saved.Target, saved.Flow)
 		}

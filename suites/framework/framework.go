@@ -40,6 +40,7 @@ type Framework struct {
 	primary    *spec.TokenResponse
 	auth       string // the client authentication that got the primary token
 	primaryAt  time.Time
+	stale      *SavedToken // read from Config.StaleTokenFile before anything can overwrite it
 }
 
 // New returns a Framework for cfg (already validated) and flow.
@@ -393,6 +394,16 @@ func FillPath(template string) string {
 // reachable or the primary client cannot get a token. Nothing is checked
 // before it passes, so a broken setup never reports "0 checks, green".
 func (f *Framework) Preflight(ctx context.Context) error {
+	if f.Config.StaleTokenFile != "" {
+		saved, err := LoadSavedToken(f.Config.StaleTokenFile)
+		if err != nil {
+			return err
+		}
+		f.mu.Lock()
+		f.stale = &saved
+		f.mu.Unlock()
+		f.AddSecret(saved.Token)
+	}
 	if _, err := f.Do(ctx, http.MethodGet, f.Config.Target+"/", nil, nil); err != nil {
 		if errors.Is(err, ErrInconclusive) {
 			return fmt.Errorf("target %s keeps answering 429 Too Many Requests: wait, or lower --request-rate", f.Config.Target)

@@ -36,6 +36,17 @@ func (f *Framework) SavePrimaryToken(path string) error {
 	return nil
 }
 
+// StaleToken returns the token read from Config.StaleTokenFile by
+// Preflight, and whether there was one.
+func (f *Framework) StaleToken() (SavedToken, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.stale == nil {
+		return SavedToken{}, false
+	}
+	return *f.stale, true
+}
+
 // LoadSavedToken reads a file written by SavePrimaryToken.
 func LoadSavedToken(path string) (SavedToken, error) {
 	var t SavedToken
