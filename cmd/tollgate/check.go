@@ -203,6 +203,11 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	for flag, path := range map[string]string{"--junit-report": fl.junitReport, "--json-report": fl.jsonReport, "--summary-json": fl.summaryJSON} {
+		if err := canWrite(path); err != nil {
+			return usagef("%s: %w (give a writable path)", flag, err)
+		}
+	}
 	waiversFile := fl.waivers
 	if !cmd.Flags().Changed("waivers") {
 		waiversFile = os.Getenv("TOLLGATE_WAIVERS")
@@ -237,7 +242,6 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	reporterConfig.Succinct = true
 	reporterConfig.SilenceSkips = true
 	reporterConfig.NoColor = true
-	reporterConfig.JUnitReport = fl.junitReport
 	reporterConfig.JSONReport = fl.jsonReport
 	if !fl.ginkgoOutput {
 		restore, err := silenceStdout()
@@ -266,6 +270,11 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 		}
 	}
 	if fl.junitReport != "" {
+		// Written here, not by Ginkgo, so that waivers and --fail-on
+		// show in it as they do in the exit code.
+		if err := framework.WriteJUnit(fl.junitReport, report, summary, fl.failOn); err != nil {
+			return usagef("--junit-report: %w", err)
+		}
 		fmt.Fprintf(stdout, "JUnit report: %s\n", fl.junitReport)
 	}
 	if fl.saveToken != "" {
@@ -287,6 +296,19 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 		return fmt.Errorf("%d waiver(s) need updating in %s (see above)", len(waiverProblems), waiversFile)
 	}
 	return nil
+}
+
+// canWrite reports why a report could not be written to path, before a
+// run that would otherwise end without its report; "" is fine.
+func canWrite(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // listChecks prints the catalog as YAML.

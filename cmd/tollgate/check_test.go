@@ -175,6 +175,7 @@ type junitReport struct {
 		Cases    []struct {
 			Name    string    `xml:"name,attr"`
 			Failure *struct{} `xml:"failure"`
+			Skipped *struct{} `xml:"skipped"`
 		} `xml:"testcase"`
 	} `xml:"testsuite"`
 }
@@ -327,6 +328,7 @@ func TestCheckExitTwo(t *testing.T) {
 		{name: "unknown --opt-in check", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--opt-in", "TOK-037,TOK-999"}, want: []string{"TOK-999"}, quick: true},
 		{name: "missing stale token file", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--stale-token-file", "/does/not/exist.json"}, want: []string{"stale token file", "/does/not/exist.json"}},
 		{name: "stale token file not JSON", env: append([]string{"TOLLGATE_STALE_TOKEN_FILE=" + unknownKey}, seedEnv...), args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"stale token file " + unknownKey, "--save-token"}},
+		{name: "unwritable --junit-report", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--junit-report", "/does/not/exist/junit.xml"}, want: []string{"--junit-report", "/does/not/exist/junit.xml", "writable path"}, quick: true},
 		{name: "unwritable --save-token", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--save-token", "/does/not/exist/token.json"}, want: []string{"--save-token", "/does/not/exist/token.json", "writable path"}},
 		{name: "missing target file", env: seedEnv, args: []string{"--config", "/does/not/exist.yaml"}, want: []string{"/does/not/exist.yaml", "--config"}},
 		{name: "missing client id", args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"no client", "TOLLGATE_CLIENT_ID"}},
@@ -372,17 +374,20 @@ func TestCheckWaivers(t *testing.T) {
 		wantCode   int
 		wantStdout []string
 		wantStderr string
+		wantJUnit  map[string]string // check ID -> "failure", "skipped" or "passed" in --junit-report
 	}{
 		{
 			name:       "no waiver: the WARN fails --fail-on should",
 			wantCode:   1,
 			wantStdout: []string{"    WARN         TOK-011 "},
 			wantStderr: "conformance checks failed",
+			wantJUnit:  map[string]string{"TOK-011": "failure", "TOK-001": "passed"},
 		},
 		{
 			name:       "a waived WARN passes --fail-on should",
 			waivers:    "# UUIDv4 is what we ship\n- check: TOK-011\n  flow: simple\n  reason: UUIDv4 tokens, AUTH-123\n  expires: 2999-12-31\n",
 			wantStdout: []string{"    WAIVED       TOK-011   SHOULD ", "(waived (was WARN): UUIDv4 tokens, AUTH-123)", " 1 WAIVED"},
+			wantJUnit:  map[string]string{"TOK-011": "skipped", "TOK-001": "passed"},
 		},
 		{
 			name:       "the same from TOLLGATE_WAIVERS",
@@ -408,6 +413,7 @@ func TestCheckWaivers(t *testing.T) {
 			},
 			wantCode:   1,
 			wantStderr: "conformance checks failed",
+			wantJUnit:  map[string]string{"TOK-001": "failure", "TOK-011": "skipped"},
 		},
 		{
 			name:       "an expired waiver no longer applies and fails the run",
@@ -429,6 +435,7 @@ func TestCheckWaivers(t *testing.T) {
 			waivers:    "- check: TOK-011\n  reason: UUIDv4\n  expires: 2999-01-01\n",
 			failOnMust: true,
 			wantStdout: []string{"    WAIVED       TOK-011 "},
+			wantJUnit:  map[string]string{"TOK-011": "skipped"},
 		},
 	}
 	for _, tt := range tests {
@@ -436,7 +443,8 @@ func TestCheckWaivers(t *testing.T) {
 			t.Parallel()
 			target := checkMock(t)
 			env := seedEnv
-			args := []string{"check", "--target", target, "--flow", "simple", "--label-filter", "area:token"}
+			junit := filepath.Join(t.TempDir(), "junit.xml")
+			args := []string{"check", "--target", target, "--flow", "simple", "--label-filter", "area:token", "--junit-report", junit}
 			if !tt.failOnMust {
 				args = append(args, "--fail-on", "should")
 			}
@@ -463,8 +471,43 @@ func TestCheckWaivers(t *testing.T) {
 					t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
 				}
 			}
+			for id, want := range tt.wantJUnit {
+				if got := junitOutcome(t, junit, id); got != want {
+					t.Errorf("JUnit test case %s: %s, want %s", id, got, want)
+				}
+			}
 		})
 	}
+}
+
+// junitOutcome reads the JUnit report at path and returns "failure",
+// "skipped" or "passed" for the test case of check id.
+func junitOutcome(t *testing.T, path, id string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("--junit-report: %v", err)
+	}
+	var rep junitReport
+	if err := xml.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("--junit-report is not XML: %v", err)
+	}
+	for _, s := range rep.Suites {
+		for _, c := range s.Cases {
+			if !strings.Contains(c.Name, id+" ") {
+				continue
+			}
+			switch {
+			case c.Failure != nil:
+				return "failure"
+			case c.Skipped != nil:
+				return "skipped"
+			}
+			return "passed"
+		}
+	}
+	t.Fatalf("the JUnit report has no test case for %s", id)
+	return ""
 }
 
 // TestCheckListChecks: --list-checks prints the catalog as YAML without
