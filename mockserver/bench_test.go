@@ -1,11 +1,15 @@
 package mockserver_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 
 	"github.com/tollgate/tollgate/mockserver"
@@ -260,4 +264,84 @@ func BenchmarkIssue(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkRouteWire measures the same routes as BenchmarkRouteHTTP with a
+// wire-level client, as wrk does: each goroutine keeps one connection,
+// writes a request serialized once, and reads the answer by its status line
+// and Content-Length. The Go client's per-request work (header encoding and
+// validation, response parsing) is left out, so the ratios show what the
+// server spends, including net/http's own reading of a long Authorization
+// header (compare jwt with baseline-jwt-header).
+func BenchmarkRouteWire(b *testing.B) {
+	for _, rt := range benchRoutes(b) {
+		b.Run(rt.name, func(b *testing.B) {
+			ts := httptest.NewServer(rt.srv) // 127.0.0.1
+			defer ts.Close()
+			raw := "GET " + rt.path + " HTTP/1.1\r\nHost: " + ts.Listener.Addr().String() + "\r\nAccept: application/json\r\n"
+			if rt.token != "" {
+				raw += "Authorization: Bearer " + rt.token + "\r\n"
+			}
+			request := []byte(raw + "\r\n")
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				defer conn.Close()
+				r := bufio.NewReaderSize(conn, 16<<10)
+				for pb.Next() {
+					if _, err := conn.Write(request); err != nil {
+						b.Error(err)
+						return
+					}
+					if status, err := readWireResponse(r); err != nil || status != http.StatusOK {
+						b.Errorf("GET %s: status %d, error %v", rt.path, status, err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// readWireResponse reads one HTTP/1.1 response with a Content-Length body
+// from r and returns its status; the body is discarded.
+func readWireResponse(r *bufio.Reader) (int, error) {
+	line, err := r.ReadSlice('\n')
+	if err != nil {
+		return 0, fmt.Errorf("status line: %w", err)
+	}
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
+		return 0, fmt.Errorf("status line %q", line)
+	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, fmt.Errorf("status line %q: %w", line, err)
+	}
+	length := -1
+	for {
+		line, err = r.ReadSlice('\n')
+		if err != nil {
+			return 0, fmt.Errorf("header: %w", err)
+		}
+		if len(line) <= 2 { // the blank line
+			break
+		}
+		if name, value, ok := bytes.Cut(line, []byte(":")); ok && bytes.EqualFold(name, []byte("Content-Length")) {
+			if length, err = strconv.Atoi(string(bytes.TrimSpace(value))); err != nil {
+				return 0, fmt.Errorf("Content-Length %q: %w", value, err)
+			}
+		}
+	}
+	if length < 0 {
+		return 0, fmt.Errorf("no Content-Length: the wire client reads only such answers")
+	}
+	if _, err := r.Discard(length); err != nil {
+		return 0, fmt.Errorf("body: %w", err)
+	}
+	return status, nil
 }

@@ -386,15 +386,14 @@ func verifiableAlgorithms() []jose.SignatureAlgorithm {
 }
 
 // fetchJWKS returns the public signing keys of the target's JWK Set and
-// where it was found: the RFC 8414 metadata's jwks_uri when the target
-// publishes metadata that may be used (META-002), else /.well-known/jwks.json.
+// where it was found: the jwks_uri of the RFC 8414 metadata, else of the
+// OpenID Connect discovery document, when the target publishes one that may
+// be used (its issuer is the target), else /.well-known/jwks.json.
 // Without one the check ends NOT VERIFIED, naming the remedy.
 func fetchJWKS(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) ([]jose.JSONWebKey, string) {
 	at := f.Config.Target + wellKnownJWKS
-	if _, md := fetchMetadata(ctx, g, f); md != nil && issuerMatches(f, md) {
-		if u, ok := md["jwks_uri"].(string); ok && u != "" {
-			at = u
-		}
+	if u := discoveredJWKSURI(ctx, g, f); u != "" {
+		at = u
 	}
 	ex, err := f.Do(ctx, http.MethodGet, at, http.Header{"Accept": {"application/json"}}, nil)
 	framework.Sent(g, ex, err)
@@ -406,6 +405,31 @@ func fetchJWKS(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) ([]jose
 		framework.NotVerified("no JWK Set with a public signing key at %s (status %d): publish jwks_uri in the RFC 8414 metadata or serve %s, so that signatures can be checked", at, ex.Status, wellKnownJWKS)
 	}
 	return keys, at
+}
+
+// wellKnownOpenID is appended to the issuer for OpenID Connect Discovery
+// 1.0 §4: "concatenating the string /.well-known/openid-configuration to
+// the Issuer", any terminating "/" removed first.
+const wellKnownOpenID = "/.well-known/openid-configuration"
+
+// discoveredJWKSURI returns the jwks_uri of the target's RFC 8414 metadata
+// or, failing that, of its OpenID discovery document, each used only when
+// its issuer is the target (RFC 8414 §3.3, OpenID Discovery §4.3); "" when
+// neither names one.
+func discoveredJWKSURI(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) string {
+	if _, md := fetchMetadata(ctx, g, f); md != nil && issuerMatches(f, md) {
+		if u, ok := md["jwks_uri"].(string); ok && u != "" {
+			return u
+		}
+	}
+	ex, err := f.Do(ctx, http.MethodGet, strings.TrimSuffix(f.Config.Target, "/")+wellKnownOpenID, http.Header{"Accept": {"application/json"}}, nil)
+	framework.Sent(g, ex, err)
+	var md map[string]any
+	if ex.Status != http.StatusOK || json.Unmarshal(ex.Body, &md) != nil || !issuerMatches(f, md) {
+		return ""
+	}
+	u, _ := md["jwks_uri"].(string)
+	return u
 }
 
 // parseJWKS returns the public signing keys of a JWK Set (RFC 7517 §5),
