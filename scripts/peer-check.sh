@@ -90,7 +90,12 @@ for ((i = 0; i < START_TIMEOUT * 4; i++)); do
 	sleep 0.25
 done
 [[ -n $ready ]] || die "$PEER_PACKAGE did not answer on 127.0.0.1${port:+:$port} within ${START_TIMEOUT}s; see $server_log"
-target=http://127.0.0.1:$port
+# Check it under its own issuer identifier (http://localhost:PORT, from its
+# log), the URL its discovery document names: RFC 8414 §3.3 and OpenID
+# Discovery §4.3 forbid using metadata whose issuer differs from the URL it
+# was fetched under. localhost is loopback; the server listens on 127.0.0.1.
+target=$(sed -n "s|^OAuth 2 issuer is \(http://localhost:$port\)\$|\1|p" "$server_log")
+target=${target:-http://127.0.0.1:$port}
 log "$PEER_PACKAGE $PEER_VERSION (node $(node --version)) answers on $target"
 
 # 4. Check it. The peer accepts any client and secret; unset every other

@@ -392,7 +392,8 @@ func verifiableAlgorithms() []jose.SignatureAlgorithm {
 // Without one the check ends NOT VERIFIED, naming the remedy.
 func fetchJWKS(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) ([]jose.JSONWebKey, string) {
 	at := f.Config.Target + wellKnownJWKS
-	if u := discoveredJWKSURI(ctx, g, f); u != "" {
+	u, ignored := discoveredJWKSURI(ctx, g, f)
+	if u != "" {
 		at = u
 	}
 	ex, err := f.Do(ctx, http.MethodGet, at, http.Header{"Accept": {"application/json"}}, nil)
@@ -402,6 +403,9 @@ func fetchJWKS(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) ([]jose
 		keys = parseJWKS(ex.Body)
 	}
 	if len(keys) == 0 {
+		if ignored != "" {
+			framework.NotVerified("no JWK Set with a public signing key at %s (status %d); %s", at, ex.Status, ignored)
+		}
 		framework.NotVerified("no JWK Set with a public signing key at %s (status %d): publish jwks_uri in the RFC 8414 metadata or serve %s, so that signatures can be checked", at, ex.Status, wellKnownJWKS)
 	}
 	return keys, at
@@ -415,21 +419,32 @@ const wellKnownOpenID = "/.well-known/openid-configuration"
 // discoveredJWKSURI returns the jwks_uri of the target's RFC 8414 metadata
 // or, failing that, of its OpenID discovery document, each used only when
 // its issuer is the target (RFC 8414 §3.3, OpenID Discovery §4.3); "" when
-// neither names one.
-func discoveredJWKSURI(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) string {
-	if _, md := fetchMetadata(ctx, g, f); md != nil && issuerMatches(f, md) {
-		if u, ok := md["jwks_uri"].(string); ok && u != "" {
-			return u
+// neither names one. ignored says why a document found was not used.
+func discoveredJWKSURI(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) (uri, ignored string) {
+	docs := []struct {
+		url  string
+		rule string
+	}{
+		{metadataURL(f.Config.Target), "RFC 8414 §3.3"},
+		{strings.TrimSuffix(f.Config.Target, "/") + wellKnownOpenID, "OpenID Connect Discovery §4.3"},
+	}
+	for _, d := range docs {
+		ex, err := f.Do(ctx, http.MethodGet, d.url, http.Header{"Accept": {"application/json"}}, nil)
+		framework.Sent(g, ex, err)
+		var md map[string]any
+		if ex.Status != http.StatusOK || json.Unmarshal(ex.Body, &md) != nil {
+			continue
+		}
+		u, _ := md["jwks_uri"].(string)
+		switch {
+		case u == "":
+		case issuerMatches(f, md):
+			return u, ""
+		case ignored == "":
+			ignored = fmt.Sprintf("%s names jwks_uri %s but its issuer %q is not the target, so %s forbids using it: give the issuer's URL as --target", d.url, u, md["issuer"], d.rule)
 		}
 	}
-	ex, err := f.Do(ctx, http.MethodGet, strings.TrimSuffix(f.Config.Target, "/")+wellKnownOpenID, http.Header{"Accept": {"application/json"}}, nil)
-	framework.Sent(g, ex, err)
-	var md map[string]any
-	if ex.Status != http.StatusOK || json.Unmarshal(ex.Body, &md) != nil || !issuerMatches(f, md) {
-		return ""
-	}
-	u, _ := md["jwks_uri"].(string)
-	return u
+	return "", ignored
 }
 
 // parseJWKS returns the public signing keys of a JWK Set (RFC 7517 §5),

@@ -93,6 +93,23 @@ func TokenChecks(r *framework.Registrar) {
 	r.CheckIt("TOK-005", func(ctx ginkgo.SpecContext, g Gomega) {
 		ex := anError(ctx, g)
 		g.Expect(cacheDirectives(ex.Header)).To(ContainElement("no-store"), "Cache-Control %q on an error", ex.Header.Values("Cache-Control"))
+		// Other kinds of error, each from its own code path in most servers:
+		// a body of the wrong media type, and a missing grant_type.
+		probes := map[string]framework.TokenRequest{
+			"a text/plain body": {Client: primary().Client, MediaType: "text/plain", RawBody: []byte("tollgate")},
+		}
+		if tok.GrantType != "" {
+			tr := primary()
+			tr.Omit = []string{tok.Request.GrantType.Name()}
+			probes["a request without grant_type"] = tr
+		}
+		for what, tr := range probes {
+			ex := issue(ctx, g, tr)
+			if ex.Status < 400 {
+				continue // accepted: TOK-022 and TOK-024 judge that
+			}
+			g.Expect(cacheDirectives(ex.Header)).To(ContainElement("no-store"), "Cache-Control %q on the %d error to %s", ex.Header.Values("Cache-Control"), ex.Status, what)
+		}
 	})
 
 	r.CheckIt("TOK-006", func(ctx ginkgo.SpecContext, g Gomega) {
