@@ -152,6 +152,9 @@ type defects struct {
 	jwtAcceptNone, jwtIgnoreSignature, jwtHMACPublicKey, jwtTrustEmbeddedJWK bool
 	jwtSkipUnknownKid, jwtTypJWT, jwksWrongKey                               bool
 	metadataWrongIssuer, metadataWrongTokenEndpoint                          bool
+	revokeNoop, revokeWithoutAuth, revokeOtherClientsToken                   bool
+	jwtRevocationIgnoredByCache, introspectWithoutAuth                       bool
+	introspectDeadActive, introspectInactiveLeaksClaims                      bool
 	rewired                                                                  bool
 	signers                                                                  map[string]*tokens.Signer // by flow, set by rewire: jwt-missing-jti re-signs with them
 	clock                                                                    Clock                     // set by rewire

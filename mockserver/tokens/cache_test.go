@@ -22,40 +22,40 @@ func TestVerifiedCacheLookup(t *testing.T) {
 	}{
 		{
 			name:      "hit",
-			setup:     func(c *VerifiedCache) { c.Add("jwt1", g1, testNow.Add(time.Minute), testNow) },
+			setup:     func(c *VerifiedCache) { c.Add("jwt1", g1, "jti", testNow.Add(time.Minute), testNow) },
 			raw:       "jwt1",
 			now:       testNow,
 			wantGrant: g1, wantOK: true,
 		},
 		{
 			name:  "miss",
-			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, testNow.Add(time.Minute), testNow) },
+			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, "jti", testNow.Add(time.Minute), testNow) },
 			raw:   "jwt2",
 			now:   testNow,
 		},
 		{
 			name:  "expires exactly now",
-			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, testNow.Add(time.Minute), testNow) },
+			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, "jti", testNow.Add(time.Minute), testNow) },
 			raw:   "jwt1",
 			now:   testNow.Add(time.Minute),
 		},
 		{
 			name:  "expired",
-			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, testNow.Add(time.Minute), testNow) },
+			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, "jti", testNow.Add(time.Minute), testNow) },
 			raw:   "jwt1",
 			now:   testNow.Add(time.Hour),
 		},
 		{
 			name:  "add already expired is ignored",
-			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, testNow, testNow) },
+			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, "jti", testNow, testNow) },
 			raw:   "jwt1",
 			now:   testNow.Add(-time.Second),
 		},
 		{
 			name: "add already expired drops old entry",
 			setup: func(c *VerifiedCache) {
-				c.Add("jwt1", g1, testNow.Add(time.Hour), testNow)
-				c.Add("jwt1", g1, testNow.Add(-time.Second), testNow)
+				c.Add("jwt1", g1, "jti", testNow.Add(time.Hour), testNow)
+				c.Add("jwt1", g1, "jti", testNow.Add(-time.Second), testNow)
 			},
 			raw: "jwt1",
 			now: testNow,
@@ -63,8 +63,8 @@ func TestVerifiedCacheLookup(t *testing.T) {
 		{
 			name: "replaced",
 			setup: func(c *VerifiedCache) {
-				c.Add("jwt1", g1, testNow.Add(time.Minute), testNow)
-				c.Add("jwt1", g2, testNow.Add(time.Minute), testNow)
+				c.Add("jwt1", g1, "jti", testNow.Add(time.Minute), testNow)
+				c.Add("jwt1", g2, "jti", testNow.Add(time.Minute), testNow)
 			},
 			raw:       "jwt1",
 			now:       testNow,
@@ -73,7 +73,7 @@ func TestVerifiedCacheLookup(t *testing.T) {
 		{
 			name: "removed",
 			setup: func(c *VerifiedCache) {
-				c.Add("jwt1", g1, testNow.Add(time.Minute), testNow)
+				c.Add("jwt1", g1, "jti", testNow.Add(time.Minute), testNow)
 				c.Remove("jwt1")
 			},
 			raw: "jwt1",
@@ -85,7 +85,7 @@ func TestVerifiedCacheLookup(t *testing.T) {
 			t.Parallel()
 			c := NewVerifiedCache(0)
 			tt.setup(c)
-			g, ok := c.Lookup(tt.raw, tt.now)
+			g, _, ok := c.Lookup(tt.raw, tt.now)
 			if g != tt.wantGrant || ok != tt.wantOK {
 				t.Errorf("Lookup(%q) = %p, %v; want %p, %v", tt.raw, g, ok, tt.wantGrant, tt.wantOK)
 			}
@@ -115,7 +115,7 @@ func TestVerifiedCacheBounded(t *testing.T) {
 			n := 3*tt.wantCap + 17
 			maxLen := 0
 			for i := range n {
-				c.Add("raw-"+strconv.Itoa(i), g, testNow.Add(time.Hour), testNow)
+				c.Add("raw-"+strconv.Itoa(i), g, "jti", testNow.Add(time.Hour), testNow)
 				if i%64 == 0 {
 					maxLen = max(maxLen, c.Len())
 				}
@@ -125,7 +125,7 @@ func TestVerifiedCacheBounded(t *testing.T) {
 				t.Errorf("Len reached %d, want <= %d", maxLen, tt.wantCap)
 			}
 			// The most recent entry always survives its own Add.
-			if _, ok := c.Lookup("raw-"+strconv.Itoa(n-1), testNow); !ok {
+			if _, _, ok := c.Lookup("raw-"+strconv.Itoa(n-1), testNow); !ok {
 				t.Error("most recently added entry missing")
 			}
 		})
@@ -171,16 +171,16 @@ func TestVerifiedCacheFullShard(t *testing.T) {
 				if i < tt.expired {
 					exp = testNow.Add(time.Second)
 				}
-				c.Add(k, g, exp, testNow)
+				c.Add(k, g, "jti", exp, testNow)
 			}
 			later := testNow.Add(time.Minute)
-			c.Add(extra, g, later.Add(time.Hour), later)
-			if _, ok := c.Lookup(extra, later); !ok {
+			c.Add(extra, g, "jti", later.Add(time.Hour), later)
+			if _, _, ok := c.Lookup(extra, later); !ok {
 				t.Error("newly added entry missing")
 			}
 			live := 0
 			for _, k := range old[tt.expired:] {
-				if _, ok := c.Lookup(k, later); ok {
+				if _, _, ok := c.Lookup(k, later); ok {
 					live++
 				}
 			}
@@ -211,18 +211,18 @@ func TestVerifiedCacheConcurrent(t *testing.T) {
 			g := grants[w]
 			for i := range rounds {
 				raw := "w" + strconv.Itoa(w) + "-" + strconv.Itoa(i%97)
-				c.Add(raw, g, testNow.Add(time.Minute), testNow)
+				c.Add(raw, g, "jti", testNow.Add(time.Minute), testNow)
 				// Another worker may have cleared the shard, so only a
 				// wrong grant counts as a failure.
-				if got, ok := c.Lookup(raw, testNow); ok && got != g {
+				if got, _, ok := c.Lookup(raw, testNow); ok && got != g {
 					failures.Add(1)
 				}
-				if _, ok := c.Lookup(raw, testNow.Add(time.Minute)); ok {
+				if _, _, ok := c.Lookup(raw, testNow.Add(time.Minute)); ok {
 					failures.Add(1)
 				}
 				if i%5 == 0 {
 					c.Remove(raw)
-					if _, ok := c.Lookup(raw, testNow); ok {
+					if _, _, ok := c.Lookup(raw, testNow); ok {
 						failures.Add(1)
 					}
 				}
@@ -257,12 +257,12 @@ func BenchmarkVerifiedCacheLookup(b *testing.B) {
 	raws := make([]string, n)
 	for i := range raws {
 		raws[i] = fmt.Sprintf("%s%08x", raw[:len(raw)-8], i)
-		c.Add(raws[i], g, testNow.Add(time.Hour), testNow)
+		c.Add(raws[i], g, "jti", testNow.Add(time.Hour), testNow)
 	}
 	b.Logf("token length %d", len(raw))
 	i := 0
 	for b.Loop() {
-		if _, ok := c.Lookup(raws[i&(n-1)], testNow); !ok {
+		if _, _, ok := c.Lookup(raws[i&(n-1)], testNow); !ok {
 			b.Fatal("miss")
 		}
 		i++
