@@ -165,6 +165,13 @@ func check(t *testing.T, v variant) result {
 		"TOLLGATE_CLIENT_ID="+mockserver.SeedClientID, "TOLLGATE_CLIENT_SECRET="+mockserver.SeedClientSecret,
 		"TOLLGATE_SCOPED_CLIENT_ID="+mockserver.ScopedClientID, "TOLLGATE_SCOPED_CLIENT_SECRET="+mockserver.ScopedClientSecret,
 	)
+	// A second client for REV-005: the encoded client where Basic works
+	// (it also serves TOK-017), else the short-lived one.
+	client2ID, client2Secret := mockserver.ShortLivedClientID, mockserver.ShortLivedClientSecret
+	if v.flow == "oauth2" {
+		client2ID, client2Secret = mockserver.EncodedClientID, mockserver.EncodedClientSecret
+	}
+	cmd.Env = append(cmd.Env, "TOLLGATE_CLIENT2_ID="+client2ID, "TOLLGATE_CLIENT2_SECRET="+client2Secret)
 	if v.expiry {
 		cmd.Env = append(cmd.Env, "TOLLGATE_EXPIRY_CLIENT_ID="+mockserver.ShortLivedClientID, "TOLLGATE_EXPIRY_CLIENT_SECRET="+mockserver.ShortLivedClientSecret)
 	}
