@@ -36,11 +36,14 @@ func (v storeValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool
 type jwtValidator struct {
 	fr     *flowRuntime
 	issuer string // checked when set
+	// trustCache is the jwt-revocation-ignored-by-cache defect: a cache
+	// hit is not checked against the deny-list.
+	trustCache bool
 }
 
 func (v jwtValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool) {
 	if g, jti, ok := v.fr.cache.Lookup(raw, now); ok {
-		return g, g.Flow == v.fr.flow.Name && !v.fr.isRevoked(jti, raw, now)
+		return g, g.Flow == v.fr.flow.Name && (v.trustCache || !v.fr.isRevoked(jti, raw, now))
 	}
 	claims, ok := v.fr.verifyJWT(raw, now, v.issuer)
 	if !ok {
@@ -96,7 +99,7 @@ func canonicalJWS(raw string) bool {
 
 func (s *Server) validator(fr *flowRuntime) TokenValidator {
 	if fr.format == spec.FormatJWT {
-		return jwtValidator{fr: fr, issuer: s.opts.Issuer}
+		return jwtValidator{fr: fr, issuer: s.opts.Issuer, trustCache: s.defects != nil && s.defects.jwtRevocationIgnoredByCache}
 	}
 	return storeValidator{store: s.store, flow: fr.flow.Name}
 }

@@ -55,6 +55,9 @@ func (s *Server) lifetimeFor(fr *flowRuntime, clientID string) time.Duration {
 // issued to another client is refused with unauthorized_client.
 func (s *Server) revoke(fr *flowRuntime, client *registeredClient, raw string, now time.Time) *oautherr.Error {
 	info, ok := s.lookupToken(fr, raw, now)
+	if !ok && s.defects != nil && s.defects.revokeUnknown400 {
+		return oautherr.New(oautherr.InvalidRequest, "unknown token")
+	}
 	if !ok {
 		return nil
 	}
@@ -66,16 +69,27 @@ func (s *Server) revoke(fr *flowRuntime, client *registeredClient, raw string, n
 	if s.defects != nil && s.defects.revokeNoop {
 		return nil
 	}
-	if info.claims == nil {
-		s.store.Revoke(raw)
+	if s.defects != nil && s.defects.revocationDelay > 0 {
+		// RFC 7009 §2.1 allows "a propagation delay": a conformant variation.
+		time.AfterFunc(s.defects.revocationDelay, func() { s.invalidate(fr, info, raw, now) })
 		return nil
 	}
-	// The deny-list entry lives as long as the token would have.
+	s.invalidate(fr, info, raw, now)
+	return nil
+}
+
+// invalidate makes a live token dead: a store-backed token is deleted, a
+// JWT's jti goes on the deny-list until the token would have expired and
+// its cached verification is dropped.
+func (s *Server) invalidate(fr *flowRuntime, info tokenInfo, raw string, now time.Time) {
+	if info.claims == nil {
+		s.store.Revoke(raw)
+		return
+	}
 	fr.revoked.Put(revocationKey(info.claims.ID, raw), info.grant, info.expiry, now)
 	if s.defects == nil || !s.defects.jwtRevocationIgnoredByCache {
 		fr.cache.Remove(raw)
 	}
-	return nil
 }
 
 // clientHandler serves a revocation or introspection operation: POST only,
@@ -140,6 +154,14 @@ func (s *Server) revocationHandler(fr *flowRuntime) http.Handler {
 	return s.clientHandler(fr, fr.revocation, co, unauthenticated, func(w http.ResponseWriter, client *registeredClient, token string) *oautherr.Error {
 		if oerr := s.revoke(fr, client, token, s.opts.Clock.Now()); oerr != nil {
 			return oerr
+		}
+		switch {
+		case s.defects != nil && s.defects.revoke204:
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		case s.defects != nil && s.defects.revokeEmptyBody:
+			w.WriteHeader(http.StatusOK) // RFC 7009 §2.2: "The content of the response body is ignored by the client"
+			return nil
 		}
 		if co.Success.ContentType != "" {
 			w.Header()["Content-Type"] = contentType
