@@ -95,6 +95,29 @@ func TestVerifiedCacheLookup(t *testing.T) {
 
 // TestVerifiedCacheBounded checks that the cache never grows past its
 // capacity (rounded up to whole shards) and evicts expired entries first.
+// TestVerifiedCacheKeepsTheID: a hit returns the jti the token was cached
+// with, which the mock checks against its revocation deny-list; a
+// re-verification replaces it.
+func TestVerifiedCacheKeepsTheID(t *testing.T) {
+	t.Parallel()
+	g := NewGrant("client_credentials", "svc", "read")
+	c := NewVerifiedCache(16)
+	c.Add("jwt1", g, "jti-1", testNow.Add(time.Minute), testNow)
+	c.Add("jwt2", g, "", testNow.Add(time.Minute), testNow)
+	for raw, want := range map[string]string{"jwt1": "jti-1", "jwt2": ""} {
+		if got, id, ok := c.Lookup(raw, testNow); !ok || got != g || id != want {
+			t.Errorf("Lookup(%s) = %v, %q, %v; want the grant, %q, true", raw, got, id, ok, want)
+		}
+	}
+	c.Add("jwt1", g, "jti-2", testNow.Add(time.Minute), testNow)
+	if _, id, _ := c.Lookup("jwt1", testNow); id != "jti-2" {
+		t.Errorf("after a second Add the jti is %q, want jti-2", id)
+	}
+	if _, id, ok := c.Lookup("jwt1", testNow.Add(time.Minute)); ok || id != "" {
+		t.Errorf("an expired entry returns jti %q, ok %v", id, ok)
+	}
+}
+
 func TestVerifiedCacheBounded(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
