@@ -30,26 +30,58 @@ func (v storeValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool
 	return g, ok && g.Flow == v.flow
 }
 
-// jwtValidator verifies JWTs and caches the verdict until the token expires.
+// jwtValidator verifies JWTs and caches the verdict until the token
+// expires. The revocation deny-list is consulted after the cache, on hits
+// and misses alike, so a revoked token never passes, cached or not.
 type jwtValidator struct {
 	fr     *flowRuntime
 	issuer string // checked when set
+	// trustCache is the jwt-revocation-ignored-by-cache defect: a cache
+	// hit is not checked against the deny-list.
+	trustCache bool
 }
 
 func (v jwtValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool) {
-	if g, ok := v.fr.cache.Lookup(raw, now); ok {
-		return g, g.Flow == v.fr.flow.Name
+	if g, jti, ok := v.fr.cache.Lookup(raw, now); ok {
+		return g, g.Flow == v.fr.flow.Name && (v.trustCache || !v.fr.isRevoked(jti, raw, now))
 	}
-	if !canonicalJWS(raw) {
-		return nil, false
-	}
-	claims, err := v.fr.signer.Verify(raw, now)
-	if err != nil || !contains(claims.Audience, v.fr.flow.Name) || (v.issuer != "" && claims.Issuer != v.issuer) {
+	claims, ok := v.fr.verifyJWT(raw, now, v.issuer)
+	if !ok {
 		return nil, false
 	}
 	g := v.fr.grants.get(v.fr.flow.Name, claims.ClientID, claims.Scope)
-	v.fr.cache.Add(raw, g, claims.ExpiresAt, now)
+	v.fr.cache.Add(raw, g, claims.ID, claims.ExpiresAt, now)
 	return g, true
+}
+
+// verifyJWT verifies a JWT of the flow at now: canonical encoding,
+// signature, time claims, audience, issuer (when set) and the revocation
+// deny-list.
+func (fr *flowRuntime) verifyJWT(raw string, now time.Time, issuer string) (tokens.Claims, bool) {
+	if !canonicalJWS(raw) {
+		return tokens.Claims{}, false
+	}
+	claims, err := fr.signer.Verify(raw, now)
+	if err != nil || !contains(claims.Audience, fr.flow.Name) || (issuer != "" && claims.Issuer != issuer) {
+		return tokens.Claims{}, false
+	}
+	return claims, !fr.isRevoked(claims.ID, raw, now)
+}
+
+// revocationKey is the deny-list key of a JWT: its jti, or the whole token
+// when it has none.
+func revocationKey(jti, raw string) string {
+	if jti != "" {
+		return jti
+	}
+	return raw
+}
+
+// isRevoked reports whether the JWT raw (with jti) is on the deny-list. It
+// does not allocate.
+func (fr *flowRuntime) isRevoked(jti, raw string, now time.Time) bool {
+	_, _, revoked := fr.revoked.Lookup(revocationKey(jti, raw), now)
+	return revoked
 }
 
 // canonicalJWS reports whether each part of a compact JWS is canonical
@@ -67,7 +99,7 @@ func canonicalJWS(raw string) bool {
 
 func (s *Server) validator(fr *flowRuntime) TokenValidator {
 	if fr.format == spec.FormatJWT {
-		return jwtValidator{fr: fr, issuer: s.opts.Issuer}
+		return jwtValidator{fr: fr, issuer: s.opts.Issuer, trustCache: s.defects != nil && s.defects.jwtRevocationIgnoredByCache}
 	}
 	return storeValidator{store: s.store, flow: fr.flow.Name}
 }

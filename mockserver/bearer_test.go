@@ -242,6 +242,14 @@ func TestThirdFlow(t *testing.T) {
 	if ex.status != 400 || oauthError(t, ex.body).Code != oautherr.InvalidClient {
 		t.Errorf("wrong password: %d %s", ex.status, ex.body)
 	}
+	// Its revocation operation ("log out") works from the document alone.
+	ex = send(t, srv, newRequest(t, http.MethodPost, srv.URL+"/logout", "application/json", `{"username":"testClient","password":"superSecret","token":"`+resp.Token+`"}`))
+	if ex.status != 200 {
+		t.Fatalf("logout: %d %s", ex.status, ex.body)
+	}
+	if ex := send(t, srv, req); ex.status != 401 {
+		t.Errorf("GET /me after logout: %d", ex.status)
+	}
 }
 
 // TestNotFound answers unknown paths with JSON, not a bare text page.

@@ -18,4 +18,10 @@
 // document lists, HTTP Basic with the Appendix B decoding, one client
 // authentication method per request, RFC 6749 §5.2 errors, and
 // Cache-Control: no-store on every token-endpoint response.
+//
+// Flows that declare them also get RFC 7009 revocation and RFC 7662
+// introspection, with client authentication exactly as at the token
+// endpoint. A revocation takes effect at once on every protected route:
+// store-backed tokens are deleted, a JWT's jti goes on a deny-list that
+// expires with the token and is consulted after the verification cache.
 package mockserver

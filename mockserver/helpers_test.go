@@ -63,6 +63,11 @@ func documented(srv *mockservertest.Server, req *http.Request) (spec.Operation, 
 		if f.Token.Path == req.URL.Path && f.Token.Method == req.Method {
 			return f.Token.Operation, true
 		}
+		for _, co := range []*spec.ClientOperation{f.Revocation, f.Introspection} {
+			if co != nil && co.Path == req.URL.Path && co.Method == req.Method {
+				return co.Operation, true
+			}
+		}
 		for _, op := range f.Operations {
 			if op.Method == req.Method && pathMatches(op.Path, req.URL.Path) {
 				return op, true

@@ -34,7 +34,7 @@ import (
 // default and says so in its banner.
 type Mutation struct {
 	Name        string // kebab-case, describes the bug
-	Area        string // issuance, client-auth, bearer, expiry, jwt or metadata
+	Area        string // issuance, client-auth, bearer, expiry, jwt, metadata, revocation, introspection or variation
 	Description string
 }
 
@@ -109,6 +109,15 @@ func mutationTable() []struct {
 		m("jwks-wrong-key", "jwt", "the JWK Set publishes a key other than the one tokens are signed with", func(d *defects) { d.jwksWrongKey = true }),
 		m("metadata-wrong-issuer", "metadata", "the metadata and the tokens name an internal host as issuer (a server behind a proxy)", func(d *defects) { d.metadataWrongIssuer = true }),
 		m("metadata-wrong-token-endpoint", "metadata", "the metadata's token_endpoint is a path the server does not serve", func(d *defects) { d.metadataWrongTokenEndpoint = true }),
+		m("revoke-noop", "revocation", "revocation answers 200 but the token keeps working", func(d *defects) { d.revokeNoop = true }),
+		m("revoke-204", "revocation", "a successful revocation answers 204 No Content instead of 200", func(d *defects) { d.revoke204 = true }),
+		m("revoke-unknown-token-400", "revocation", "revoking a token the server does not know gets 400 invalid_request instead of 200", func(d *defects) { d.revokeUnknown400 = true }),
+		m("revoke-without-auth", "revocation", "revocation takes the client id on trust: any secret, or none, will do", func(d *defects) { d.revokeWithoutAuth = true }),
+		m("revoke-other-clients-token", "revocation", "any authenticated client can revoke any client's token", func(d *defects) { d.revokeOtherClientsToken = true }),
+		m("jwt-revocation-ignored-by-cache", "revocation", "a revoked JWT whose verification is cached keeps working: revocation neither evicts the cache nor is consulted after it", func(d *defects) { d.jwtRevocationIgnoredByCache = true }),
+		m("introspect-without-auth", "introspection", "introspection answers anyone, without client authentication", func(d *defects) { d.introspectWithoutAuth = true }),
+		m("introspect-dead-active", "introspection", "unknown, expired and revoked tokens are reported active", func(d *defects) { d.introspectDeadActive = true }),
+		m("introspect-inactive-leaks-claims", "introspection", "the answer for an inactive token also names a client_id and token_type", func(d *defects) { d.introspectInactiveLeaksClaims = true }),
 		// Conformant variations: different from the mock's usual answers
 		// but allowed by the RFCs, so a good suite passes them.
 		m("lowercase-token-type", "variation", "token_type is bearer in lower case (RFC 6749 5.1: case-insensitive)", func(d *defects) { d.token = append(d.token, successOnly(d.setMember(tokenTypeField, "bearer"))) }),
@@ -120,6 +129,8 @@ func mutationTable() []struct {
 		m("reordered-challenge", "variation", "challenge parameters in reverse order with mixed-case names", func(d *defects) { d.resource = append(d.resource, reorderChallenge) }),
 		m("extra-members", "variation", "token responses and errors carry members the RFCs do not define", func(d *defects) { d.token = append(d.token, addMember("x_vendor", map[string]any{"region": "eu"})) }),
 		m("invalid-client-400", "variation", "invalid_client after body credentials is a 400 without a challenge (RFC 6749 5.2)", func(d *defects) { d.token = append(d.token, errorsOnly(invalidClient400)) }),
+		m("revocation-delay", "variation", "a revocation takes effect one second after its 200 (RFC 7009 2.1: a propagation delay)", func(d *defects) { d.revocationDelay = time.Second }),
+		m("revoke-empty-body", "variation", "a successful revocation answers 200 with no body (RFC 7009 2.2: the client ignores it)", func(d *defects) { d.revokeEmptyBody = true }),
 		m("rate-limit", "variation", "every 10th token request gets 429 with Retry-After: 1", func(d *defects) { d.token = append(d.token, d.rateLimit) }),
 		m("expired-without-error-code", "expiry", "invalid and expired tokens get a challenge without an error code", func(d *defects) {
 			d.resource = append(d.resource, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setHeader("Www-Authenticate", `Bearer realm="tollgate"`))))
@@ -152,6 +163,11 @@ type defects struct {
 	jwtAcceptNone, jwtIgnoreSignature, jwtHMACPublicKey, jwtTrustEmbeddedJWK bool
 	jwtSkipUnknownKid, jwtTypJWT, jwksWrongKey                               bool
 	metadataWrongIssuer, metadataWrongTokenEndpoint                          bool
+	revokeNoop, revokeWithoutAuth, revokeOtherClientsToken                   bool
+	revoke204, revokeUnknown400, revokeEmptyBody                             bool
+	revocationDelay                                                          time.Duration
+	jwtRevocationIgnoredByCache, introspectWithoutAuth                       bool
+	introspectDeadActive, introspectInactiveLeaksClaims                      bool
 	rewired                                                                  bool
 	signers                                                                  map[string]*tokens.Signer // by flow, set by rewire: jwt-missing-jti re-signs with them
 	clock                                                                    Clock                     // set by rewire

@@ -48,13 +48,18 @@ type Server struct {
 
 // flowRuntime is one flow as the server runs it, with everything precomputed.
 type flowRuntime struct {
-	flow       *spec.Flow
-	format     string
-	lifetime   time.Duration
-	signer     *tokens.Signer        // jwt flows only
-	cache      *tokens.VerifiedCache // jwt flows only
-	mediaTypes map[string]bool
-	grants     grantTable
+	flow     *spec.Flow
+	format   string
+	lifetime time.Duration
+	signer   *tokens.Signer        // jwt flows only
+	cache    *tokens.VerifiedCache // jwt flows only
+	grants   grantTable
+
+	tokenEndpoint, revocation, introspection *clientEndpoint // the last two nil when the flow has none
+	// revoked is the deny-list of revoked JWTs, keyed by jti (by the whole
+	// token when it has none), each entry kept until the token expires.
+	// jwt flows only: store-backed tokens are revoked by deletion.
+	revoked *tokens.Store
 }
 
 type registeredClient struct {
@@ -151,13 +156,19 @@ func (s *Server) Clock() Clock { return s.opts.Clock }
 
 func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer) (*flowRuntime, error) {
 	fr := &flowRuntime{
-		flow:       f,
-		format:     f.TokenFormat,
-		lifetime:   f.Lifetime,
-		mediaTypes: map[string]bool{},
+		flow:     f,
+		format:   f.TokenFormat,
+		lifetime: f.Lifetime,
+		tokenEndpoint: newClientEndpoint(f.Token.Operation, f.Token.MediaTypes, f.Token.ClientAuth,
+			f.Token.Request.ClientID, f.Token.Request.ClientSecret),
 	}
-	for _, mt := range f.Token.MediaTypes {
-		fr.mediaTypes[mt] = true
+	for _, co := range []struct {
+		op  *spec.ClientOperation
+		dst **clientEndpoint
+	}{{f.Revocation, &fr.revocation}, {f.Introspection, &fr.introspection}} {
+		if co.op != nil {
+			*co.dst = newClientEndpoint(co.op.Operation, co.op.MediaTypes, co.op.ClientAuth, co.op.Request.ClientID, co.op.Request.ClientSecret)
+		}
 	}
 	if fo.TokenFormat != "" {
 		fr.format = fo.TokenFormat
@@ -181,6 +192,7 @@ func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer) (*flowRunti
 	}
 	fr.signer = signer
 	fr.cache = tokens.NewVerifiedCache(jwtCacheEntries)
+	fr.revoked = tokens.NewStore(tokens.StoreOptions{})
 	return fr, nil
 }
 
@@ -246,6 +258,22 @@ func (s *Server) routes() (http.Handler, error) {
 		}
 		if err := register(path, fr.flow.Name+"."+tok.ID, tokenHandler); err != nil {
 			return nil, err
+		}
+		for _, co := range []struct {
+			op *spec.ClientOperation
+			h  func(*flowRuntime) http.Handler
+		}{{fr.flow.Revocation, s.revocationHandler}, {fr.flow.Introspection, s.introspectionHandler}} {
+			if co.op == nil {
+				continue
+			}
+			path, err := muxPath(co.op.Path)
+			if err != nil {
+				return nil, fmt.Errorf("mockserver: flow %s, operation %s: %w", fr.flow.Name, co.op.ID, err)
+			}
+			// Like the token operation, it answers every method of its path itself (405 with Allow).
+			if err := register(path, fr.flow.Name+"."+co.op.ID, co.h(fr)); err != nil {
+				return nil, err
+			}
 		}
 		for _, op := range fr.flow.Operations {
 			path, err := muxPath(op.Path)
@@ -377,23 +405,27 @@ func (s *Server) issuer(r *http.Request) string {
 func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {
 	fr := s.metadata
 	iss := s.issuer(r)
-	methods := []string{}
-	if fr.flow.Token.AcceptsClientAuth(spec.ClientAuthBasic) {
-		methods = append(methods, "client_secret_basic")
-	}
-	if fr.flow.Token.AcceptsClientAuth(spec.ClientAuthBody) {
-		methods = append(methods, "client_secret_post")
-	}
 	md := map[string]any{
 		"issuer":                                iss,
 		"token_endpoint":                        iss + fr.flow.Token.Path,
 		"grant_types_supported":                 []string{fr.flow.Token.GrantType},
-		"token_endpoint_auth_methods_supported": methods,
+		"token_endpoint_auth_methods_supported": authMethods(fr.flow.Token.ClientAuth),
 		"response_types_supported":              []string{},
 		"scopes_supported":                      append([]string{}, fr.flow.Scopes...),
 	}
 	if fr.signer != nil {
 		md["jwks_uri"] = iss + JWKSPath
+	}
+	// RFC 8414 §2: revocation_endpoint, introspection_endpoint and their
+	// *_auth_methods_supported (RFC 7009, RFC 7662).
+	for _, ep := range []struct {
+		name string
+		op   *spec.ClientOperation
+	}{{"revocation", fr.flow.Revocation}, {"introspection", fr.flow.Introspection}} {
+		if ep.op != nil {
+			md[ep.name+"_endpoint"] = iss + ep.op.Path
+			md[ep.name+"_endpoint_auth_methods_supported"] = authMethods(ep.op.ClientAuth)
+		}
 	}
 	body, err := json.Marshal(md)
 	if err != nil {
@@ -402,6 +434,18 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)
+}
+
+// authMethods names client authentication methods as RFC 8414 metadata does.
+func authMethods(clientAuth []string) []string {
+	methods := []string{}
+	if contains(clientAuth, spec.ClientAuthBasic) {
+		methods = append(methods, "client_secret_basic")
+	}
+	if contains(clientAuth, spec.ClientAuthBody) {
+		methods = append(methods, "client_secret_post")
+	}
+	return methods
 }
 
 // grantTable interns Grants so that the token store holds one pointer per

@@ -34,9 +34,7 @@ type tokenRequest struct {
 func (s *Server) tokenHandler(fr *flowRuntime) http.Handler {
 	cacheControl, pragma, allow := []string{"no-store"}, []string{"no-cache"}, []string{http.MethodPost}
 	contentType := []string{"application/json"}
-	basicChallenge := []string{authheader.Challenge{Scheme: "Basic", Params: []authheader.Param{
-		{Name: "realm", Value: fr.flow.Realm}, {Name: "charset", Value: "UTF-8"},
-	}}.String()}
+	basicChallenge := basicChallengeFor(fr.flow.Realm)
 	acceptsBasic := fr.flow.Token.AcceptsClientAuth(spec.ClientAuthBasic)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -57,24 +55,36 @@ func (s *Server) tokenHandler(fr *flowRuntime) http.Handler {
 			body, oerr = s.grant(fr, req, r)
 		}
 		if oerr != nil {
-			if oerr.Code == oautherr.InvalidClient {
-				// RFC 9110 section 11.6.1: a 401 carries a challenge. Flows
-				// that take HTTP Basic name it (RFC 6749 section 5.2); others
-				// answer invalid_client with 400 unless Basic was tried.
-				switch {
-				case s.defects != nil && s.defects.basicWithoutChallenge:
-				case req.basic || acceptsBasic:
-					h["Www-Authenticate"] = basicChallenge
-				default:
-					oerr.Status = http.StatusBadRequest
-				}
-			}
-			writeOAuthError(w, oerr)
+			s.writeClientError(w, oerr, req.basic, acceptsBasic, basicChallenge)
 			return
 		}
 		h["Content-Type"] = contentType
 		_, _ = w.Write(body)
 	})
+}
+
+// basicChallenge is the challenge of a 401 invalid_client (RFC 6749 section 5.2).
+func basicChallengeFor(realm string) []string {
+	return []string{authheader.Challenge{Scheme: "Basic", Params: []authheader.Param{
+		{Name: "realm", Value: realm}, {Name: "charset", Value: "UTF-8"},
+	}}.String()}
+}
+
+// writeClientError answers a failed request to a clientEndpoint. RFC 9110
+// section 11.6.1: a 401 carries a challenge. Endpoints that take HTTP Basic
+// name it (RFC 6749 section 5.2); others answer invalid_client with 400
+// unless Basic was tried.
+func (s *Server) writeClientError(w http.ResponseWriter, oerr *oautherr.Error, basicTried, acceptsBasic bool, challenge []string) {
+	if oerr.Code == oautherr.InvalidClient {
+		switch {
+		case s.defects != nil && s.defects.basicWithoutChallenge:
+		case basicTried || acceptsBasic:
+			w.Header()["Www-Authenticate"] = challenge
+		default:
+			oerr.Status = http.StatusBadRequest
+		}
+	}
+	writeOAuthError(w, oerr)
 }
 
 func writeOAuthError(w http.ResponseWriter, e *oautherr.Error) {
@@ -87,38 +97,76 @@ func invalidRequest(format string, args ...any) *oautherr.Error {
 	return oautherr.New(oautherr.InvalidRequest, fmt.Sprintf(format, args...))
 }
 
-// parseTokenRequest reads and checks everything about a token request that
-// does not depend on who the client is.
-func (s *Server) parseTokenRequest(fr *flowRuntime, w http.ResponseWriter, r *http.Request) (tokenRequest, *oautherr.Error) {
-	var req tokenRequest
-	tok := fr.flow.Token
-	d := s.defects
+// clientEndpoint is an operation a client calls with its own credentials:
+// the token operation, and the revocation and introspection operations,
+// which authenticate clients by exactly the same rules.
+type clientEndpoint struct {
+	op           spec.Operation
+	mediaTypes   map[string]bool
+	mediaList    []string
+	acceptsBasic bool
+	clientID     spec.Pointer
+	clientSecret spec.Pointer
+}
+
+func newClientEndpoint(op spec.Operation, mediaTypes, clientAuth []string, id, secret spec.Pointer) *clientEndpoint {
+	ep := &clientEndpoint{op: op, mediaTypes: map[string]bool{}, mediaList: mediaTypes,
+		acceptsBasic: contains(clientAuth, spec.ClientAuthBasic), clientID: id, clientSecret: secret}
+	for _, mt := range mediaTypes {
+		ep.mediaTypes[mt] = true
+	}
+	return ep
+}
+
+// clientRequest is a request to a clientEndpoint once read: the body as a
+// JSON-like document and the client credentials, not yet checked.
+type clientRequest struct {
+	doc              map[string]any
+	clientID, secret string
+	basic            bool // the client used (or tried) HTTP Basic
+}
+
+// readOptions carries the token endpoint's hooks into readClientRequest;
+// the zero value is a correct endpoint with no extra checks.
+type readOptions struct {
+	d              *defects                                // the token endpoint's defects; nil elsewhere
+	check          func(cr *clientRequest) *oautherr.Error // endpoint checks before schema validation
+	skipValidation bool
+}
+
+// readClientRequest reads and checks everything about a request to ep that
+// does not depend on who the client is: one Authorization header at most,
+// HTTP Basic or body credentials but not both, the media type and charset,
+// the size, the encoding and the documented schema.
+func (s *Server) readClientRequest(ep *clientEndpoint, w http.ResponseWriter, r *http.Request, o readOptions) (clientRequest, *oautherr.Error) {
+	var cr clientRequest
+	d := o.d
 	if values := r.Header.Values("Authorization"); len(values) > 0 {
 		if len(values) > 1 {
-			return req, invalidRequest("send one Authorization header, not %d", len(values))
+			return cr, invalidRequest("send one Authorization header, not %d", len(values))
 		}
 		id, secret, ok, err := authheader.ParseBasic(values[0])
-		req.basic = ok || err != nil
+		cr.basic = ok || err != nil
 		switch {
 		case err != nil:
-			return req, oautherr.New(oautherr.InvalidClient, "the HTTP Basic credentials are malformed: encode client_id:client_secret as RFC 6749 section 2.3.1 says")
-		case ok && (!tok.AcceptsClientAuth(spec.ClientAuthBasic) || (d != nil && d.rejectBasic)):
-			return req, oautherr.New(oautherr.InvalidClient, "this token endpoint does not accept HTTP Basic: send the credentials in the body")
+			return cr, oautherr.New(oautherr.InvalidClient, "the HTTP Basic credentials are malformed: encode client_id:client_secret as RFC 6749 section 2.3.1 says")
+		case ok && (!ep.acceptsBasic || (d != nil && d.rejectBasic)):
+			return cr, oautherr.New(oautherr.InvalidClient, "this endpoint does not accept HTTP Basic: send the credentials in the body")
 		case ok:
-			req.clientID, req.secret = id, secret
+			cr.clientID, cr.secret = id, secret
 		}
 	}
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || !fr.mediaTypes[mediaType] || (d != nil && d.rejectJSON && spec.IsJSONMediaType(mediaType)) {
-		return req, invalidRequest("Content-Type must be one of %s", strings.Join(tok.MediaTypes, ", "))
+	if err != nil || !ep.mediaTypes[mediaType] || (d != nil && d.rejectJSON && spec.IsJSONMediaType(mediaType)) {
+		return cr, invalidRequest("Content-Type must be one of %s", strings.Join(ep.mediaList, ", "))
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return req, invalidRequest("charset must be UTF-8")
+		return cr, invalidRequest("charset must be UTF-8")
 	}
-	tooLarge := func() (tokenRequest, *oautherr.Error) {
+	tooLarge := func() (clientRequest, *oautherr.Error) {
 		e := invalidRequest("the body is larger than %d bytes", s.opts.MaxBodyBytes)
 		e.Status = http.StatusRequestEntityTooLarge
-		return req, e
+		return cr, e
 	}
 	if r.ContentLength > s.opts.MaxBodyBytes {
 		// Refuse before reading, and close the connection: otherwise
@@ -134,58 +182,88 @@ func (s *Server) parseTokenRequest(fr *flowRuntime, w http.ResponseWriter, r *ht
 		if errors.As(err, &tooBig) {
 			return tooLarge()
 		}
-		return req, invalidRequest("the body could not be read")
+		return cr, invalidRequest("the body could not be read")
 	}
 	if !utf8.Valid(body) {
-		return req, invalidRequest("the body is not valid UTF-8")
+		return cr, invalidRequest("the body is not valid UTF-8")
 	}
-	doc, err := parseTokenBody(mediaType, body)
+	cr.doc, err = parseTokenBody(mediaType, body)
 	if err != nil && d != nil && d.allowRepeatedParams && mediaType == spec.FormMediaType {
-		doc, err = firstFormValues(body)
+		cr.doc, err = firstFormValues(body)
 	}
 	if err != nil {
-		return req, invalidRequest("%s", err.Error())
-	}
-	if d != nil {
-		if oerr := d.checkParameters(tok, doc); oerr != nil {
-			return req, oerr
-		}
+		return cr, invalidRequest("%s", err.Error())
 	}
 	var bodyID, bodySecret string
 	for _, f := range []struct {
 		dst *string
 		p   spec.Pointer
-	}{
-		{&bodyID, tok.Request.ClientID}, {&bodySecret, tok.Request.ClientSecret},
-		{&req.grantType, tok.Request.GrantType}, {&req.scope, tok.Request.Scope},
-	} {
-		if *f.dst, err = stringField(doc, f.p); err != nil {
-			return req, invalidRequest("%s", err.Error())
+	}{{&bodyID, ep.clientID}, {&bodySecret, ep.clientSecret}} {
+		if *f.dst, err = stringField(cr.doc, f.p); err != nil {
+			return cr, invalidRequest("%s", err.Error())
 		}
 	}
-	if req.basic {
+	if cr.basic {
 		if bodySecret != "" && (d == nil || !d.allowTwoAuthMethods) {
-			return req, invalidRequest("the client authenticated twice, with HTTP Basic and a secret in the body: use one method (RFC 6749 section 2.3)")
+			return cr, invalidRequest("the client authenticated twice, with HTTP Basic and a secret in the body: use one method (RFC 6749 section 2.3)")
 		}
-		if bodyID != "" && bodyID != req.clientID {
-			return req, invalidRequest("the client id in the body differs from the HTTP Basic user")
+		if bodyID != "" && bodyID != cr.clientID {
+			return cr, invalidRequest("the client id in the body differs from the HTTP Basic user")
 		}
 	} else {
-		req.clientID, req.secret = bodyID, bodySecret
+		cr.clientID, cr.secret = bodyID, bodySecret
 	}
-	skipChecks := d != nil && d.ignoreMissingGrantType
-	if tok.GrantType != "" && req.grantType == "" && !skipChecks {
-		return req, invalidRequest("%s is missing", tok.Request.GrantType.Name())
+	if o.check != nil {
+		if oerr := o.check(&cr); oerr != nil {
+			return cr, oerr
+		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err := spec.ValidateRequest(r.Context(), tok.Operation, r, nil); err != nil && !skipChecks {
-		return req, invalidRequest("%s", describeValidation(err))
+	if err := spec.ValidateRequest(r.Context(), ep.op, r, nil); err != nil && !o.skipValidation {
+		return cr, invalidRequest("%s", describeValidation(err))
+	}
+	return cr, nil
+}
+
+// noClientAuth is the error for a request that names no client.
+func noClientAuth() *oautherr.Error {
+	return oautherr.New(oautherr.InvalidClient, "no client authentication: send the client id and secret")
+}
+
+// parseTokenRequest reads and checks everything about a token request that
+// does not depend on who the client is.
+func (s *Server) parseTokenRequest(fr *flowRuntime, w http.ResponseWriter, r *http.Request) (tokenRequest, *oautherr.Error) {
+	var req tokenRequest
+	tok := fr.flow.Token
+	d := s.defects
+	skipChecks := d != nil && d.ignoreMissingGrantType
+	cr, oerr := s.readClientRequest(fr.tokenEndpoint, w, r, readOptions{d: d, skipValidation: skipChecks, check: func(cr *clientRequest) *oautherr.Error {
+		if d != nil {
+			if oerr := d.checkParameters(tok, cr.doc); oerr != nil {
+				return oerr
+			}
+		}
+		var err error
+		if req.grantType, err = stringField(cr.doc, tok.Request.GrantType); err != nil {
+			return invalidRequest("%s", err.Error())
+		}
+		if req.scope, err = stringField(cr.doc, tok.Request.Scope); err != nil {
+			return invalidRequest("%s", err.Error())
+		}
+		if tok.GrantType != "" && req.grantType == "" && !skipChecks {
+			return invalidRequest("%s is missing", tok.Request.GrantType.Name())
+		}
+		return nil
+	}})
+	req.clientID, req.secret, req.basic = cr.clientID, cr.secret, cr.basic
+	if oerr != nil {
+		return req, oerr
 	}
 	if req.clientID == "" && d != nil && d.acceptNoClientAuth && len(s.opts.Clients) > 0 {
 		req.clientID, req.unauthenticated = s.opts.Clients[0].ID, true
 	}
 	if req.clientID == "" {
-		return req, oautherr.New(oautherr.InvalidClient, "no client authentication: send the client id and secret")
+		return req, noClientAuth()
 	}
 	return req, nil
 }

@@ -81,13 +81,26 @@ func (c *compiler) compile() (*Flow, error) {
 	if err != nil {
 		return nil, err
 	}
+	revocationOp, err := c.findClientOperation("revocationEndpoint", c.src.ext.RevocationEndpoint, tokenOp)
+	if err != nil {
+		return nil, err
+	}
+	introspectionOp, err := c.findClientOperation("introspectionEndpoint", c.src.ext.IntrospectionEndpoint, tokenOp, revocationOp)
+	if err != nil {
+		return nil, err
+	}
 	for _, path := range c.doc.Paths.InMatchingOrder() {
 		item := c.doc.Paths.Value(path)
 		for _, method := range sortedMethods(item) {
 			op := item.GetOperation(method)
-			if op == tokenOp {
+			switch {
+			case op == tokenOp:
 				f.Token, err = c.compileTokenOperation(path, item, method, op)
-			} else {
+			case op == revocationOp:
+				f.Revocation, err = c.compileClientOperation("revocationEndpoint", c.src.ext.RevocationEndpoint, path, item, method, op)
+			case op == introspectionOp:
+				f.Introspection, err = c.compileClientOperation("introspectionEndpoint", c.src.ext.IntrospectionEndpoint, path, item, method, op)
+			default:
 				var o Operation
 				o, err = c.compileOperation(path, item, method, op)
 				f.Operations = append(f.Operations, o)
@@ -96,6 +109,12 @@ func (c *compiler) compile() (*Flow, error) {
 				return nil, err
 			}
 		}
+	}
+	if err := c.inheritClientAuth(f, "revocationEndpoint", f.Revocation); err != nil {
+		return nil, err
+	}
+	if err := c.inheritClientAuth(f, "introspectionEndpoint", f.Introspection); err != nil {
+		return nil, err
 	}
 	sort.SliceStable(f.Operations, func(i, j int) bool {
 		if f.Operations[i].Path != f.Operations[j].Path {

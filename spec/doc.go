@@ -2,7 +2,8 @@
 //
 // A flow document is an OpenAPI 3 document (see docs/flow-documents.md) that
 // describes one way of getting and using a Bearer token: the token operation,
-// the operations it protects, and, in the x-tollgate extension, what OpenAPI
+// the operations it protects, optional revocation (RFC 7009) and
+// introspection (RFC 7662) operations, and, in the x-tollgate extension, what OpenAPI
 // cannot say (where the credentials and token fields sit, as JSON Pointers,
 // the token format and lifetime, the error dialect and the default profile).
 //

@@ -21,6 +21,25 @@ type extension struct {
 	ErrorDialect  string      `yaml:"errorDialect"`
 	Token         tokenExt    `yaml:"token"`
 	TokenEndpoint endpointExt `yaml:"tokenEndpoint"`
+	// RevocationEndpoint (RFC 7009) and IntrospectionEndpoint (RFC 7662)
+	// are optional; nil when the document does not declare them.
+	RevocationEndpoint    *clientEndpointExt `yaml:"revocationEndpoint"`
+	IntrospectionEndpoint *clientEndpointExt `yaml:"introspectionEndpoint"`
+}
+
+// clientEndpointExt declares an operation a client calls with its own
+// credentials about a token: revocation or introspection.
+type clientEndpointExt struct {
+	OperationID string           `yaml:"operationId"`
+	ClientAuth  []string         `yaml:"clientAuth"`
+	Request     clientRequestExt `yaml:"request"`
+}
+
+type clientRequestExt struct {
+	ClientID      string `yaml:"clientId"`
+	ClientSecret  string `yaml:"clientSecret"`
+	Token         string `yaml:"token"`
+	TokenTypeHint string `yaml:"tokenTypeHint"`
 }
 
 type tokenExt struct {
@@ -88,11 +107,15 @@ func decodeExtension(name string, data []byte) (extensionSource, error) {
 // extensionKeys lists the keys each object of the extension accepts, by dotted path.
 func extensionKeys() map[string][]string {
 	return map[string][]string{
-		ExtensionKey:                             {"flow", "profile", "realm", "errorDialect", "token", "tokenEndpoint"},
-		ExtensionKey + ".token":                  {"format", "type", "lifetime", "algorithm"},
-		ExtensionKey + ".tokenEndpoint":          {"operationId", "clientAuth", "grantType", "request", "response"},
-		ExtensionKey + ".tokenEndpoint.request":  {"clientId", "clientSecret", "grantType", "scope"},
-		ExtensionKey + ".tokenEndpoint.response": {"accessToken", "tokenType", "expiresIn", "scope", "createdAt"},
+		ExtensionKey:                                    {"flow", "profile", "realm", "errorDialect", "token", "tokenEndpoint", "revocationEndpoint", "introspectionEndpoint"},
+		ExtensionKey + ".token":                         {"format", "type", "lifetime", "algorithm"},
+		ExtensionKey + ".tokenEndpoint":                 {"operationId", "clientAuth", "grantType", "request", "response"},
+		ExtensionKey + ".tokenEndpoint.request":         {"clientId", "clientSecret", "grantType", "scope"},
+		ExtensionKey + ".tokenEndpoint.response":        {"accessToken", "tokenType", "expiresIn", "scope", "createdAt"},
+		ExtensionKey + ".revocationEndpoint":            {"operationId", "clientAuth", "request"},
+		ExtensionKey + ".revocationEndpoint.request":    {"clientId", "clientSecret", "token", "tokenTypeHint"},
+		ExtensionKey + ".introspectionEndpoint":         {"operationId", "clientAuth", "request"},
+		ExtensionKey + ".introspectionEndpoint.request": {"clientId", "clientSecret", "token", "tokenTypeHint"},
 	}
 }
 

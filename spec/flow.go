@@ -39,8 +39,14 @@ type Flow struct {
 	Algorithm    string        // JWS algorithm for FormatJWT, e.g. "RS256"
 	Scopes       []string      // scopes the document defines (oauth2 schemes), sorted
 	Token        TokenOperation
-	Operations   []Operation // every other operation, protected or public, in path then method order
-	Doc          *openapi3.T // the loaded document, for request and response validation
+	// Revocation is the RFC 7009 token revocation operation; nil when the
+	// document declares none (x-tollgate.revocationEndpoint).
+	Revocation *ClientOperation
+	// Introspection is the RFC 7662 token introspection operation; nil
+	// when the document declares none (x-tollgate.introspectionEndpoint).
+	Introspection *ClientOperation
+	Operations    []Operation // every other operation, protected or public, in path then method order
+	Doc           *openapi3.T // the loaded document, for request and response validation
 }
 
 // Protected returns the operations that need a Bearer token.
@@ -100,4 +106,26 @@ type ResponseFields struct {
 	ExpiresIn   Pointer
 	Scope       Pointer // zero when the response carries no scope
 	CreatedAt   Pointer // zero when the response carries no issue time
+}
+
+// ClientOperation is an operation a client calls with its own credentials to
+// act on a token: RFC 7009 revocation or RFC 7662 introspection. Clients
+// authenticate as at the token endpoint.
+type ClientOperation struct {
+	Operation
+	MediaTypes []string // accepted request media types
+	ClientAuth []string // accepted client authentication; default: the token operation's
+	Request    ClientRequestFields
+}
+
+// AcceptsClientAuth reports whether the operation accepts method m.
+func (c ClientOperation) AcceptsClientAuth(m string) bool { return contains(c.ClientAuth, m) }
+
+// ClientRequestFields locates the members of a revocation or introspection
+// request in its body.
+type ClientRequestFields struct {
+	ClientID      Pointer // default: the token operation's
+	ClientSecret  Pointer // default: the token operation's
+	Token         Pointer // the token revoked or introspected (RFC 7009 §2.1, RFC 7662 §2.1 "token")
+	TokenTypeHint Pointer // zero when the request takes no token_type_hint
 }

@@ -256,6 +256,32 @@ func TestCheckAgainstMock(t *testing.T) {
 	}
 }
 
+// TestCheckRevocationEndpoints: --revocation-endpoint and
+// TOLLGATE_INTROSPECTION_ENDPOINT replace the flow document's endpoints (a
+// path that does not exist makes REV and INTRO fail), and without either
+// the document's endpoints pass.
+func TestCheckRevocationEndpoints(t *testing.T) {
+	t.Parallel()
+	target := checkMock(t)
+	filter := []string{"check", "--target", target, "--flow", "oauth2", "--label-filter", "area:revocation || area:introspection"}
+	r := runTollgate(t, seedEnv, filter...)
+	verdicts, _ := checkLines(t, r.stdout)
+	for _, id := range []string{"REV-001", "REV-002", "REV-003", "REV-004", "INTRO-001", "INTRO-002", "INTRO-003"} {
+		if verdicts[id] != "PASS" {
+			t.Errorf("%s: %q with the document's endpoints, want PASS\n%s", id, verdicts[id], r.stdout)
+		}
+	}
+	if verdicts["REV-005"] != "NOT VERIFIED" || !strings.Contains(r.stdout, "client2") {
+		t.Errorf("REV-005 without client2: %q, want NOT VERIFIED naming client2\n%s", verdicts["REV-005"], r.stdout)
+	}
+	env := append([]string{"TOLLGATE_INTROSPECTION_ENDPOINT=" + target + "/nowhere"}, seedEnv...)
+	r = runTollgate(t, env, append(filter, "--revocation-endpoint", "/nowhere")...)
+	verdicts, _ = checkLines(t, r.stdout)
+	if r.code != 1 || verdicts["REV-001"] != "FAIL" || verdicts["INTRO-002"] != "FAIL" {
+		t.Errorf("exit %d, REV-001 %q, INTRO-002 %q with endpoints that do not exist; want 1, FAIL, FAIL\n%s", r.code, verdicts["REV-001"], verdicts["INTRO-002"], r.stdout)
+	}
+}
+
 // TestCheckSecrets: the primary secret from a file, and from the command
 // line with a warning; either way no secret reaches the output.
 func TestCheckSecrets(t *testing.T) {
@@ -333,6 +359,7 @@ func TestCheckExitTwo(t *testing.T) {
 		{name: "missing target file", env: seedEnv, args: []string{"--config", "/does/not/exist.yaml"}, want: []string{"/does/not/exist.yaml", "--config"}},
 		{name: "missing client id", args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"no client", "TOLLGATE_CLIENT_ID"}},
 		{name: "plain http to another host", env: seedEnv, args: []string{"--target", "http://example.invalid", "--flow", "simple"}, want: []string{"http://example.invalid", "plain http", "--insecure"}, quick: true},
+		{name: "bad --revocation-endpoint", env: seedEnv, args: []string{"--target", "http://127.0.0.1:1", "--flow", "simple", "--revocation-endpoint", "oauth/revoke"}, want: []string{"revocation_endpoint", "absolute http(s) URL or a path"}, quick: true},
 		{name: "bad --fail-on", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--fail-on", "maybe"}, want: []string{`--fail-on "maybe"`, "must or should"}},
 		{name: "bad waiver date", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--waivers", badWaivers}, want: []string{"waivers " + badWaivers + ":3:", "YYYY-MM-DD"}},
 		{name: "unknown waived check", env: append([]string{"TOLLGATE_WAIVERS=" + unknownWaived}, seedEnv...), args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{unknownWaived + ":3:", `"TOK-9999"`, "--list-checks"}},

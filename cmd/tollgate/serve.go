@@ -226,6 +226,14 @@ func printBanner(w io.Writer, base string, srv *mockserver.Server) {
 			}
 			fmt.Fprintf(w, "  curl -s %s%s%s -H 'Authorization: Bearer <%s>'%s\n", methodFlag(op.Method), base, path, f.Token.Response.AccessToken.Name(), note)
 		}
+		for _, co := range []struct {
+			what string
+			op   *spec.ClientOperation
+		}{{"revocation (RFC 7009)", f.Revocation}, {"introspection (RFC 7662)", f.Introspection}} {
+			if co.op != nil {
+				fmt.Fprintf(w, "  %s: POST %s%s, %s member %s, client authentication as for tokens\n", co.what, base, co.op.Path, strings.Join(co.op.MediaTypes, " | "), co.op.Request.Token)
+			}
+		}
 	}
 	var ids []string
 	for _, c := range clients {

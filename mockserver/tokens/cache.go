@@ -14,9 +14,20 @@ const DefaultCacheEntries = 100_000
 // Only put tokens in the cache after a successful Signer.Verify; the cache
 // itself checks nothing but expiry.
 type VerifiedCache struct {
-	m        *shardedMap
+	m        *shardedMap[cacheEntry]
 	perShard int
 }
+
+// cacheEntry is a verified token: its grant, its expiry and its jti, so
+// that the hot path can consult a revocation list without decoding the
+// token again.
+type cacheEntry struct {
+	grant   *Grant
+	expires int64 // Unix nanoseconds
+	id      string
+}
+
+func (e cacheEntry) expiry() int64 { return e.expires }
 
 // NewVerifiedCache returns a cache holding at most about maxEntries tokens
 // (the capacity is split evenly over the shards and rounded up).
@@ -30,13 +41,14 @@ func NewVerifiedCache(maxEntries int) *VerifiedCache {
 		maxEntries = DefaultCacheEntries
 	}
 	perShard := (maxEntries + numShards - 1) / numShards
-	return &VerifiedCache{m: newShardedMap(), perShard: perShard}
+	return &VerifiedCache{m: newShardedMap[cacheEntry](), perShard: perShard}
 }
 
-// Add caches raw as verified for g until expires. A token that is already
-// expired at now is not cached (and any cached entry for it is removed).
-func (c *VerifiedCache) Add(raw string, g *Grant, expires time.Time, now time.Time) {
-	e := entry{grant: g, expires: unixNano(expires)}
+// Add caches raw as verified for g until expires; id is its jti (may be
+// empty). A token that is already expired at now is not cached (and any
+// cached entry for it is removed).
+func (c *VerifiedCache) Add(raw string, g *Grant, id string, expires time.Time, now time.Time) {
+	e := cacheEntry{grant: g, expires: unixNano(expires), id: id}
 	n := unixNano(now)
 	sh := c.m.shardFor(raw)
 	sh.mu.Lock()
@@ -54,11 +66,12 @@ func (c *VerifiedCache) Add(raw string, g *Grant, expires time.Time, now time.Ti
 	sh.m[raw] = e
 }
 
-// Lookup returns the Grant cached for raw. It reports false when raw is not
-// cached or is expired at now (expires <= now). It does not allocate.
-func (c *VerifiedCache) Lookup(raw string, now time.Time) (*Grant, bool) {
+// Lookup returns the Grant and jti cached for raw. It reports false when
+// raw is not cached or is expired at now (expires <= now). It does not
+// allocate.
+func (c *VerifiedCache) Lookup(raw string, now time.Time) (*Grant, string, bool) {
 	e, ok := c.m.get(raw, unixNano(now))
-	return e.grant, ok
+	return e.grant, e.id, ok
 }
 
 // Remove drops raw from the cache, e.g. when the token is revoked.

@@ -22,40 +22,40 @@ func TestVerifiedCacheLookup(t *testing.T) {
 	}{
 		{
 			name:      "hit",
-			setup:     func(c *VerifiedCache) { c.Add("jwt1", g1, testNow.Add(time.Minute), testNow) },
+			setup:     func(c *VerifiedCache) { c.Add("jwt1", g1, "jti", testNow.Add(time.Minute), testNow) },
 			raw:       "jwt1",
 			now:       testNow,
 			wantGrant: g1, wantOK: true,
 		},
 		{
 			name:  "miss",
-			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, testNow.Add(time.Minute), testNow) },
+			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, "jti", testNow.Add(time.Minute), testNow) },
 			raw:   "jwt2",
 			now:   testNow,
 		},
 		{
 			name:  "expires exactly now",
-			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, testNow.Add(time.Minute), testNow) },
+			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, "jti", testNow.Add(time.Minute), testNow) },
 			raw:   "jwt1",
 			now:   testNow.Add(time.Minute),
 		},
 		{
 			name:  "expired",
-			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, testNow.Add(time.Minute), testNow) },
+			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, "jti", testNow.Add(time.Minute), testNow) },
 			raw:   "jwt1",
 			now:   testNow.Add(time.Hour),
 		},
 		{
 			name:  "add already expired is ignored",
-			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, testNow, testNow) },
+			setup: func(c *VerifiedCache) { c.Add("jwt1", g1, "jti", testNow, testNow) },
 			raw:   "jwt1",
 			now:   testNow.Add(-time.Second),
 		},
 		{
 			name: "add already expired drops old entry",
 			setup: func(c *VerifiedCache) {
-				c.Add("jwt1", g1, testNow.Add(time.Hour), testNow)
-				c.Add("jwt1", g1, testNow.Add(-time.Second), testNow)
+				c.Add("jwt1", g1, "jti", testNow.Add(time.Hour), testNow)
+				c.Add("jwt1", g1, "jti", testNow.Add(-time.Second), testNow)
 			},
 			raw: "jwt1",
 			now: testNow,
@@ -63,8 +63,8 @@ func TestVerifiedCacheLookup(t *testing.T) {
 		{
 			name: "replaced",
 			setup: func(c *VerifiedCache) {
-				c.Add("jwt1", g1, testNow.Add(time.Minute), testNow)
-				c.Add("jwt1", g2, testNow.Add(time.Minute), testNow)
+				c.Add("jwt1", g1, "jti", testNow.Add(time.Minute), testNow)
+				c.Add("jwt1", g2, "jti", testNow.Add(time.Minute), testNow)
 			},
 			raw:       "jwt1",
 			now:       testNow,
@@ -73,7 +73,7 @@ func TestVerifiedCacheLookup(t *testing.T) {
 		{
 			name: "removed",
 			setup: func(c *VerifiedCache) {
-				c.Add("jwt1", g1, testNow.Add(time.Minute), testNow)
+				c.Add("jwt1", g1, "jti", testNow.Add(time.Minute), testNow)
 				c.Remove("jwt1")
 			},
 			raw: "jwt1",
@@ -85,7 +85,7 @@ func TestVerifiedCacheLookup(t *testing.T) {
 			t.Parallel()
 			c := NewVerifiedCache(0)
 			tt.setup(c)
-			g, ok := c.Lookup(tt.raw, tt.now)
+			g, _, ok := c.Lookup(tt.raw, tt.now)
 			if g != tt.wantGrant || ok != tt.wantOK {
 				t.Errorf("Lookup(%q) = %p, %v; want %p, %v", tt.raw, g, ok, tt.wantGrant, tt.wantOK)
 			}
@@ -95,6 +95,29 @@ func TestVerifiedCacheLookup(t *testing.T) {
 
 // TestVerifiedCacheBounded checks that the cache never grows past its
 // capacity (rounded up to whole shards) and evicts expired entries first.
+// TestVerifiedCacheKeepsTheID: a hit returns the jti the token was cached
+// with, which the mock checks against its revocation deny-list; a
+// re-verification replaces it.
+func TestVerifiedCacheKeepsTheID(t *testing.T) {
+	t.Parallel()
+	g := NewGrant("client_credentials", "svc", "read")
+	c := NewVerifiedCache(16)
+	c.Add("jwt1", g, "jti-1", testNow.Add(time.Minute), testNow)
+	c.Add("jwt2", g, "", testNow.Add(time.Minute), testNow)
+	for raw, want := range map[string]string{"jwt1": "jti-1", "jwt2": ""} {
+		if got, id, ok := c.Lookup(raw, testNow); !ok || got != g || id != want {
+			t.Errorf("Lookup(%s) = %v, %q, %v; want the grant, %q, true", raw, got, id, ok, want)
+		}
+	}
+	c.Add("jwt1", g, "jti-2", testNow.Add(time.Minute), testNow)
+	if _, id, _ := c.Lookup("jwt1", testNow); id != "jti-2" {
+		t.Errorf("after a second Add the jti is %q, want jti-2", id)
+	}
+	if _, id, ok := c.Lookup("jwt1", testNow.Add(time.Minute)); ok || id != "" {
+		t.Errorf("an expired entry returns jti %q, ok %v", id, ok)
+	}
+}
+
 func TestVerifiedCacheBounded(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -115,7 +138,7 @@ func TestVerifiedCacheBounded(t *testing.T) {
 			n := 3*tt.wantCap + 17
 			maxLen := 0
 			for i := range n {
-				c.Add("raw-"+strconv.Itoa(i), g, testNow.Add(time.Hour), testNow)
+				c.Add("raw-"+strconv.Itoa(i), g, "jti", testNow.Add(time.Hour), testNow)
 				if i%64 == 0 {
 					maxLen = max(maxLen, c.Len())
 				}
@@ -125,7 +148,7 @@ func TestVerifiedCacheBounded(t *testing.T) {
 				t.Errorf("Len reached %d, want <= %d", maxLen, tt.wantCap)
 			}
 			// The most recent entry always survives its own Add.
-			if _, ok := c.Lookup("raw-"+strconv.Itoa(n-1), testNow); !ok {
+			if _, _, ok := c.Lookup("raw-"+strconv.Itoa(n-1), testNow); !ok {
 				t.Error("most recently added entry missing")
 			}
 		})
@@ -171,16 +194,16 @@ func TestVerifiedCacheFullShard(t *testing.T) {
 				if i < tt.expired {
 					exp = testNow.Add(time.Second)
 				}
-				c.Add(k, g, exp, testNow)
+				c.Add(k, g, "jti", exp, testNow)
 			}
 			later := testNow.Add(time.Minute)
-			c.Add(extra, g, later.Add(time.Hour), later)
-			if _, ok := c.Lookup(extra, later); !ok {
+			c.Add(extra, g, "jti", later.Add(time.Hour), later)
+			if _, _, ok := c.Lookup(extra, later); !ok {
 				t.Error("newly added entry missing")
 			}
 			live := 0
 			for _, k := range old[tt.expired:] {
-				if _, ok := c.Lookup(k, later); ok {
+				if _, _, ok := c.Lookup(k, later); ok {
 					live++
 				}
 			}
@@ -211,18 +234,18 @@ func TestVerifiedCacheConcurrent(t *testing.T) {
 			g := grants[w]
 			for i := range rounds {
 				raw := "w" + strconv.Itoa(w) + "-" + strconv.Itoa(i%97)
-				c.Add(raw, g, testNow.Add(time.Minute), testNow)
+				c.Add(raw, g, "jti", testNow.Add(time.Minute), testNow)
 				// Another worker may have cleared the shard, so only a
 				// wrong grant counts as a failure.
-				if got, ok := c.Lookup(raw, testNow); ok && got != g {
+				if got, _, ok := c.Lookup(raw, testNow); ok && got != g {
 					failures.Add(1)
 				}
-				if _, ok := c.Lookup(raw, testNow.Add(time.Minute)); ok {
+				if _, _, ok := c.Lookup(raw, testNow.Add(time.Minute)); ok {
 					failures.Add(1)
 				}
 				if i%5 == 0 {
 					c.Remove(raw)
-					if _, ok := c.Lookup(raw, testNow); ok {
+					if _, _, ok := c.Lookup(raw, testNow); ok {
 						failures.Add(1)
 					}
 				}
@@ -257,12 +280,12 @@ func BenchmarkVerifiedCacheLookup(b *testing.B) {
 	raws := make([]string, n)
 	for i := range raws {
 		raws[i] = fmt.Sprintf("%s%08x", raw[:len(raw)-8], i)
-		c.Add(raws[i], g, testNow.Add(time.Hour), testNow)
+		c.Add(raws[i], g, "jti", testNow.Add(time.Hour), testNow)
 	}
 	b.Logf("token length %d", len(raw))
 	i := 0
 	for b.Loop() {
-		if _, ok := c.Lookup(raws[i&(n-1)], testNow); !ok {
+		if _, _, ok := c.Lookup(raws[i&(n-1)], testNow); !ok {
 			b.Fatal("miss")
 		}
 		i++

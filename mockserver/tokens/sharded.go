@@ -17,63 +17,71 @@ const numShards = 64
 // prefetcher on x86 and the 128-byte lines on some arm64 parts).
 const cacheLine = 128
 
-// entry is the per-token value: 16 bytes, no pointers besides the interned
-// *Grant.
+// entry is the per-token value of a Store: 16 bytes, no pointers besides
+// the interned *Grant.
 type entry struct {
 	grant   *Grant
 	expires int64 // Unix nanoseconds; the token is valid while now < expires.
 }
 
+func (e entry) expiry() int64 { return e.expires }
+
+// expiring is what a shardedMap holds: a value that knows when it expires.
+type expiring interface{ expiry() int64 }
+
 // shardData is the payload of a shard; shard pads it to a cache line.
-type shardData struct {
+type shardData[E expiring] struct {
 	mu sync.RWMutex
-	m  map[string]entry
+	m  map[string]E
 	// nextSweep is the Unix-nanosecond time at or after which the next Put
 	// sweeps this shard. Only used by Store; guarded by mu.
 	nextSweep int64
 }
 
-type shard struct {
-	shardData
-	_ [cacheLine - unsafe.Sizeof(shardData{})%cacheLine]byte
+type shard[E expiring] struct {
+	shardData[E]
+	// Every instantiation has the size of shardData[entry]: a mutex, a map
+	// pointer and an int64.
+	_ [cacheLine - unsafe.Sizeof(shardData[entry]{})%cacheLine]byte
 }
 
 // shardedMap is the storage shared by Store and VerifiedCache: numShards
 // RWMutex-protected maps from token string to entry, with the shard picked
 // by a seeded, non-allocating hash of the token.
-type shardedMap struct {
+type shardedMap[E expiring] struct {
 	seed   maphash.Seed
-	shards [numShards]shard
+	shards [numShards]shard[E]
 }
 
-func newShardedMap() *shardedMap {
-	sm := &shardedMap{seed: maphash.MakeSeed()}
+func newShardedMap[E expiring]() *shardedMap[E] {
+	sm := &shardedMap[E]{seed: maphash.MakeSeed()}
 	for i := range sm.shards {
-		sm.shards[i].m = make(map[string]entry)
+		sm.shards[i].m = make(map[string]E)
 	}
 	return sm
 }
 
 // shardFor returns the shard that owns key. It does not allocate.
-func (sm *shardedMap) shardFor(key string) *shard {
+func (sm *shardedMap[E]) shardFor(key string) *shard[E] {
 	return &sm.shards[maphash.String(sm.seed, key)&(numShards-1)]
 }
 
 // get returns the entry for key if it is present and not expired at now
 // (Unix nanoseconds). It does not allocate.
-func (sm *shardedMap) get(key string, now int64) (entry, bool) {
+func (sm *shardedMap[E]) get(key string, now int64) (E, bool) {
 	sh := sm.shardFor(key)
 	sh.mu.RLock()
 	e, ok := sh.m[key]
 	sh.mu.RUnlock()
-	if !ok || e.expires <= now {
-		return entry{}, false
+	if !ok || e.expiry() <= now {
+		var zero E
+		return zero, false
 	}
 	return e, true
 }
 
 // remove deletes key and reports whether it was present (expired or not).
-func (sm *shardedMap) remove(key string) bool {
+func (sm *shardedMap[E]) remove(key string) bool {
 	sh := sm.shardFor(key)
 	sh.mu.Lock()
 	_, ok := sh.m[key]
@@ -86,10 +94,10 @@ func (sm *shardedMap) remove(key string) bool {
 
 // sweepLocked deletes the shard's entries that are expired at now and
 // returns how many it deleted. The caller holds sh.mu for writing.
-func (sh *shard) sweepLocked(now int64) int {
+func (sh *shard[E]) sweepLocked(now int64) int {
 	n := 0
 	for k, e := range sh.m {
-		if e.expires <= now {
+		if e.expiry() <= now {
 			delete(sh.m, k)
 			n++
 		}
@@ -98,7 +106,7 @@ func (sh *shard) sweepLocked(now int64) int {
 }
 
 // len returns the number of entries, expired or not, across all shards.
-func (sm *shardedMap) len() int {
+func (sm *shardedMap[E]) len() int {
 	n := 0
 	for i := range sm.shards {
 		sh := &sm.shards[i]

@@ -42,7 +42,7 @@ type StoreOptions struct {
 // Expired tokens are never returned by Lookup; they are removed from memory
 // by lazy per-shard sweeps in Put, or by an explicit Sweep.
 type Store struct {
-	m        *shardedMap
+	m        *shardedMap[entry]
 	interval int64 // nanoseconds
 }
 
@@ -52,7 +52,7 @@ func NewStore(opts StoreOptions) *Store {
 	if interval <= 0 {
 		interval = DefaultSweepInterval
 	}
-	return &Store{m: newShardedMap(), interval: int64(interval)}
+	return &Store{m: newShardedMap[entry](), interval: int64(interval)}
 }
 
 // Put records that token was issued for g and is valid until expires,

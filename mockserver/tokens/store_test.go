@@ -326,7 +326,7 @@ func TestLookupAllocs(t *testing.T) {
 	g := NewGrant("client_credentials", "svc", "read")
 	hit, miss := opaqueTokens(t, 1)[0], opaqueTokens(t, 1)[0]
 	store.Put(hit, g, testNow.Add(time.Hour), testNow)
-	cache.Add(hit, g, testNow.Add(time.Hour), testNow)
+	cache.Add(hit, g, "jti-1", testNow.Add(time.Hour), testNow)
 	var sinkOK bool
 	tests := []struct {
 		name string
@@ -335,9 +335,9 @@ func TestLookupAllocs(t *testing.T) {
 		{"Store.Lookup hit", func() { _, _, sinkOK = store.Lookup(hit, testNow) }},
 		{"Store.Lookup miss", func() { _, _, sinkOK = store.Lookup(miss, testNow) }},
 		{"Store.Lookup expired", func() { _, _, sinkOK = store.Lookup(hit, testNow.Add(2*time.Hour)) }},
-		{"VerifiedCache.Lookup hit", func() { _, sinkOK = cache.Lookup(hit, testNow) }},
-		{"VerifiedCache.Lookup miss", func() { _, sinkOK = cache.Lookup(miss, testNow) }},
-		{"VerifiedCache.Lookup expired", func() { _, sinkOK = cache.Lookup(hit, testNow.Add(2*time.Hour)) }},
+		{"VerifiedCache.Lookup hit", func() { _, _, sinkOK = cache.Lookup(hit, testNow) }},
+		{"VerifiedCache.Lookup miss", func() { _, _, sinkOK = cache.Lookup(miss, testNow) }},
+		{"VerifiedCache.Lookup expired", func() { _, _, sinkOK = cache.Lookup(hit, testNow.Add(2*time.Hour)) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

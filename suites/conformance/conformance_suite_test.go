@@ -90,6 +90,9 @@ func mockFrameworks(t *testing.T) []*framework.Framework {
 		if f.Token.AcceptsClientAuth(spec.ClientAuthBasic) {
 			// Its id and secret need RFC 6749 Appendix B encoding (TOK-017).
 			cfg.Client2 = framework.Credentials{ID: mockserver.EncodedClientID, Secret: mockserver.EncodedClientSecret}
+		} else {
+			// A second client for REV-005 (another client cannot revoke my token).
+			cfg.Client2 = framework.Credentials{ID: mockserver.ShortLivedClientID, Secret: mockserver.ShortLivedClientSecret}
 		}
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)

@@ -1,8 +1,9 @@
 // Package conformance holds the conformance checks: reusable Ginkgo spec
 // functions that probe any target over HTTP, through a framework.Framework,
 // for the behaviour the flow document and the RFCs demand of token issuance
-// (TOK), Bearer enforcement (BEAR), expiry (EXP), JWT access tokens (JWT)
-// and authorization server metadata (META). Each check is one It with its
+// (TOK), Bearer enforcement (BEAR), expiry (EXP), JWT access tokens (JWT),
+// authorization server metadata (META), token revocation (REV) and token
+// introspection (INTRO). Each check is one It with its
 // catalog ID in the text and as a label.
 //
 // The checks are ordinary (non-test) code so that `tollgate check` links
@@ -30,6 +31,8 @@ func Define(frameworks ...*framework.Framework) []*framework.Registrar {
 			ginkgo.Describe("expiry", func() { ExpiryChecks(r) })
 			ginkgo.Describe("JWT access tokens", func() { JWTChecks(r) })
 			ginkgo.Describe("authorization server metadata", func() { MetadataChecks(r) })
+			ginkgo.Describe("token revocation", func() { RevocationChecks(r) })
+			ginkgo.Describe("token introspection", func() { IntrospectionChecks(r) })
 		})
 	}
 	return regs

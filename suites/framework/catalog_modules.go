@@ -2,8 +2,10 @@ package framework
 
 // Areas of the optional modules.
 const (
-	AreaJWT  = "jwt"
-	AreaMeta = "metadata"
+	AreaJWT           = "jwt"
+	AreaMeta          = "metadata"
+	AreaRevocation    = "revocation"
+	AreaIntrospection = "introspection"
 )
 
 // moduleChecks are the catalog's optional modules (JWT, META, REV, INTRO):
@@ -23,5 +25,15 @@ func moduleChecks() []Check {
 		{"META-001", AreaMeta, "RFC 8414 authorization server metadata is published", `RFC 9700 §2.6 "RECOMMENDED that authorization servers publish OAuth Authorization Server Metadata"; RFC 8414 §3`, all(Info)},
 		{"META-002", AreaMeta, "The metadata issuer is identical to the target's issuer identifier", `RFC 8414 §3.3 "The "issuer" value returned MUST be identical"`, all(Must)},
 		{"META-003", AreaMeta, "The advertised token endpoint and client authentication methods work", `RFC 8414 §2 token_endpoint "REQUIRED"; token_endpoint_auth_methods_supported "If omitted, the default is "client_secret_basic""`, all(Must)},
+
+		{"REV-001", AreaRevocation, "Revoking a valid access token gives 200", `RFC 7009 §2.2 "responds with HTTP status code 200 if the token has been revoked successfully"; §2 "SHOULD support the revocation of access tokens"`, all(Must)},
+		{"REV-002", AreaRevocation, "A revoked token is refused by the resource server (within revocation_propagation)", `RFC 7009 §2.1 "the token cannot be used again after the revocation"; RFC 6750 §3.1 invalid_token "revoked"; ASVS 5.0 7.4.1`, all(Must)},
+		{"REV-003", AreaRevocation, "Revoking an unknown token gives 200", `RFC 7009 §2.2 "or if the client submitted an invalid token"`, all(Must)},
+		{"REV-004", AreaRevocation, "Revocation needs client authentication: a wrong secret gets invalid_client and the token keeps working", `RFC 7009 §2.1 "first validates the client credentials"; ASVS 5.0 10.4.10`, all(Must)},
+		{"REV-005", AreaRevocation, "Another client cannot revoke my token", `RFC 7009 §2.1 "verifies whether the token was issued to the client making the revocation request. If this validation fails, the request is refused"`, all(Must)},
+
+		{"INTRO-001", AreaIntrospection, "Introspection without client authentication gets 401", `RFC 7662 §2.1 "the endpoint MUST also require some form of authorization"`, all(Must)},
+		{"INTRO-002", AreaIntrospection, "A live token is active: true, as a JSON boolean", `RFC 7662 §2.2 active "REQUIRED. Boolean indicator"`, all(Must)},
+		{"INTRO-003", AreaIntrospection, "An unknown, revoked or expired token is active: false, and nothing more is said (WARN for extra members)", `RFC 7662 §2.2 "MUST return an introspection response with the "active" field set to "false""; "SHOULD NOT include any additional information about an inactive token"`, all(Must)},
 	}
 }

@@ -54,6 +54,14 @@ type Config struct {
 	StaleTokenFile string   `yaml:"stale_token_file"` // a token saved by an earlier run (tollgate check --save-token), for EXP-012
 	OptIn          []string `yaml:"opt_in"`           // checks that are off by default: TOK-029 against a non-local target, TOK-037
 
+	// RevocationEndpoint (RFC 7009) and IntrospectionEndpoint (RFC 7662) are
+	// absolute URLs or paths on the target. Empty: the flow document's
+	// declaration, else the target's RFC 8414 metadata; with none of the
+	// three the REV and INTRO checks are N/A.
+	RevocationEndpoint    string        `yaml:"revocation_endpoint"`
+	IntrospectionEndpoint string        `yaml:"introspection_endpoint"`
+	RevocationPropagation time.Duration `yaml:"revocation_propagation"` // how long a revoked token may keep working (REV-002); default 5s
+
 	MaxExpiryWait time.Duration `yaml:"max_expiry_wait"` // longest the expiry checks may wait; default 30s
 	Leeway        time.Duration `yaml:"leeway"`          // accepted grace after exp; default 5s
 	ClockSkew     time.Duration `yaml:"clock_skew"`      // tolerated Date skew; default 5s
@@ -70,7 +78,18 @@ const (
 	DefaultClockSkew     = 5 * time.Second
 	DefaultTokenBudget   = 100
 	DefaultTimeout       = 10 * time.Second
+
+	DefaultRevocationPropagation = 5 * time.Second
 )
+
+// EndpointURL turns a configured endpoint (absolute, or a path on the
+// target) into a URL; "" stays "".
+func (c *Config) EndpointURL(endpoint string) string {
+	if strings.HasPrefix(endpoint, "/") {
+		return c.Target + endpoint
+	}
+	return endpoint
+}
 
 // ApplyEnv fills fields from TOLLGATE_* variables where lookup finds them,
 // overriding what the file said; flags then override the result.
@@ -83,6 +102,8 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	str("TOLLGATE_TARGET", &c.Target)
 	str("TOLLGATE_FLOW", &c.Flow)
 	str("TOLLGATE_PROFILE", &c.Profile)
+	str("TOLLGATE_REVOCATION_ENDPOINT", &c.RevocationEndpoint)
+	str("TOLLGATE_INTROSPECTION_ENDPOINT", &c.IntrospectionEndpoint)
 	for _, cl := range []struct {
 		prefix string
 		dst    *Credentials
@@ -98,7 +119,7 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration
-	}{{"TOLLGATE_MAX_EXPIRY_WAIT", &c.MaxExpiryWait}, {"TOLLGATE_LEEWAY", &c.Leeway}, {"TOLLGATE_TIMEOUT", &c.Timeout}} {
+	}{{"TOLLGATE_MAX_EXPIRY_WAIT", &c.MaxExpiryWait}, {"TOLLGATE_LEEWAY", &c.Leeway}, {"TOLLGATE_TIMEOUT", &c.Timeout}, {"TOLLGATE_REVOCATION_PROPAGATION", &c.RevocationPropagation}} {
 		if v, ok := lookup(d.name); ok && v != "" {
 			parsed, err := time.ParseDuration(v)
 			if err != nil {
@@ -178,7 +199,18 @@ func (c *Config) Validate() error {
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
 	}
-	if c.MaxExpiryWait < 0 || c.Leeway < 0 || c.ClockSkew < 0 || c.TokenBudget < 0 || c.RequestRate < 0 || c.Timeout < 0 {
+	if c.RevocationPropagation == 0 {
+		c.RevocationPropagation = DefaultRevocationPropagation
+	}
+	for _, ep := range []struct{ name, value string }{{"revocation_endpoint", c.RevocationEndpoint}, {"introspection_endpoint", c.IntrospectionEndpoint}} {
+		if ep.value == "" || strings.HasPrefix(ep.value, "/") {
+			continue
+		}
+		if u, err := url.Parse(ep.value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%s %q: give an absolute http(s) URL or a path on the target such as /oauth/revoke", ep.name, ep.value)
+		}
+	}
+	if c.MaxExpiryWait < 0 || c.Leeway < 0 || c.ClockSkew < 0 || c.TokenBudget < 0 || c.RequestRate < 0 || c.Timeout < 0 || c.RevocationPropagation < 0 {
 		return errors.New("durations, the token budget and the request rate must not be negative")
 	}
 	return nil

@@ -172,6 +172,35 @@ func TestConfigValidate(t *testing.T) {
 			wantErr: "client2 secret file",
 		},
 		{
+			name:    "a revocation endpoint that is neither a URL nor a path",
+			mutate:  func(c *framework.Config) { c.RevocationEndpoint = "oauth/revoke" },
+			wantErr: "revocation_endpoint",
+		},
+		{
+			name:    "an introspection endpoint that is not http(s)",
+			mutate:  func(c *framework.Config) { c.IntrospectionEndpoint = "ftp://auth.example.com/introspect" },
+			wantErr: "introspection_endpoint",
+		},
+		{
+			name:    "a negative revocation propagation",
+			mutate:  func(c *framework.Config) { c.RevocationPropagation = -time.Second },
+			wantErr: "must not be negative",
+		},
+		{
+			name: "endpoints as paths resolve against the target",
+			mutate: func(c *framework.Config) {
+				c.RevocationEndpoint, c.IntrospectionEndpoint = "/oauth/revoke", "https://other.example.com/introspect"
+			},
+			check: func(t *testing.T, c framework.Config) {
+				if got := c.EndpointURL(c.RevocationEndpoint); got != c.Target+"/oauth/revoke" {
+					t.Errorf("revocation endpoint %q", got)
+				}
+				if got := c.EndpointURL(c.IntrospectionEndpoint); got != "https://other.example.com/introspect" {
+					t.Errorf("introspection endpoint %q", got)
+				}
+			},
+		},
+		{
 			name:    "an empty secret file leaves the client without secret",
 			mutate:  func(c *framework.Config) { c.Client.Secret, c.Client.SecretFile = "", empty },
 			wantErr: "has no secret",
@@ -186,6 +215,7 @@ func TestConfigValidate(t *testing.T) {
 				want.ClockSkew = framework.DefaultClockSkew
 				want.TokenBudget = framework.DefaultTokenBudget
 				want.Timeout = framework.DefaultTimeout
+				want.RevocationPropagation = framework.DefaultRevocationPropagation
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("after Validate:\n got %+v\nwant %+v", c, want)
 				}
@@ -434,6 +464,7 @@ func TestApplyEnvReads(t *testing.T) {
 	want := []string{
 		"TOLLGATE_TARGET", "TOLLGATE_FLOW", "TOLLGATE_PROFILE",
 		"TOLLGATE_MAX_EXPIRY_WAIT", "TOLLGATE_LEEWAY", "TOLLGATE_TIMEOUT", "TOLLGATE_INSECURE",
+		"TOLLGATE_REVOCATION_ENDPOINT", "TOLLGATE_INTROSPECTION_ENDPOINT", "TOLLGATE_REVOCATION_PROPAGATION",
 		"TOLLGATE_FOREIGN_TOKEN", "TOLLGATE_STALE_TOKEN_FILE", "TOLLGATE_OPT_IN",
 	}
 	for _, p := range []string{"TOLLGATE_CLIENT", "TOLLGATE_CLIENT2", "TOLLGATE_EXPIRY_CLIENT", "TOLLGATE_SCOPED_CLIENT"} {

@@ -85,17 +85,60 @@ func mutants() []variant {
 		{mutation: "jwks-wrong-key", flow: "oauth2", want: []string{"JWT-001"}},
 		{mutation: "metadata-wrong-issuer", flow: "oauth2", want: []string{"META-002"}},
 		{mutation: "metadata-wrong-token-endpoint", flow: "oauth2", want: []string{"META-003"}},
+		{mutation: "revoke-204", flow: "oauth2", want: []string{"REV-001"}},
+		{mutation: "revoke-unknown-token-400", flow: "simple", want: []string{"REV-003"}},
+		{mutation: "revoke-noop", flow: "simple", want: []string{"REV-002"}},
+		{mutation: "revoke-without-auth", flow: "oauth2", want: []string{"REV-004"}},
+		{mutation: "revoke-other-clients-token", flow: "simple", want: []string{"REV-005"}},
+		{mutation: "jwt-revocation-ignored-by-cache", flow: "oauth2", want: []string{"REV-002"}},
+		{mutation: "introspect-without-auth", flow: "oauth2", want: []string{"INTRO-001"}},
+		{mutation: "introspect-dead-active", flow: "oauth2", want: []string{"INTRO-003"}},
+		{mutation: "introspect-inactive-leaks-claims", flow: "oauth2", want: []string{"INTRO-003"}}, // a WARN: the RFC's SHOULD NOT
 	}
 }
 
 func variations() []variant {
 	var out []variant
-	for _, m := range []string{"lowercase-token-type", "charset-parameters", "split-cache-control", "reordered-challenge", "extra-members", "invalid-client-400", "rate-limit"} {
+	for _, m := range []string{"lowercase-token-type", "charset-parameters", "split-cache-control", "reordered-challenge", "extra-members", "invalid-client-400", "rate-limit", "revocation-delay", "revoke-empty-body"} {
 		for _, flow := range []string{"simple", "oauth2"} {
 			out = append(out, variant{mutation: m, flow: flow, expiry: true})
 		}
 	}
 	return out
+}
+
+// TestEveryMutationIsExercised: each mutation of the mock is in mutants()
+// (a defect some check must catch) or in variations() (conformant, and so
+// area "variation"), and nothing else is listed.
+func TestEveryMutationIsExercised(t *testing.T) {
+	t.Parallel()
+	listed := map[string]bool{}
+	for _, v := range mutants() {
+		if len(v.want) == 0 {
+			t.Errorf("mutant %s names no check that must catch it", v.mutation)
+		}
+		listed[v.mutation] = true
+	}
+	variation := map[string]bool{}
+	for _, v := range variations() {
+		variation[v.mutation] = true
+	}
+	for _, m := range mockserver.Mutations() {
+		switch {
+		case m.Area == "variation" && !variation[m.Name]:
+			t.Errorf("variation %s is not in variations()", m.Name)
+		case m.Area != "variation" && !listed[m.Name]:
+			t.Errorf("mutation %s is not in mutants(): which check catches it?", m.Name)
+		}
+		delete(listed, m.Name)
+		delete(variation, m.Name)
+	}
+	for name := range listed {
+		t.Errorf("mutants() lists %s, which the mock does not know", name)
+	}
+	for name := range variation {
+		t.Errorf("variations() lists %s, which the mock does not know", name)
+	}
 }
 
 // tollgateBinary builds cmd/tollgate once for the whole test.
@@ -165,6 +208,13 @@ func check(t *testing.T, v variant) result {
 		"TOLLGATE_CLIENT_ID="+mockserver.SeedClientID, "TOLLGATE_CLIENT_SECRET="+mockserver.SeedClientSecret,
 		"TOLLGATE_SCOPED_CLIENT_ID="+mockserver.ScopedClientID, "TOLLGATE_SCOPED_CLIENT_SECRET="+mockserver.ScopedClientSecret,
 	)
+	// A second client for REV-005: the encoded client where Basic works
+	// (it also serves TOK-017), else the short-lived one.
+	client2ID, client2Secret := mockserver.ShortLivedClientID, mockserver.ShortLivedClientSecret
+	if v.flow == "oauth2" {
+		client2ID, client2Secret = mockserver.EncodedClientID, mockserver.EncodedClientSecret
+	}
+	cmd.Env = append(cmd.Env, "TOLLGATE_CLIENT2_ID="+client2ID, "TOLLGATE_CLIENT2_SECRET="+client2Secret)
 	if v.expiry {
 		cmd.Env = append(cmd.Env, "TOLLGATE_EXPIRY_CLIENT_ID="+mockserver.ShortLivedClientID, "TOLLGATE_EXPIRY_CLIENT_SECRET="+mockserver.ShortLivedClientSecret)
 	}

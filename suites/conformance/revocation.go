@@ -1,0 +1,192 @@
+package conformance
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega" //nolint:revive // matchers read as prose in checks
+
+	"github.com/tollgate/tollgate/spec"
+	"github.com/tollgate/tollgate/spec/oautherr"
+	"github.com/tollgate/tollgate/suites/framework"
+)
+
+// Kinds of token endpoints the REV and INTRO checks find.
+const (
+	revocationKind    = "revocation"
+	introspectionKind = "introspection"
+)
+
+// actionEndpoint finds the target's revocation or introspection endpoint:
+// the configuration's, else the flow document's, else the one its RFC 8414
+// metadata advertises (OAuth 2.0 flows only, and only when the metadata
+// issuer matches, RFC 8414 §3.3). With none the check is N/A.
+func actionEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, kind string) *framework.ActionEndpoint {
+	if ep := findActionEndpoint(ctx, g, f, kind); ep != nil {
+		return ep
+	}
+	framework.NotApplicable("no %[1]s endpoint: the flow document declares none (x-tollgate.%[1]sEndpoint), none is configured (--%[1]s-endpoint, TOLLGATE_%[2]s_ENDPOINT or %[1]s_endpoint in the target file) and RFC 8414 metadata (consulted for OAuth 2.0 flows only) advertises none",
+		kind, map[string]string{revocationKind: "REVOCATION", introspectionKind: "INTROSPECTION"}[kind])
+	return nil
+}
+
+// findActionEndpoint is actionEndpoint returning nil when there is none.
+func findActionEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, kind string) *framework.ActionEndpoint {
+	configured, op := f.Config.RevocationEndpoint, f.Flow.Revocation
+	if kind == introspectionKind {
+		configured, op = f.Config.IntrospectionEndpoint, f.Flow.Introspection
+	}
+	switch {
+	case configured != "":
+		return &framework.ActionEndpoint{URL: f.Config.EndpointURL(configured), Source: "the configuration", Op: op}
+	case op != nil:
+		return &framework.ActionEndpoint{URL: f.Config.Target + op.Path, Source: "the flow document", Op: op}
+	}
+	if f.Flow.Token.GrantType != "" {
+		if _, md := fetchMetadata(ctx, g, f); md != nil && issuerMatches(f, md) {
+			if u, ok := md[kind+"_endpoint"].(string); ok && u != "" {
+				return &framework.ActionEndpoint{URL: u, Source: "RFC 8414 metadata",
+					AuthMethods: stringList(md[kind+"_endpoint_auth_methods_supported"])}
+			}
+		}
+	}
+	return nil
+}
+
+// randomToken is a token no server issued.
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return "tollgate-unknown-" + hex.EncodeToString(b)
+}
+
+// tokenUser issues fresh tokens and uses them on a protected operation.
+type tokenUser struct {
+	f  *framework.Framework
+	op func() spec.Operation
+}
+
+func newTokenUser(f *framework.Framework) tokenUser {
+	protected := f.Flow.Protected()
+	return tokenUser{f: f, op: func() spec.Operation {
+		for _, op := range protected {
+			if len(op.Scopes) == 0 {
+				return op
+			}
+		}
+		if len(protected) == 0 {
+			framework.NotApplicable("the flow document protects no operation, so nothing shows whether a token works")
+		}
+		return protected[0]
+	}}
+}
+
+// use calls the protected operation with token and returns the status.
+func (u tokenUser) use(ctx ginkgo.SpecContext, g Gomega, token string) int {
+	ex, err := u.f.Call(ctx, u.op(), "", "Bearer "+token)
+	return framework.Sent(g, ex, err).Status
+}
+
+// fresh issues a token of its own for the primary client (never the cached
+// primary token, which other checks use) and shows that it works.
+func (u tokenUser) fresh(ctx ginkgo.SpecContext, g Gomega, c framework.Credentials) string {
+	tr, _, err := u.f.Token(ctx, c)
+	if errors.Is(err, framework.ErrInconclusive) {
+		framework.Inconclusive("%v", err)
+	}
+	if err != nil {
+		framework.NotVerified("no fresh token to work with: %v (the TOK checks judge the token endpoint)", err)
+	}
+	if st := u.use(ctx, g, tr.AccessToken); st >= 300 {
+		framework.NotVerified("a fresh token was refused (status %d), so its refusal later proves nothing (BEAR-001 judges that)", st)
+	}
+	return tr.AccessToken
+}
+
+// RevocationChecks defines the REV checks for r's flow: RFC 7009 token
+// revocation. They run when the flow document declares a revocation
+// endpoint, the configuration names one, or RFC 8414 metadata advertises
+// one. Each revokes tokens it issued itself.
+func RevocationChecks(r *framework.Registrar) {
+	f := r.F
+	u := newTokenUser(f)
+	revoke := func(ctx ginkgo.SpecContext, g Gomega, ep *framework.ActionEndpoint, c framework.Credentials, token string) *framework.Exchange {
+		ex, err := f.TokenAction(ctx, ep, framework.TokenActionRequest{Client: c, Token: token, Hint: "access_token"})
+		return framework.Sent(g, ex, err)
+	}
+
+	r.CheckIt("REV-001", func(ctx ginkgo.SpecContext, g Gomega) {
+		ep := actionEndpoint(ctx, g, f, revocationKind)
+		token := u.fresh(ctx, g, f.Config.Client)
+		ex := revoke(ctx, g, ep, f.Config.Client, token)
+		// RFC 7009 §2.2: "The authorization server responds with HTTP
+		// status code 200 if the token has been revoked successfully".
+		g.Expect(ex.Status).To(Equal(http.StatusOK), "revoking a valid access token at %s (from %s)", ep.URL, ep.Source)
+	})
+
+	r.CheckIt("REV-002", func(ctx ginkgo.SpecContext, g Gomega) {
+		ep := actionEndpoint(ctx, g, f, revocationKind)
+		token := u.fresh(ctx, g, f.Config.Client)
+		if ex := revoke(ctx, g, ep, f.Config.Client, token); ex.Status != http.StatusOK {
+			framework.NotVerified("the revocation was not accepted (status %d; REV-001 judges that)", ex.Status)
+		}
+		// RFC 7009 §2.1: "the token cannot be used again after the
+		// revocation. In practice, there could be a propagation delay".
+		g.Eventually(ctx, func(g Gomega) {
+			g.Expect(u.use(ctx, g, token)).To(Equal(http.StatusUnauthorized))
+		}).WithTimeout(f.Config.RevocationPropagation).WithPolling(pollInterval(f.Config.RevocationPropagation)).
+			Should(Succeed(), "the revoked token still works %v after its revocation (revocation_propagation)", f.Config.RevocationPropagation)
+	})
+
+	r.CheckIt("REV-003", func(ctx ginkgo.SpecContext, g Gomega) {
+		ep := actionEndpoint(ctx, g, f, revocationKind)
+		ex := revoke(ctx, g, ep, f.Config.Client, randomToken())
+		// RFC 7009 §2.2: 200 "if the client submitted an invalid token".
+		g.Expect(ex.Status).To(Equal(http.StatusOK), "revoking a token the server never issued")
+	})
+
+	r.CheckIt("REV-004", func(ctx ginkgo.SpecContext, g Gomega) {
+		ep := actionEndpoint(ctx, g, f, revocationKind)
+		token := u.fresh(ctx, g, f.Config.Client)
+		wrong := framework.Credentials{ID: f.Config.Client.ID, Secret: f.Config.Client.Secret + "-wrong"}
+		ex := revoke(ctx, g, ep, wrong, token)
+		// RFC 7009 §2.1: the server "first validates the client
+		// credentials"; RFC 6749 §5.2 invalid_client, 400 or 401.
+		g.Expect(ex.Status).To(BeElementOf(http.StatusBadRequest, http.StatusUnauthorized), "a revocation with a wrong client secret")
+		expectErrorCode(g, ex, oautherr.InvalidClient)
+		if ex.Status == http.StatusUnauthorized {
+			// RFC 9110 §11.6.1: a 401 "MUST send a WWW-Authenticate header field".
+			g.Expect(ex.Header.Values("WWW-Authenticate")).NotTo(BeEmpty(), "a 401 without a challenge")
+		}
+		g.Expect(u.use(ctx, g, token)).To(BeNumerically("<", 300), "a revocation with a wrong secret revoked the token")
+	})
+
+	r.CheckIt("REV-005", func(ctx ginkgo.SpecContext, g Gomega) {
+		ep := actionEndpoint(ctx, g, f, revocationKind)
+		if f.Config.Client2.IsZero() {
+			framework.NotVerified("REV-005 needs a second client of the target: set client2 in the target file, or --client2-id with TOLLGATE_CLIENT2_SECRET")
+		}
+		token := u.fresh(ctx, g, f.Config.Client)
+		ex := revoke(ctx, g, ep, f.Config.Client2, token)
+		if e, _ := errorOf(ex); e != nil && e.Code == oautherr.InvalidClient {
+			framework.NotVerified("client2 %q could not authenticate at the revocation endpoint (status %d): check its credentials", f.Config.Client2.ID, ex.Status)
+		}
+		// RFC 7009 §2.1: "verifies whether the token was issued to the
+		// client making the revocation request. If this validation fails,
+		// the request is refused".
+		g.Expect(u.use(ctx, g, token)).To(BeNumerically("<", 300), "client2 %q revoked a token issued to %q", f.Config.Client2.ID, f.Config.Client.ID)
+		if ex.Status == http.StatusOK {
+			framework.Warn("the refused revocation answered 200: RFC 7009 §2.1 says the client \"is informed of the error\"")
+		}
+	})
+}
+
+// pollInterval polls about ten times within d, and no more often than
+// every 100 ms.
+func pollInterval(d time.Duration) time.Duration {
+	return max(d/10, 100*time.Millisecond)
+}
