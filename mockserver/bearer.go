@@ -211,8 +211,16 @@ func (s *Server) bearer(fr *flowRuntime, op spec.Operation) func(http.Handler) h
 	d := s.defects
 	v, scopes := s.validator(fr), op.Scopes
 	if d != nil {
-		if d.acceptAnyBearer || d.acceptExpired || d.forgesJWT() {
-			v = defectiveValidator{inner: v, d: d, fr: fr, any: tokens.NewGrant(fr.flow.Name, "anyone", strings.Join(fr.flow.Scopes, " "))}
+		if d.acceptAnyBearer || d.acceptExpired || d.forgesJWT() || d.expirySlides || d.acceptOtherFlowTokens {
+			dv := defectiveValidator{inner: v, d: d, fr: fr, any: tokens.NewGrant(fr.flow.Name, "anyone", strings.Join(fr.flow.Scopes, " "))}
+			if d.acceptOtherFlowTokens {
+				for _, other := range s.flows {
+					if other != fr {
+						dv.others = append(dv.others, s.validator(other))
+					}
+				}
+			}
+			v = dv
 		}
 		if d.ignoreScope {
 			scopes = nil

@@ -66,6 +66,13 @@ func mutationTable() []struct {
 		m("errors-without-code", "issuance", "error bodies have a message but no error member", func(d *defects) { d.token = append(d.token, errorsOnly(replaceBody(`{"message":"request failed"}`))) }),
 		m("errors-as-500", "issuance", "every token-endpoint error is a 500", func(d *defects) { d.token = append(d.token, errorsOnly(setStatus(http.StatusInternalServerError))) }),
 		m("echo-secret", "client-auth", "error descriptions repeat the client secret that was sent", func(d *defects) { d.token = append(d.token, errorsOnly(d.echoSecret)) }),
+		m("basic-no-form-decode", "client-auth", "HTTP Basic credentials are not form-decoded (RFC 6749 Appendix B), so ids and secrets with reserved characters fail", func(d *defects) { d.basicNoFormDecode = true }),
+		m("credentials-in-query", "client-auth", "client_id and client_secret in the request URI authenticate the client", func(d *defects) { d.credentialsInQuery = true }),
+		m("grant-more-scope", "issuance", "a request for some scopes is granted every scope the client may have", func(d *defects) { d.grantMoreScope = true }),
+		m("scope-trailing-space", "issuance", "the granted scope ends with a space", func(d *defects) { d.token = append(d.token, successOnly(d.mapMember(scopeField, appendSpace))) }),
+		m("expiry-slides", "expiry", "each use of a token moves its expiry (an idle timeout instead of exp)", func(d *defects) { d.expirySlides = true }),
+		m("reissue-cached-token", "expiry", "a client's token is cached for its lifetime plus a minute and handed out again, dead or alive", func(d *defects) { d.reissueCached = true }),
+		m("accept-other-flow-tokens", "bearer", "a flow's protected operations accept tokens issued for another flow (another audience)", func(d *defects) { d.acceptOtherFlowTokens = true }),
 		m("ignore-secret", "client-auth", "a known client gets a token with any secret", func(d *defects) { d.ignoreSecret = true }),
 		m("accept-unknown-client", "client-auth", "an unknown client id gets a token", func(d *defects) { d.acceptUnknownClient = true }),
 		m("accept-no-client-auth", "client-auth", "a request without credentials gets a token", func(d *defects) { d.acceptNoClientAuth = true }),
@@ -157,6 +164,8 @@ type defects struct {
 	allowRepeatedParams, tokenOnGet, tokenWithSpace, repeatToken                 bool
 	acceptAnyBearer, acceptExpired, ignoreScope, caseSensitiveScheme             bool
 	acceptAnyScheme, acceptQueryToken, malformed500, singleSpaceOnly             bool
+	basicNoFormDecode, credentialsInQuery, grantMoreScope, expirySlides          bool
+	reissueCached, acceptOtherFlowTokens                                         bool
 
 	// JWT validation defects (acceptForgedJWT) and the defects rewire
 	// applies to the server itself.
@@ -177,7 +186,9 @@ type defects struct {
 
 	mu       sync.Mutex
 	issued   map[string]string // repeat-token: the first token per flow and client
-	requests int               // rate-limit: token requests so far
+	cached   map[string]cachedToken
+	lastUse  map[string]time.Time // expiry-slides: when each token was last accepted
+	requests int                  // rate-limit: token requests so far
 }
 
 func newDefects(names []string) (*defects, error) {
@@ -188,7 +199,7 @@ func newDefects(names []string) (*defects, error) {
 	for _, r := range mutationTable() {
 		table[r.Name] = r.apply
 	}
-	d := &defects{issued: map[string]string{}}
+	d := &defects{issued: map[string]string{}, cached: map[string]cachedToken{}, lastUse: map[string]time.Time{}}
 	for _, n := range names {
 		apply, ok := table[n]
 		if !ok {
@@ -321,6 +332,7 @@ const (
 	accessTokenField = iota
 	tokenTypeField
 	expiresInField
+	scopeField
 )
 
 func fieldPointer(f *spec.Flow, field int) spec.Pointer {
@@ -329,6 +341,8 @@ func fieldPointer(f *spec.Flow, field int) spec.Pointer {
 		return f.Token.Response.AccessToken
 	case tokenTypeField:
 		return f.Token.Response.TokenType
+	case scopeField:
+		return f.Token.Response.Scope
 	default:
 		return f.Token.Response.ExpiresIn
 	}
@@ -482,15 +496,29 @@ func (d *defects) rewriteBearer(r *http.Request, header, token string, result au
 
 // defectiveValidator is a TokenValidator with the validation defects.
 type defectiveValidator struct {
-	inner TokenValidator
-	d     *defects
-	any   *tokens.Grant
-	fr    *flowRuntime // the flow validated, for the JWT defects
+	inner  TokenValidator
+	d      *defects
+	any    *tokens.Grant
+	fr     *flowRuntime     // the flow validated, for the JWT defects
+	others []TokenValidator // accept-other-flow-tokens: the other flows' validators
 }
 
 func (v defectiveValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool) {
 	if g, ok := v.inner.Validate(raw, now); ok {
+		v.d.touch(raw, now)
 		return g, true
+	}
+	if v.d.expirySlides && v.fr != nil {
+		// Dead by its exp, but used within the flow's lifetime: alive.
+		if g, ok := v.inner.Validate(raw, time.Unix(0, 0)); ok && v.d.usedWithin(raw, now, v.fr.lifetime) {
+			v.d.touch(raw, now)
+			return g, true
+		}
+	}
+	for _, o := range v.others {
+		if g, ok := o.Validate(raw, now); ok {
+			return g, true
+		}
 	}
 	if v.d.acceptExpired {
 		if g, ok := v.inner.Validate(raw, time.Unix(0, 0)); ok {
@@ -542,6 +570,75 @@ func firstFormValues(body []byte) (map[string]any, error) {
 		doc[k] = v[0]
 	}
 	return doc, nil
+}
+
+// cachedToken is a token reissue-cached-token hands out again.
+type cachedToken struct {
+	token string
+	until time.Time
+}
+
+// reissue returns the token cached for key while its cache entry lasts
+// (the token's lifetime plus a minute: the defect), else caches token.
+func (d *defects) reissue(key, token string, now time.Time, lifetime time.Duration) string {
+	if !d.reissueCached {
+		return token
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if c, ok := d.cached[key]; ok && now.Before(c.until) {
+		return c.token
+	}
+	d.cached[key] = cachedToken{token: token, until: now.Add(lifetime + time.Minute)}
+	return token
+}
+
+// touch records that a token was accepted at now (expiry-slides).
+func (d *defects) touch(raw string, now time.Time) {
+	if !d.expirySlides {
+		return
+	}
+	d.mu.Lock()
+	d.lastUse[raw] = now
+	d.mu.Unlock()
+}
+
+// usedWithin reports whether raw was accepted less than idle before now.
+func (d *defects) usedWithin(raw string, now time.Time, idle time.Duration) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	last, ok := d.lastUse[raw]
+	return ok && now.Sub(last) < idle
+}
+
+// rawBasic decodes HTTP Basic credentials without the form-decoding RFC
+// 6749 Appendix B asks for (basic-no-form-decode).
+func rawBasic(header string) (id, secret string, ok bool) {
+	scheme, rest, found := strings.Cut(header, " ")
+	if !found || !strings.EqualFold(scheme, "Basic") {
+		return "", "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(rest))
+	if err != nil {
+		return "", "", false
+	}
+	id, secret, ok = strings.Cut(string(raw), ":")
+	return id, secret, ok
+}
+
+// queryCredentials returns the client credentials of the request URI
+// (credentials-in-query), under the body's member names.
+func queryCredentials(r *http.Request, idName, secretName string) (id, secret string) {
+	q := r.URL.Query()
+	return q.Get(idName), q.Get(secretName)
+}
+
+// appendSpace adds a trailing space to a string member.
+func appendSpace(v any) any {
+	if s, ok := v.(string); ok {
+		return s + " "
+	}
+	return v
 }
 
 // mangleToken applies the issuance defects to a new token: a space inside

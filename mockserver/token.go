@@ -152,6 +152,8 @@ func (s *Server) readClientRequest(ep *clientEndpoint, w http.ResponseWriter, r 
 			return cr, oautherr.New(oautherr.InvalidClient, "the HTTP Basic credentials are malformed: encode client_id:client_secret as RFC 6749 section 2.3.1 says")
 		case ok && (!ep.acceptsBasic || (d != nil && d.rejectBasic)):
 			return cr, oautherr.New(oautherr.InvalidClient, "this endpoint does not accept HTTP Basic: send the credentials in the body")
+		case ok && d != nil && d.basicNoFormDecode:
+			cr.clientID, cr.secret, _ = rawBasic(values[0])
 		case ok:
 			cr.clientID, cr.secret = id, secret
 		}
@@ -212,6 +214,9 @@ func (s *Server) readClientRequest(ep *clientEndpoint, w http.ResponseWriter, r 
 		}
 	} else {
 		cr.clientID, cr.secret = bodyID, bodySecret
+		if d != nil && d.credentialsInQuery && bodyID == "" && !ep.clientID.IsZero() {
+			cr.clientID, cr.secret = queryCredentials(r, ep.clientID.Name(), ep.clientSecret.Name())
+		}
 	}
 	if o.check != nil {
 		if oerr := o.check(&cr); oerr != nil {
@@ -304,6 +309,9 @@ func (s *Server) grant(fr *flowRuntime, req tokenRequest, r *http.Request) ([]by
 	if oerr != nil {
 		return nil, oerr
 	}
+	if s.defects != nil && s.defects.grantMoreScope {
+		scope = strings.Join(client.allowedScopes(fr.flow), " ")
+	}
 	body, err := s.issue(fr, client, scope, r)
 	if err != nil {
 		if s.opts.Logger != nil {
@@ -374,6 +382,7 @@ func (s *Server) issue(fr *flowRuntime, client *registeredClient, scope string, 
 	}
 	if d := s.defects; d != nil {
 		token = d.mangleToken(fr.flow.Name+" "+client.ID, token, func(t string) { s.store.Put(t, grant, now.Add(lifetime), now) })
+		token = d.reissue(fr.flow.Name+" "+client.ID, token, now, lifetime)
 	}
 	return fr.tokenResponse(token, int64(lifetime/time.Second), scope, now.Unix())
 }

@@ -50,6 +50,13 @@ func mutants() []variant {
 		{mutation: "errors-as-500", flow: "oauth2", want: []string{"TOK-033", "TOK-038"}},
 		{mutation: "echo-secret", flow: "oauth2", want: []string{"TOK-035"}},
 		{mutation: "ignore-secret", flow: "simple", want: []string{"TOK-012"}},
+		{mutation: "basic-no-form-decode", flow: "oauth2", profile: "rfc6749", want: []string{"TOK-017"}},
+		{mutation: "credentials-in-query", flow: "oauth2", want: []string{"TOK-029"}},
+		{mutation: "grant-more-scope", flow: "oauth2", want: []string{"TOK-030"}},
+		{mutation: "scope-trailing-space", flow: "oauth2", want: []string{"TOK-031"}},
+		{mutation: "expiry-slides", flow: "simple", expiry: true, want: []string{"EXP-010"}},
+		{mutation: "reissue-cached-token", flow: "simple", expiry: true, want: []string{"EXP-011"}},
+		{mutation: "accept-other-flow-tokens", flow: "simple", want: []string{"BEAR-022"}},
 		{mutation: "accept-unknown-client", flow: "simple", want: []string{"TOK-013"}},
 		{mutation: "accept-no-client-auth", flow: "oauth2", want: []string{"TOK-014"}},
 		{mutation: "basic-401-without-challenge", flow: "oauth2", want: []string{"TOK-015"}},
@@ -218,6 +225,8 @@ func check(t *testing.T, v variant) result {
 	if v.expiry {
 		cmd.Env = append(cmd.Env, "TOLLGATE_EXPIRY_CLIENT_ID="+mockserver.ShortLivedClientID, "TOLLGATE_EXPIRY_CLIENT_SECRET="+mockserver.ShortLivedClientSecret)
 	}
+	// BEAR-022: a live token of the other flow, another audience.
+	cmd.Env = append(cmd.Env, "TOLLGATE_FOREIGN_TOKEN="+foreignToken(t, srv.URL, flows, v.flow))
 	out, err := cmd.CombinedOutput()
 	res := result{output: string(out), verdicts: map[string]framework.Verdict{}}
 	var exitErr *exec.ExitError
@@ -239,6 +248,28 @@ func check(t *testing.T, v variant) result {
 		res.verdicts[r.ID] = r.Verdict
 	}
 	return res
+}
+
+// foreignToken returns a token the mock at target issued to the seed
+// client for a flow other than flow.
+func foreignToken(t *testing.T, target string, flows []*spec.Flow, flow string) string {
+	t.Helper()
+	for _, f := range flows {
+		if f.Name == flow {
+			continue
+		}
+		cfg := framework.Config{Target: target, Flow: f.Name, Client: framework.Credentials{ID: mockserver.SeedClientID, Secret: mockserver.SeedClientSecret}}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		tr, _, err := framework.New(cfg, f).Token(t.Context(), cfg.Client)
+		if err != nil {
+			t.Fatalf("a %s token for BEAR-022: %v", f.Name, err)
+		}
+		return tr.AccessToken
+	}
+	t.Fatalf("no flow but %s to issue a foreign token", flow)
+	return ""
 }
 
 // TestMutantsAreCaught: every defect fails the run, and the checks named
