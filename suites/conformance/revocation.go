@@ -130,6 +130,9 @@ func RevocationChecks(r *framework.Registrar) {
 
 	r.CheckIt("REV-002", func(ctx ginkgo.SpecContext, g Gomega) {
 		ep := actionEndpoint(ctx, g, f, revocationKind)
+		if status := u.use(ctx, g, randomToken()); status < 300 {
+			framework.NotVerified("the protected operation accepts a token the server never issued (status %d; BEAR-004 judges that), so a revoked token working proves nothing", status)
+		}
 		token := u.fresh(ctx, g, f.Config.Client)
 		if ex := revoke(ctx, g, ep, f.Config.Client, token); ex.Status != http.StatusOK {
 			framework.NotVerified("the revocation was not accepted (status %d; REV-001 judges that)", ex.Status)
