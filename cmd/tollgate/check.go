@@ -91,6 +91,7 @@ error.`,
 	f.IntVar(&fl.cfg.TokenBudget, "token-budget", 0, "most token requests in a run (default 100)")
 	f.Float64Var(&fl.cfg.RequestRate, "request-rate", 0, "most requests per second (default unlimited)")
 	f.BoolVar(&fl.cfg.Insecure, "insecure", false, "allow plain http to a non-loopback target")
+	f.StringArrayVar(&fl.cfg.Operations, "operation", nil, "probe only this protected operation, by operationId or \"METHOD /path\" (repeatable; default: every one the flow document secures)")
 	f.StringSliceVar(&fl.cfg.OptIn, "opt-in", nil, "turn on checks that are off by default, e.g. TOK-029,TOK-037 (see docs/check.md)")
 	f.StringVar(&fl.cfg.StaleTokenFile, "stale-token-file", "", "a token file written by an earlier run's --save-token, for EXP-012")
 	f.StringVar(&fl.saveToken, "save-token", "", "after the run, write the primary client's token to FILE (mode 0600) for a later --stale-token-file")
@@ -149,6 +150,7 @@ func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (fr
 	set("request-rate", func() { cfg.RequestRate = fl.cfg.RequestRate })
 	set("insecure", func() { cfg.Insecure = fl.cfg.Insecure })
 	set("opt-in", func() { cfg.OptIn = append([]string(nil), fl.cfg.OptIn...) })
+	set("operation", func() { cfg.Operations = append([]string(nil), fl.cfg.Operations...) })
 	set("stale-token-file", func() { cfg.StaleTokenFile = fl.cfg.StaleTokenFile })
 	set("client-secret", func() {
 		fmt.Fprintln(stderr, "tollgate: warning: --client-secret shows in ps and shell history; prefer TOLLGATE_CLIENT_SECRET or --client-secret-file")

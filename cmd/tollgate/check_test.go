@@ -354,6 +354,7 @@ func TestCheckExitTwo(t *testing.T) {
 		{name: "unknown --opt-in check", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--opt-in", "TOK-037,TOK-999"}, want: []string{"TOK-999"}, quick: true},
 		{name: "missing stale token file", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--stale-token-file", "/does/not/exist.json"}, want: []string{"stale token file", "/does/not/exist.json"}},
 		{name: "stale token file not JSON", env: append([]string{"TOLLGATE_STALE_TOKEN_FILE=" + unknownKey}, seedEnv...), args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"stale token file " + unknownKey, "--save-token"}},
+		{name: "unknown --operation", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--operation", "GET /api/colections"}, want: []string{`operation "GET /api/colections"`, "listCollections"}},
 		{name: "unwritable --junit-report", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--junit-report", "/does/not/exist/junit.xml"}, want: []string{"--junit-report", "/does/not/exist/junit.xml", "writable path"}, quick: true},
 		{name: "unwritable --save-token", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--save-token", "/does/not/exist/token.json"}, want: []string{"--save-token", "/does/not/exist/token.json", "writable path"}},
 		{name: "missing target file", env: seedEnv, args: []string{"--config", "/does/not/exist.yaml"}, want: []string{"/does/not/exist.yaml", "--config"}},

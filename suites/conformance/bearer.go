@@ -18,7 +18,7 @@ import (
 // operations.
 func BearerChecks(r *framework.Registrar) {
 	f := r.F
-	protected := f.Flow.Protected()
+	protected := f.Protected()
 	// target is the protected operation the single-route checks use: the
 	// first one any token of the flow may call.
 	target := func() spec.Operation {

@@ -17,7 +17,7 @@ import (
 // ExpiryChecks defines the EXP checks for r's flow.
 func ExpiryChecks(r *framework.Registrar) {
 	f := r.F
-	protected := f.Flow.Protected()
+	protected := f.Protected()
 	target := func() spec.Operation {
 		for _, op := range protected {
 			if len(op.Scopes) == 0 {

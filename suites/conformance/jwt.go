@@ -35,7 +35,7 @@ const wellKnownJWKS = "/.well-known/jwks.json"
 // a JWT.
 func JWTChecks(r *framework.Registrar) {
 	f := r.F
-	protected := f.Flow.Protected()
+	protected := f.Protected()
 	target := func() spec.Operation {
 		for _, op := range protected {
 			if len(op.Scopes) == 0 {

@@ -71,7 +71,7 @@ type tokenUser struct {
 }
 
 func newTokenUser(f *framework.Framework) tokenUser {
-	protected := f.Flow.Protected()
+	protected := f.Protected()
 	return tokenUser{f: f, op: func() spec.Operation {
 		for _, op := range protected {
 			if len(op.Scopes) == 0 {

@@ -53,6 +53,7 @@ type Config struct {
 	ForeignToken   string   `yaml:"foreign_token"`    // a live token issued for another audience or resource server, for BEAR-022
 	StaleTokenFile string   `yaml:"stale_token_file"` // a token saved by an earlier run (tollgate check --save-token), for EXP-012
 	OptIn          []string `yaml:"opt_in"`           // checks that are off by default: TOK-029 against a non-local target, TOK-037
+	Operations     []string `yaml:"operations"`       // protected operations to probe, by operationId or "METHOD /path"; empty: every one the flow document secures
 
 	// RevocationEndpoint (RFC 7009) and IntrospectionEndpoint (RFC 7662) are
 	// absolute URLs or paths on the target. Empty: the flow document's
@@ -132,6 +133,12 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	str("TOLLGATE_STALE_TOKEN_FILE", &c.StaleTokenFile)
 	if v, ok := lookup("TOLLGATE_OPT_IN"); ok && v != "" {
 		c.OptIn = strings.Split(v, ",")
+	}
+	if v, ok := lookup("TOLLGATE_OPERATIONS"); ok && v != "" {
+		c.Operations = nil
+		for _, op := range strings.Split(v, ",") {
+			c.Operations = append(c.Operations, strings.TrimSpace(op))
+		}
 	}
 	if v, ok := lookup("TOLLGATE_INSECURE"); ok && v != "" {
 		b, err := strconv.ParseBool(v)

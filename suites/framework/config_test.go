@@ -322,6 +322,9 @@ func TestApplyEnv(t *testing.T) {
 		{"TOLLGATE_LEEWAY", "1500ms", func(c framework.Config) any { return c.Leeway }, 1500 * time.Millisecond},
 		{"TOLLGATE_TIMEOUT", "2m", func(c framework.Config) any { return c.Timeout }, 2 * time.Minute},
 		{"TOLLGATE_INSECURE", "true", func(c framework.Config) any { return c.Insecure }, true},
+		{"TOLLGATE_STALE_TOKEN_FILE", "/run/t.json", func(c framework.Config) any { return c.StaleTokenFile }, "/run/t.json"},
+		{"TOLLGATE_OPERATIONS", "listCollections, GET /api/collections/{id}", func(c framework.Config) any { return strings.Join(c.Operations, "|") }, "listCollections|GET /api/collections/{id}"},
+		{"TOLLGATE_OPT_IN", "TOK-029,TOK-037", func(c framework.Config) any { return strings.Join(c.OptIn, "|") }, "TOK-029|TOK-037"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+" sets its field", func(t *testing.T) {
@@ -465,7 +468,7 @@ func TestApplyEnvReads(t *testing.T) {
 		"TOLLGATE_TARGET", "TOLLGATE_FLOW", "TOLLGATE_PROFILE",
 		"TOLLGATE_MAX_EXPIRY_WAIT", "TOLLGATE_LEEWAY", "TOLLGATE_TIMEOUT", "TOLLGATE_INSECURE",
 		"TOLLGATE_REVOCATION_ENDPOINT", "TOLLGATE_INTROSPECTION_ENDPOINT", "TOLLGATE_REVOCATION_PROPAGATION",
-		"TOLLGATE_FOREIGN_TOKEN", "TOLLGATE_STALE_TOKEN_FILE", "TOLLGATE_OPT_IN",
+		"TOLLGATE_FOREIGN_TOKEN", "TOLLGATE_STALE_TOKEN_FILE", "TOLLGATE_OPT_IN", "TOLLGATE_OPERATIONS",
 	}
 	for _, p := range []string{"TOLLGATE_CLIENT", "TOLLGATE_CLIENT2", "TOLLGATE_EXPIRY_CLIENT", "TOLLGATE_SCOPED_CLIENT"} {
 		want = append(want, p+"_ID", p+"_SECRET", p+"_SECRET_FILE")

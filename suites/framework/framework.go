@@ -65,6 +65,42 @@ func New(cfg Config, flow *spec.Flow) *Framework {
 // OptedIn reports whether a check that is off by default was switched on.
 func (f *Framework) OptedIn(id string) bool { return contains(f.Config.OptIn, id) }
 
+// Protected returns the protected operations the checks probe: those
+// Config.Operations names, in the document's order, or every operation the
+// flow document secures.
+func (f *Framework) Protected() []spec.Operation {
+	all := f.Flow.Protected()
+	if len(f.Config.Operations) == 0 {
+		return all
+	}
+	var out []spec.Operation
+	for _, op := range all {
+		if contains(f.Config.Operations, op.ID) || contains(f.Config.Operations, op.Method+" "+op.Path) {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+// checkOperations reports the first of Config.Operations that names no
+// protected operation of the flow.
+func (f *Framework) checkOperations() error {
+	var known []string
+	for _, op := range f.Flow.Protected() {
+		known = append(known, op.ID)
+	}
+	for _, name := range f.Config.Operations {
+		found := false
+		for _, op := range f.Flow.Protected() {
+			found = found || name == op.ID || name == op.Method+" "+op.Path
+		}
+		if !found {
+			return fmt.Errorf("operation %q is not a protected operation of flow %s: name one of %s (operationId or \"METHOD /path\")", name, f.Flow.Name, strings.Join(known, ", "))
+		}
+	}
+	return nil
+}
+
 // TargetIsLocal reports whether the target is on this machine's loopback.
 func (f *Framework) TargetIsLocal() bool {
 	u, err := url.Parse(f.Config.Target)
@@ -394,6 +430,9 @@ func FillPath(template string) string {
 // reachable or the primary client cannot get a token. Nothing is checked
 // before it passes, so a broken setup never reports "0 checks, green".
 func (f *Framework) Preflight(ctx context.Context) error {
+	if err := f.checkOperations(); err != nil {
+		return err
+	}
 	if f.Config.StaleTokenFile != "" {
 		saved, err := LoadSavedToken(f.Config.StaleTokenFile)
 		if err != nil {

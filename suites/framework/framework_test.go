@@ -907,3 +907,41 @@ func TestProfile(t *testing.T) {
 		})
 	}
 }
+
+func TestProtectedOperations(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		operations []string
+		want       []string // operation IDs
+		wantErr    string
+	}{
+		{name: "default: every secured operation", want: []string{"listCollections", "getCollection"}},
+		{name: "by operationId", operations: []string{"getCollection"}, want: []string{"getCollection"}},
+		{name: "by method and path", operations: []string{"GET /api/collections"}, want: []string{"listCollections"}},
+		{name: "unknown", operations: []string{"listCollections", "GET /api/colections"}, wantErr: `operation "GET /api/colections" is not a protected operation of flow simple: name one of listCollections, getCollection`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, _ := newFramework(t, "simple", func(c *framework.Config) { c.Operations = tt.operations })
+			err := f.Preflight(t.Context())
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Preflight() = %v, want an error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Preflight() = %v", err)
+			}
+			var got []string
+			for _, op := range f.Protected() {
+				got = append(got, op.ID)
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("Protected() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
