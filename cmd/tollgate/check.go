@@ -25,10 +25,7 @@ import (
 )
 
 type checkFlags struct {
-	config       string
-	cfg          framework.Config
-	clientSecret string
-	secretFiles  map[string]*string
+	targetFlags
 	junitReport  string
 	summaryJSON  string
 	jsonReport   string
@@ -40,7 +37,7 @@ type checkFlags struct {
 }
 
 func newCheckCmd(stdout, stderr io.Writer) *cobra.Command {
-	fl := checkFlags{secretFiles: map[string]*string{}}
+	var fl checkFlags
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Run the conformance checks against an auth server",
@@ -69,24 +66,10 @@ error.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.config, "config", "", "target file (YAML, see docs/check.md)")
-	f.StringVar(&fl.cfg.Target, "target", "", "base URL of the server under test")
-	f.StringVar(&fl.cfg.Flow, "flow", "", "a built-in flow (simple, oauth2) or a path to a flow document")
+	fl.register(f)
 	f.StringVar(&fl.cfg.Profile, "profile", "", "rfc6749, oauth21, cl or simple (default: the flow document's)")
-	f.StringVar(&fl.cfg.Client.ID, "client-id", "", "primary client id (or TOLLGATE_CLIENT_ID)")
-	f.StringVar(&fl.clientSecret, "client-secret", "", "primary client secret: visible in ps; prefer TOLLGATE_CLIENT_SECRET or --client-secret-file")
-	for _, c := range []struct{ name, what string }{{"client", "primary"}, {"client2", "second"}, {"expiry-client", "short-lived expiry"}, {"scoped-client", "scope-limited"}} {
-		fl.secretFiles[c.name] = f.String(c.name+"-secret-file", "", "file holding the "+c.what+" client's secret")
-	}
-	f.StringVar(&fl.cfg.Client2.ID, "client2-id", "", "a second client id, for cross-client checks")
-	f.StringVar(&fl.cfg.ExpiryClient.ID, "expiry-client-id", "", "a client with short-lived tokens, for EXP-005")
-	f.StringVar(&fl.cfg.ScopedClient.ID, "scoped-client-id", "", "a client limited to some scopes, for BEAR-017")
-	f.DurationVar(&fl.cfg.MaxExpiryWait, "max-expiry-wait", 0, "longest the expiry checks may wait (default 30s)")
-	f.DurationVar(&fl.cfg.Leeway, "leeway", 0, "grace accepted after a token's exp (default 5s)")
-	f.DurationVar(&fl.cfg.Timeout, "timeout", 0, "per-request timeout (default 10s)")
 	f.IntVar(&fl.cfg.TokenBudget, "token-budget", 0, "most token requests in a run (default 100)")
 	f.Float64Var(&fl.cfg.RequestRate, "request-rate", 0, "most requests per second (default unlimited)")
-	f.BoolVar(&fl.cfg.Insecure, "insecure", false, "allow plain http to a non-loopback target")
 	f.StringVar(&fl.junitReport, "junit-report", "", "write a JUnit XML report to FILE")
 	f.StringVar(&fl.jsonReport, "json-report", "", "write the Ginkgo JSON report to FILE")
 	f.StringVar(&fl.summaryJSON, "summary-json", "", "write the verdicts (id, flow, level, verdict, message) as JSON to FILE")
@@ -100,60 +83,14 @@ error.`,
 
 // resolveCheckConfig merges flags over TOLLGATE_* over the target file.
 func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (framework.Config, error) {
-	var cfg framework.Config
-	file := fl.config
-	if file == "" {
-		file = os.Getenv("TOLLGATE_CONFIG")
-	}
-	if file != "" {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return cfg, usagef("target file: %v (give an existing file to --config)", err)
-		}
-		dec := yaml.NewDecoder(strings.NewReader(string(data)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return cfg, usageError{describeYAMLError(file, err)}
-		}
-	}
-	if err := cfg.ApplyEnv(os.LookupEnv); err != nil {
-		return cfg, usageError{err}
-	}
-	flags := cmd.Flags()
-	set := func(name string, apply func()) {
-		if flags.Changed(name) {
-			apply()
-		}
-	}
-	set("target", func() { cfg.Target = fl.cfg.Target })
-	set("flow", func() { cfg.Flow = fl.cfg.Flow })
-	set("profile", func() { cfg.Profile = fl.cfg.Profile })
-	set("client-id", func() { cfg.Client.ID = fl.cfg.Client.ID })
-	set("client2-id", func() { cfg.Client2.ID = fl.cfg.Client2.ID })
-	set("expiry-client-id", func() { cfg.ExpiryClient.ID = fl.cfg.ExpiryClient.ID })
-	set("scoped-client-id", func() { cfg.ScopedClient.ID = fl.cfg.ScopedClient.ID })
-	set("max-expiry-wait", func() { cfg.MaxExpiryWait = fl.cfg.MaxExpiryWait })
-	set("leeway", func() { cfg.Leeway = fl.cfg.Leeway })
-	set("timeout", func() { cfg.Timeout = fl.cfg.Timeout })
-	set("token-budget", func() { cfg.TokenBudget = fl.cfg.TokenBudget })
-	set("request-rate", func() { cfg.RequestRate = fl.cfg.RequestRate })
-	set("insecure", func() { cfg.Insecure = fl.cfg.Insecure })
-	set("client-secret", func() {
-		fmt.Fprintln(stderr, "tollgate: warning: --client-secret shows in ps and shell history; prefer TOLLGATE_CLIENT_SECRET or --client-secret-file")
-		cfg.Client.Secret = fl.clientSecret
-	})
-	for name, dst := range map[string]*framework.Credentials{"client": &cfg.Client, "client2": &cfg.Client2, "expiry-client": &cfg.ExpiryClient, "scoped-client": &cfg.ScopedClient} {
-		if flags.Changed(name + "-secret-file") {
-			dst.Secret, dst.SecretFile = "", *fl.secretFiles[name]
-		}
-	}
 	if fl.failOn != "must" && fl.failOn != "should" {
-		return cfg, usagef("--fail-on %q: use must or should", fl.failOn)
+		return framework.Config{}, usagef("--fail-on %q: use must or should", fl.failOn)
 	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, usageError{err}
-	}
-	return cfg, nil
+	return fl.resolve(cmd, stderr, func(set func(string, func()), cfg *framework.Config) {
+		set("profile", func() { cfg.Profile = fl.cfg.Profile })
+		set("token-budget", func() { cfg.TokenBudget = fl.cfg.TokenBudget })
+		set("request-rate", func() { cfg.RequestRate = fl.cfg.RequestRate })
+	})
 }
 
 // resolveFlow finds a built-in flow by name, else loads a document path.

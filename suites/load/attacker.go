@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -409,4 +410,11 @@ func (a *Attacker) progress(ctx context.Context) (stop func()) {
 		}
 	})
 	return func() { close(done); wg.Wait() }
+}
+
+// String formats the progress as one line: time, rate, p99 so far, errors
+// and wrong verdicts.
+func (p Progress) String() string {
+	return fmt.Sprintf("%6.1fs  %9.1f req/s  p99 %-8s  requests %d  errors %d  wrong %d",
+		p.Elapsed.Seconds(), p.RPS, fmtDur(p.P99), p.Requests, p.Errors, p.Wrong)
 }

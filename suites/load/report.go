@@ -239,9 +239,9 @@ func MergeReports(reports ...*Report) (*Report, error) {
 	out := &Report{Version: ReportVersion, Target: first.Target, Flow: first.Flow, Scenario: first.Scenario, Model: first.Model,
 		Rate: first.Rate, Concurrency: first.Concurrency, Mix: first.Mix, Started: first.Started}
 	for i, r := range reports {
-		if r.Flow != first.Flow || r.Scenario != first.Scenario || r.Target != first.Target {
-			return nil, fmt.Errorf("load: merge: report %d is %s/%s against %s, report 1 is %s/%s against %s: merge runs of the same scenario only",
-				i+1, r.Flow, r.Scenario, r.Target, first.Flow, first.Scenario, first.Target)
+		if r.Flow != first.Flow || r.Scenario != first.Scenario || r.Target != first.Target || r.Model != first.Model {
+			return nil, fmt.Errorf("load: merge: report %d is %s/%s (%s model) against %s, report 1 is %s/%s (%s model) against %s: merge runs of the same scenario and model only",
+				i+1, r.Flow, r.Scenario, r.Model, r.Target, first.Flow, first.Scenario, first.Model, first.Target)
 		}
 		if r.Started.Before(out.Started) {
 			out.Started = r.Started
@@ -282,6 +282,11 @@ func (r *Report) Render(w io.Writer) {
 	}
 	for _, p := range r.Parts {
 		p.render(w)
+	}
+	if alone, with := r.Part("validate-alone"), r.Part("validate"); alone != nil && with != nil && r.Part("issue") != nil && alone.Requests > 0 && with.Requests > 0 {
+		a, b := alone.Quantile(99), with.Quantile(99)
+		fmt.Fprintf(w, "\nissuance load: validation p99 %s alone, %s with issuance running (×%.2f); p50 %s → %s\n",
+			fmtDur(a), fmtDur(b), float64(b)/float64(max(a, time.Microsecond)), fmtDur(alone.Quantile(50)), fmtDur(with.Quantile(50)))
 	}
 }
 

@@ -102,10 +102,15 @@ func TestMergedReportCountsAreSums(t *testing.T) {
 
 func TestMergeRefusesDifferentScenarios(t *testing.T) {
 	t.Parallel()
-	a := &Report{Version: ReportVersion, Flow: "simple", Scenario: "validate"}
-	b := &Report{Version: ReportVersion, Flow: "simple", Scenario: "issue"}
-	if _, err := MergeReports(a, b); err == nil {
-		t.Error("reports of different scenarios were merged")
+	a := &Report{Version: ReportVersion, Flow: "simple", Scenario: "validate", Model: "open"}
+	for _, b := range []*Report{
+		{Version: ReportVersion, Flow: "simple", Scenario: "issue", Model: "open"},
+		{Version: ReportVersion, Flow: "oauth2", Scenario: "validate", Model: "open"},
+		{Version: ReportVersion, Flow: "simple", Scenario: "validate", Model: "closed"},
+	} {
+		if _, err := MergeReports(a, b); err == nil {
+			t.Errorf("merged %s/%s/%s into %s/%s/%s", b.Flow, b.Scenario, b.Model, a.Flow, a.Scenario, a.Model)
+		}
 	}
 }
 
