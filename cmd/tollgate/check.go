@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/conformance"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/load"
 )
 
 type checkFlags struct {
@@ -34,6 +36,8 @@ type checkFlags struct {
 	listChecks   bool
 	labelFilter  string
 	ginkgoOutput bool
+	load         bool
+	thresholdFlags
 }
 
 func newCheckCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -78,6 +82,8 @@ error.`,
 	f.BoolVar(&fl.listChecks, "list-checks", false, "print the check catalog and exit")
 	f.StringVar(&fl.labelFilter, "label-filter", "", "run only checks matching a Ginkgo label filter, e.g. 'area:token && level:MUST'")
 	f.BoolVar(&fl.ginkgoOutput, "verbose", false, "also print Ginkgo's progress output")
+	f.BoolVar(&fl.load, "load", false, "also run the specs labelled load: a short bounded validate run asserting the thresholds below (see docs/load.md)")
+	fl.registerThresholds(cmd)
 	return cmd
 }
 
@@ -86,11 +92,29 @@ func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (fr
 	if fl.failOn != "must" && fl.failOn != "should" {
 		return framework.Config{}, usagef("--fail-on %q: use must or should", fl.failOn)
 	}
-	return fl.resolve(cmd, stderr, func(set func(string, func()), cfg *framework.Config) {
+	cfg, err := fl.resolve(cmd, stderr, func(set func(string, func()), cfg *framework.Config) {
 		set("profile", func() { cfg.Profile = fl.cfg.Profile })
 		set("token-budget", func() { cfg.TokenBudget = fl.cfg.TokenBudget })
 		set("request-rate", func() { cfg.RequestRate = fl.cfg.RequestRate })
+		set("max-p99", func() { cfg.Load.MaxP99 = fl.maxP99 })
+		set("min-rps", func() { cfg.Load.MinRPS = fl.minRPS })
+		set("max-error-rate", func() { cfg.Load.MaxErrorRate = fl.maxErrorRate })
 	})
+	if err != nil {
+		return cfg, err
+	}
+	if _, err := (thresholdFlags{maxP99: cfg.Load.MaxP99, minRPS: cfg.Load.MinRPS, maxErrorRate: cfg.Load.MaxErrorRate}).thresholds(); err != nil {
+		return cfg, err
+	}
+	if _, err := load.ParseMix(cfg.Load.Mix); err != nil {
+		return cfg, usagef("load.mix: %v", err)
+	}
+	if cfg.Load.Rate != "" {
+		if _, err := load.ParseRate(cfg.Load.Rate); err != nil {
+			return cfg, usagef("load.rate: %v", err)
+		}
+	}
+	return cfg, nil
 }
 
 // resolveFlow finds a built-in flow by name, else loads a document path.
@@ -158,7 +182,7 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	ginkgo.ReportAfterSuite("tollgate summary", func(r ginkgo.Report) { report = r })
 
 	suiteConfig, reporterConfig := types.NewDefaultSuiteConfig(), types.NewDefaultReporterConfig()
-	suiteConfig.LabelFilter = fl.labelFilter
+	suiteConfig.LabelFilter = checkLabelFilter(fl.labelFilter, fl.load)
 	suiteConfig.Timeout = 2 * time.Hour
 	reporterConfig.Succinct = true
 	reporterConfig.SilenceSkips = true
@@ -179,12 +203,16 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	}
 
 	summary := framework.Summarize(report)
-	if len(summary.Results) == 0 {
+	loadRan, loadFailures := loadResults(report)
+	if len(summary.Results) == 0 && loadRan == 0 {
 		return usagef("no check ran: the label filter %q selects none (see --list-checks)", fl.labelFilter)
 	}
 	summary, waiverProblems := summary.ApplyWaivers(waivers, time.Now())
 	fmt.Fprintf(stdout, "tollgate check: %s, flow %s, profile %s\n", cfg.Target, flow.Name, f.Profile())
-	summary.Render(stdout)
+	if len(summary.Results) > 0 {
+		summary.Render(stdout)
+	}
+	printLoadResults(stdout, report)
 	if len(waiverProblems) > 0 {
 		fmt.Fprintf(stdout, "\nwaivers (%s):\n", waiversFile)
 		for _, p := range waiverProblems {
@@ -206,10 +234,68 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	if summary.Failed(fl.failOn) {
 		return errors.New("conformance checks failed (see above)")
 	}
+	if loadFailures > 0 {
+		return fmt.Errorf("%d load spec(s) failed: a wrong verdict under load or a missed threshold (see above)", loadFailures)
+	}
 	if len(waiverProblems) > 0 {
 		return fmt.Errorf("%d waiver(s) need updating in %s (see above)", len(waiverProblems), waiversFile)
 	}
 	return nil
+}
+
+// checkLabelFilter leaves the load specs out unless --load or the filter
+// asks for them; --load adds them to whatever the filter selects.
+func checkLabelFilter(filter string, withLoad bool) string {
+	switch {
+	case !withLoad:
+		return conformance.WithoutLoad(filter)
+	case strings.TrimSpace(filter) == "":
+		return ""
+	default:
+		return "(" + filter + ") || " + conformance.LoadLabel
+	}
+}
+
+// loadSpecs returns the load specs that ran.
+func loadSpecs(report types.Report) []types.SpecReport {
+	var out []types.SpecReport
+	for _, s := range report.SpecReports {
+		if s.LeafNodeType == types.NodeTypeIt && s.State != types.SpecStateSkipped && s.State != types.SpecStatePending && slices.Contains(s.Labels(), conformance.LoadLabel) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// loadResults counts the load specs that ran and those that failed.
+func loadResults(report types.Report) (ran, failed int) {
+	for _, s := range loadSpecs(report) {
+		ran++
+		if s.State.Is(types.SpecStateFailureStates) {
+			failed++
+		}
+	}
+	return ran, failed
+}
+
+// printLoadResults prints each load spec's summary and, if it failed, why.
+func printLoadResults(w io.Writer, report types.Report) {
+	for _, s := range loadSpecs(report) {
+		verdict := "PASS"
+		if s.State.Is(types.SpecStateFailureStates) {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(w, "\n%s  %s\n", verdict, s.FullText())
+		for _, e := range s.ReportEntries {
+			if e.Name == conformance.LoadEntry || e.Name == "note" {
+				fmt.Fprintf(w, "%s\n", strings.TrimRight(e.Value.String(), "\n"))
+			}
+		}
+		if s.State.Is(types.SpecStateFailureStates) {
+			msg, _, _ := strings.Cut(s.Failure.Message, "\n")
+			fmt.Fprintf(w, "  failure: %s\n", msg)
+		}
+	}
 }
 
 // listChecks prints the catalog as YAML.

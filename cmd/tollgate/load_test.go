@@ -173,3 +173,46 @@ func TestLoadExitTwo(t *testing.T) {
 		}
 	})
 }
+
+func TestCheckLoadSpecs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		mutations []string
+		args      []string
+		wantCode  int
+		want      []string
+		wantNot   []string
+	}{
+		{name: "the load spec passes against the mock", args: []string{"--label-filter", "load", "--max-p99", "10s", "--max-error-rate", "0%"},
+			want: []string{"PASS  flow simple load a short validate run", "verdicts:     all 2000 answers as expected"}},
+		{name: "--load adds the load spec to the selected checks", args: []string{"--label-filter", "TOK-001", "--load"},
+			want: []string{"TOK-001", "PASS  flow simple load a short validate run"}},
+		{name: "without --load the load spec does not run", args: []string{"--label-filter", "TOK-001"},
+			want: []string{"TOK-001"}, wantNot: []string{"short validate run"}},
+		{name: "a missed threshold fails the load spec", args: []string{"--label-filter", "load", "--min-rps", "1e9"}, wantCode: 1,
+			want: []string{"FAIL  flow simple load", "thresholds missed: throughput"}},
+		{name: "an accepted bad token under load fails the load spec", mutations: []string{"accept-any-bearer"}, args: []string{"--label-filter", "load"}, wantCode: 1,
+			want: []string{"FAIL  flow simple load", "wrong verdict(s) under load", "SECURITY FAILURE"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			url, _ := loadMock(t, "simple", tt.mutations...)
+			r := runTollgate(t, seedEnv, append([]string{"check", "--target", url, "--flow", "simple"}, tt.args...)...)
+			if r.code != tt.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.wantCode, r.stdout, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(r.stdout, w) {
+					t.Errorf("stdout has %q:\n%s", w, r.stdout)
+				}
+			}
+		})
+	}
+}
