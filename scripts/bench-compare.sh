@@ -8,14 +8,16 @@
 #   2. the mock's protected route vs its unauthenticated baseline route
 #      (mockserver.HealthPath, /_tollgate/health) under the same wrk load:
 #      the Bearer check should keep >= 0.85x of the baseline's rate.
-# Each measurement runs ROUNDS times, interleaved, and the median is kept.
+# Each round measures all three back to back (alternating which goes
+# first); the ratios are taken within each round, where the machine's other
+# load is most alike, and the medians over ROUNDS rounds are reported.
 # The figures, the machine (nproc) and the date go to docs/benchmarks.md.
 #
 #   make bench-compare            (or scripts/bench-compare.sh)
 #
 # Environment: CONC (connections / requests in flight, default 64),
 # DURATION (per measurement, default 5s), THREADS (wrk threads, default
-# nproc), ROUNDS (default 3), OUT (default docs/benchmarks.md).
+# nproc), ROUNDS (default 5), OUT (default docs/benchmarks.md).
 #
 # wrk is installed from Debian when missing (apt-get install -y wrk, with
 # sudo when not root). Everything runs on 127.0.0.1; the server is stopped
@@ -27,7 +29,7 @@ cd "$(dirname "$0")/.."
 readonly CONC=${CONC:-64}
 readonly DURATION=${DURATION:-5s}
 readonly THREADS=${THREADS:-$(nproc)}
-readonly ROUNDS=${ROUNDS:-3}
+readonly ROUNDS=${ROUNDS:-5}
 readonly OUT=${OUT:-docs/benchmarks.md}
 readonly WORK=.cache/bench
 readonly HEALTH_PATH=/_tollgate/health # mockserver.HealthPath
@@ -111,18 +113,25 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 : >"$WORK/rounds"
 for round in $(seq "$ROUNDS"); do
 	log "round $round/$ROUNDS: wrk protected, tollgate load protected, wrk baseline ($DURATION each, $CONC connections)"
-	protected=$(wrk_run "$PROTECTED_PATH")
-	ours=$(load_run)
-	baseline=$(wrk_run "$HEALTH_PATH")
-	printf '%s %s %s\n' "$protected" "$ours" "$baseline" | tee -a "$WORK/rounds" >&2
+	if [ $((round % 2)) -eq 1 ]; then
+		protected=$(wrk_run "$PROTECTED_PATH")
+		ours=$(load_run)
+		baseline=$(wrk_run "$HEALTH_PATH")
+	else
+		baseline=$(wrk_run "$HEALTH_PATH")
+		ours=$(load_run)
+		protected=$(wrk_run "$PROTECTED_PATH")
+	fi
+	printf '%s %s %s\n' "$protected" "$ours" "$baseline" |
+		awk '{ printf "%s %.3f %.3f\n", $0, $4 / $1, $1 / $7 }' | tee -a "$WORK/rounds" >&2
 done
 
 col() { awk -v c="$1" '{ print $c }' "$WORK/rounds" | median; }
 wrk_rps=$(col 1) wrk_p50=$(col 2) wrk_p99=$(col 3)
 load_rps=$(col 4) load_p50=$(col 5) load_p99=$(col 6)
 base_rps=$(col 7) base_p50=$(col 8) base_p99=$(col 9)
-load_ratio=$(awk -v a="$load_rps" -v b="$wrk_rps" 'BEGIN { printf "%.2f", a / b }')
-route_ratio=$(awk -v a="$wrk_rps" -v b="$base_rps" 'BEGIN { printf "%.2f", a / b }')
+load_ratio=$(col 10 | awk '{ printf "%.2f", $1 }')
+route_ratio=$(col 11 | awk '{ printf "%.2f", $1 }')
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t) ? "meets" : "MISSES" }'; }
 
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
@@ -134,8 +143,8 @@ summary=$(
 | tollgate load, same route, same token | ${load_rps} | ${load_p50} ms | ${load_p99} ms |
 | wrk, baseline route \`${HEALTH_PATH}\` (no auth) | ${base_rps} | ${base_p50} ms | ${base_p99} ms |
 
-- tollgate load / wrk: **${load_ratio}×** ($(verdict "$load_ratio" 0.8) the 0.8× target)
-- protected / baseline route: **${route_ratio}×** ($(verdict "$route_ratio" 0.85) the 0.85× target)
+- tollgate load / wrk: **${load_ratio}×** ($(verdict "$load_ratio" 0.8) the 0.8× target; median of the per-round ratios)
+- protected / baseline route: **${route_ratio}×** ($(verdict "$route_ratio" 0.85) the 0.85× target; median of the per-round ratios)
 EOF
 )
 printf '%s\n' "$summary"
@@ -164,7 +173,7 @@ precomputed body; the baseline route serves a precomputed body with no auth.
 See docs/load.md for what each figure means.
 
 Per-round figures (wrk protected rps/p50/p99, tollgate load rps/p50/p99, wrk
-baseline rps/p50/p99):
+baseline rps/p50/p99, tollgate/wrk, protected/baseline):
 
 \`\`\`
 $(cat "$WORK/rounds")

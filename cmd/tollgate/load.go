@@ -36,6 +36,7 @@ type loadFlags struct {
 	jsonOut         string
 	htmlOut         string
 	quiet           bool
+	sender          string
 	thresholdFlags
 }
 
@@ -117,6 +118,7 @@ Exit codes: 0 every verdict right and every threshold met; 1 a wrong verdict
 	f.StringVar(&fl.jsonOut, "json", "", "write the full report (histogram buckets included) to FILE")
 	f.StringVar(&fl.htmlOut, "html", "", "write a self-contained HTML page plotting latency and throughput to FILE")
 	f.BoolVar(&fl.quiet, "quiet", false, "no progress lines")
+	f.StringVar(&fl.sender, "sender", "wire", "wire (a lean HTTP/1.1 client, one keep-alive connection per worker) or net/http (for HTTP/2 or unusual servers)")
 	fl.registerThresholds(cmd)
 	cmd.AddCommand(newLoadReportCmd(stdout))
 	return cmd
@@ -192,11 +194,15 @@ func (fl loadFlags) plan(cmd *cobra.Command, cfg framework.Config) (loadPlan, er
 		}
 		p.mix = m
 	}
+	if fl.sender != "wire" && fl.sender != "net/http" {
+		return p, usagef("--sender %q: use wire or net/http", fl.sender)
+	}
 	var err error
 	if p.thresholds, err = fl.thresholds(); err != nil {
 		return p, err
 	}
-	p.opts = load.Options{Duration: fl.duration, MaxRequests: fl.requests, Timeout: cfg.Timeout, Concurrency: fl.concurrency, MaxWorkers: fl.maxWorkers}
+	p.opts = load.Options{Duration: fl.duration, MaxRequests: fl.requests, Timeout: cfg.Timeout, Concurrency: fl.concurrency, MaxWorkers: fl.maxWorkers,
+		NetHTTP: fl.sender == "net/http"}
 	return p, nil
 }
 

@@ -50,6 +50,7 @@ func TestLoadAgainstMock(t *testing.T) {
 	}{
 		{name: "simple flow, closed model, mixed tokens: every verdict right", flow: "simple", args: []string{"--concurrency", "8"}, want: []string{"verdicts:     all 400 answers as expected", "p99.9", "PASS"}},
 		{name: "oauth2 flow, open model, mixed tokens: every verdict right", flow: "oauth2", args: []string{"--rate", "400/s"}, want: []string{"achieved of 400.0/s asked", "PASS"}},
+		{name: "simple flow through net/http: every verdict right", flow: "simple", args: []string{"--sender", "net/http"}, want: []string{"verdicts:     all 400 answers as expected", "PASS"}},
 		{name: "a mock accepting any Bearer token fails the run", flow: "simple", mutations: []string{"accept-any-bearer"}, wantCode: 1, want: []string{"WRONG VERDICTS", "ACCEPTED", "SECURITY FAILURE", "FAIL: "}},
 		{name: "a missed threshold fails the run", flow: "oauth2", args: []string{"--min-rps", "1e9"}, wantCode: 1, want: []string{"below --min-rps", "FAIL: "}},
 	}
@@ -147,6 +148,7 @@ func TestLoadExitTwo(t *testing.T) {
 		{name: "rate and concurrency together", env: seedEnv, args: append(base, "--rate", "10/s", "--concurrency", "3"), want: []string{"exclude each other"}},
 		{name: "a bad mix", env: seedEnv, args: append(base, "--mix", "valid=9,forged=1"), want: []string{"--mix", "valid=90"}},
 		{name: "an unknown scenario", env: seedEnv, args: append(base, "--scenario", "soak"), want: []string{"validate, issue or mixed"}},
+		{name: "an unknown sender", env: seedEnv, args: append(base, "--sender", "curl"), want: []string{"wire or net/http"}},
 		{name: "an unbounded run", env: seedEnv, args: append(base, "--duration", "0s"), want: []string{"bounded"}},
 		{name: "a bad error rate", env: seedEnv, args: append(base, "--max-error-rate", "lots"), want: []string{"--max-error-rate", "0.1%"}},
 		{name: "an unknown operation", env: seedEnv, args: append(base, "--operation", "nope"), want: []string{"unknown operation", "listCollections"}},

@@ -3,6 +3,7 @@ package load
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -25,13 +26,19 @@ const (
 	DefaultConcurrency = 64
 )
 
-// Target is one prepared request. Req is a template the Attacker copies
-// shallowly for each send and never modifies, so a Targeter can hand out the
-// same Target to every worker; Body, when set, is sent as the request body.
+// Target is one prepared request. Req is a template the Attacker never
+// modifies (net/http copies it shallowly per send; the wire sender turns it
+// into bytes once), so a Targeter can hand out the same *Target to every
+// worker; Body, when set, is sent as the request body. Do not copy a Target
+// once it is in use.
 type Target struct {
 	Kind Kind
 	Req  *http.Request
 	Body []byte
+
+	wireOnce sync.Once
+	wire     []byte
+	wireErr  error
 }
 
 // A Targeter chooses the Target of the n-th request (counting from 0). It
@@ -60,9 +67,15 @@ type Options struct {
 	Progress      func(Progress)
 	ProgressEvery time.Duration
 
-	// Client sends the requests. Nil means a client with a Transport tuned
-	// for load (see NewTransport).
-	Client *http.Client
+	// NetHTTP sends with net/http's client (Client, or one with a Transport
+	// tuned for load, see NewTransport) instead of the wire sender, a
+	// minimal HTTP/1.1 client that costs the sending machine several times
+	// less per request. Use it for targets that need HTTP/2 or a proxy.
+	// Setting Client implies it.
+	NetHTTP bool
+	Client  *http.Client
+	// TLSConfig is used for https targets; nil means the defaults.
+	TLSConfig *tls.Config
 }
 
 func (o Options) withDefaults() Options {
@@ -123,11 +136,14 @@ type Progress struct {
 // Attacker sends the requests of one run. Create one with NewAttacker per
 // run; it is not reusable.
 type Attacker struct {
-	opts   Options
-	client *http.Client
-	start  time.Time
-	hold   atomic.Int64 // no request is sent before this offset from start (Retry-After)
-	shards []*shard
+	opts     Options
+	client   *http.Client
+	dialer   *wireDialer // the wire sender's, built on first use for the targets' host
+	dialHost string
+	dialMu   sync.Mutex
+	start    time.Time
+	hold     atomic.Int64 // no request is sent before this offset from start (Retry-After)
+	shards   []*shard
 }
 
 // shard is one lock-protected part of the metrics, so that workers rarely
@@ -150,10 +166,14 @@ func NewAttacker(opts Options) *Attacker {
 	opts = opts.withDefaults()
 	client := opts.Client
 	if client == nil {
+		tr := NewTransport(max(opts.MaxWorkers, opts.Concurrency), opts.Timeout)
+		tr.TLSClientConfig = opts.TLSConfig
 		client = &http.Client{
-			Transport:     NewTransport(max(opts.MaxWorkers, opts.Concurrency), opts.Timeout),
+			Transport:     tr,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
+	} else {
+		opts.NetHTTP = true
 	}
 	n := max(1, min(2*runtime.GOMAXPROCS(0), 64))
 	a := &Attacker{opts: opts, client: client, shards: make([]*shard, n)}
@@ -171,6 +191,15 @@ func (a *Attacker) Attack(ctx context.Context, tr Targeter, p Pacer) *Metrics {
 	defer cancel()
 	a.start = time.Now()
 	stopProgress := a.progress(ctx)
+	stopInterrupt := context.AfterFunc(ctx, func() {
+		a.dialMu.Lock()
+		d := a.dialer
+		a.dialMu.Unlock()
+		if d != nil {
+			d.interrupt()
+		}
+	})
+	defer stopInterrupt()
 	if p == nil {
 		a.closed(ctx, tr)
 	} else {
@@ -192,7 +221,8 @@ func (a *Attacker) closed(ctx context.Context, tr Targeter) {
 	var wg sync.WaitGroup
 	for w := range a.opts.Concurrency {
 		wg.Go(func() {
-			sh := a.shards[w%len(a.shards)]
+			wk := &worker{sh: a.shards[w%len(a.shards)]}
+			defer wk.close()
 			for ctx.Err() == nil {
 				n := next.Add(1) - 1
 				if n >= a.opts.MaxRequests || a.since() >= a.opts.Duration {
@@ -202,7 +232,7 @@ func (a *Attacker) closed(ctx context.Context, tr Targeter) {
 					return
 				}
 				now := a.since()
-				a.hit(ctx, sh, tr.Target(n), now)
+				a.hit(ctx, wk, tr.Target(n), now)
 			}
 		})
 	}
@@ -250,17 +280,18 @@ func (a *Attacker) open(ctx context.Context, tr Targeter, p Pacer) {
 	var next atomic.Uint64
 	workers := 0
 	spawn := func() {
-		sh := a.shards[workers%len(a.shards)]
+		wk := &worker{sh: a.shards[workers%len(a.shards)]}
 		workers++
 		wg.Go(func() {
+			defer wk.close()
 			for intended := range ticks {
 				if hold := time.Duration(a.hold.Load()); intended < hold {
-					sh.mu.Lock()
-					sh.m.Skipped++
-					sh.mu.Unlock()
+					wk.sh.mu.Lock()
+					wk.sh.m.Skipped++
+					wk.sh.mu.Unlock()
 					continue
 				}
-				a.hit(ctx, sh, tr.Target(next.Add(1)-1), intended)
+				a.hit(ctx, wk, tr.Target(next.Add(1)-1), intended)
 			}
 		})
 	}
@@ -318,8 +349,27 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// hit sends one request and records it in sh.
-func (a *Attacker) hit(ctx context.Context, sh *shard, t *Target, intended time.Duration) {
+// worker is one sender's state: its metrics shard and, for the wire
+// sender, its connection.
+type worker struct {
+	sh   *shard
+	conn *wireConn
+}
+
+func (w *worker) close() {
+	if w.conn != nil {
+		w.conn.close()
+		w.conn = nil
+	}
+}
+
+// hit sends one request and records it in the worker's shard.
+func (a *Attacker) hit(ctx context.Context, w *worker, t *Target, intended time.Duration) {
+	if !a.opts.NetHTTP {
+		a.hitWire(ctx, w, t, intended)
+		return
+	}
+	sh := w.sh
 	req := t.Req.WithContext(ctx)
 	if t.Body != nil {
 		req.Body = io.NopCloser(bytes.NewReader(t.Body))
@@ -348,6 +398,85 @@ func (a *Attacker) hit(ctx context.Context, sh *shard, t *Target, intended time.
 	sh.mu.Lock()
 	sh.m.record(&r)
 	sh.mu.Unlock()
+}
+
+// hitWire sends one request with the wire sender on the worker's
+// connection, dialling it when needed and retrying once on a fresh one when
+// the server had closed the idle connection.
+func (a *Attacker) hitWire(ctx context.Context, w *worker, t *Target, intended time.Duration) {
+	r := result{kind: t.Kind, intended: intended, sent: a.since()}
+	var resp wireResponse
+	err := a.sendWire(ctx, w, t, &resp)
+	if err != nil {
+		if ctx.Err() != nil {
+			return // the run was stopped: not the server's doing
+		}
+		r.outcome = OutcomeConnection
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+			r.outcome = OutcomeTimeout
+		}
+	} else {
+		r.status = resp.status
+		r.outcome = Classify(t.Kind, resp.status, resp.challenges)
+		if r.outcome == OutcomeRateLimited {
+			a.honourRetryAfter(resp.retryAfter)
+		}
+	}
+	r.done = a.since()
+	w.sh.mu.Lock()
+	w.sh.m.record(&r)
+	w.sh.mu.Unlock()
+}
+
+func (a *Attacker) sendWire(ctx context.Context, w *worker, t *Target, resp *wireResponse) error {
+	raw, err := t.wireBytes()
+	if err != nil {
+		return err
+	}
+	d, err := a.wireDialer(t)
+	if err != nil {
+		return err
+	}
+	head := t.Req.Method == http.MethodHead
+	for attempt := 0; ; attempt++ {
+		if w.conn == nil {
+			if w.conn, err = d.dial(ctx); err != nil {
+				return err
+			}
+		}
+		reused := w.conn.used
+		keepAlive, gotStatus, err := w.conn.roundTrip(raw, head, time.Now().Add(a.opts.Timeout), resp)
+		if err == nil {
+			w.conn.used = true
+			if !keepAlive {
+				w.close()
+			}
+			return nil
+		}
+		w.close()
+		if attempt > 0 || !retryable(err, reused, gotStatus) {
+			return err
+		}
+	}
+}
+
+// wireDialer returns the dialer for the run's target; every Target of a run
+// must go to the same scheme and host.
+func (a *Attacker) wireDialer(t *Target) (*wireDialer, error) {
+	a.dialMu.Lock()
+	defer a.dialMu.Unlock()
+	if a.dialer == nil {
+		a.dialer = newWireDialer(t.Req.URL.Scheme, t.Req.URL.Host, a.opts.TLSConfig, a.opts.Timeout)
+		if a.dialer == nil {
+			return nil, fmt.Errorf("load: the wire sender speaks http and https, not %q (use Options.NetHTTP)", t.Req.URL.Scheme)
+		}
+		a.dialHost = t.Req.URL.Scheme + "://" + t.Req.URL.Host
+	}
+	if host := t.Req.URL.Scheme + "://" + t.Req.URL.Host; host != a.dialHost {
+		return nil, fmt.Errorf("load: the wire sender sends to one target per run: %s, not %s", a.dialHost, host)
+	}
+	return a.dialer, nil
 }
 
 // honourRetryAfter stops sending until the Retry-After (seconds or an

@@ -23,4 +23,9 @@
 //
 // Scenarios (validate, issue, mixed) are built from a compiled flow
 // document: no Go code is needed per flow.
+//
+// Requests go out through a lean HTTP/1.1 client (the wire sender, one
+// keep-alive connection per worker, see wire.go) so that the sender costs
+// the machine little more than its system calls; Options.NetHTTP uses
+// net/http's client instead.
 package load
