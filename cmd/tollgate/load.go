@@ -90,7 +90,8 @@ environment > target file (--config). Secrets come from
 TOLLGATE_CLIENT_SECRET or --client-secret-file. See docs/load.md.
 
 Exit codes: 0 every verdict right and every threshold met; 1 a wrong verdict
-(e.g. a bad token accepted) or a missed threshold; 2 a configuration error.`,
+(e.g. a bad token accepted) or a missed threshold; 2 a configuration or
+preflight error, with one line naming the fix.`,
 		Example: `  TOLLGATE_CLIENT_ID=testClient TOLLGATE_CLIENT_SECRET=superSecret \
     tollgate load --target http://127.0.0.1:4455 --flow simple --duration 5s \
       --mix valid=90,invalid=5,missing=3,expired=2 --max-p99 20ms --json run.json
@@ -246,7 +247,7 @@ func runLoad(cmd *cobra.Command, fl loadFlags, stdout, stderr io.Writer) error {
 	}
 	var validate, issue *load.Scenario
 	if fl.scenario != "issue" {
-		in := load.ValidateInput{F: f, Mix: plan.mix, Operations: fl.operations, TokensPerClient: fl.tokensPerClient}
+		in := load.ValidateInput{F: f, Mix: plan.mix, Operations: fl.operations, TokensPerClient: fl.tokensPerClient, RunFor: fl.duration}
 		if in.Tokens, err = readTokens(fl.tokenFile, "--token-file"); err != nil {
 			return err
 		}
@@ -273,16 +274,17 @@ func runLoad(cmd *cobra.Command, fl loadFlags, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "tollgate load: note: %s\n", n)
 	}
 	progress := newProgressPrinter(stdout, fl.quiet)
+	runStart := time.Now()
 	switch fl.scenario {
 	case "validate":
-		report.Parts = runParts(ctx, progress, part{"validate", validate.Targeter, plan.pacer, plan.opts})
+		report.Parts = runParts(ctx, progress, runStart, part{"validate", validate.Targeter, plan.pacer, plan.opts})
 	case "issue":
-		report.Parts = runParts(ctx, progress, part{"issue", issue.Targeter, plan.issuePacer, plan.opts})
+		report.Parts = runParts(ctx, progress, runStart, part{"issue", issue.Targeter, plan.issuePacer, plan.opts})
 	case "mixed":
 		half := plan.opts
 		half.Duration, half.MaxRequests = max(half.Duration/2, time.Millisecond), max(half.MaxRequests/2, 1)
-		alone := runParts(ctx, progress, part{"validate-alone", validate.Targeter, plan.pacer, half})
-		together := runParts(ctx, progress, part{"validate", validate.Targeter, plan.pacer, half}, part{"issue", issue.Targeter, plan.issuePacer, half})
+		alone := runParts(ctx, progress, runStart, part{"validate-alone", validate.Targeter, plan.pacer, half})
+		together := runParts(ctx, progress, runStart, part{"validate", validate.Targeter, plan.pacer, half}, part{"issue", issue.Targeter, plan.issuePacer, half})
 		report.Parts = append(alone, together...)
 	}
 	progress.done()
@@ -333,8 +335,9 @@ type part struct {
 }
 
 // runParts runs parts at the same time; progress follows the first.
-func runParts(ctx context.Context, progress *progressPrinter, parts ...part) []load.Part {
+func runParts(ctx context.Context, progress *progressPrinter, runStart time.Time, parts ...part) []load.Part {
 	out := make([]load.Part, len(parts))
+	start := time.Since(runStart).Seconds()
 	var wg sync.WaitGroup
 	for i, p := range parts {
 		opts := p.opts
@@ -342,7 +345,7 @@ func runParts(ctx context.Context, progress *progressPrinter, parts ...part) []l
 			opts.Progress = progress.printer(p.name)
 		}
 		wg.Go(func() {
-			out[i] = load.Part{Name: p.name, Metrics: load.NewAttacker(opts).Attack(ctx, p.targeter, p.pacer)}
+			out[i] = load.Part{Name: p.name, Start: start, Metrics: load.NewAttacker(opts).Attack(ctx, p.targeter, p.pacer)}
 		})
 	}
 	wg.Wait()

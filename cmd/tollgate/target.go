@@ -35,9 +35,9 @@ func (tf *targetFlags) register(f *pflag.FlagSet) {
 		tf.secretFiles[c.name] = f.String(c.name+"-secret-file", "", "file holding the "+c.what+" client's secret")
 	}
 	f.StringVar(&tf.cfg.Client2.ID, "client2-id", "", "a second client id, for cross-client checks")
-	f.StringVar(&tf.cfg.ExpiryClient.ID, "expiry-client-id", "", "a client with short-lived tokens, for EXP-005")
+	f.StringVar(&tf.cfg.ExpiryClient.ID, "expiry-client-id", "", "a client with short-lived tokens (EXP-005; the expired share of tollgate load)")
 	f.StringVar(&tf.cfg.ScopedClient.ID, "scoped-client-id", "", "a client limited to some scopes, for BEAR-017")
-	f.DurationVar(&tf.cfg.MaxExpiryWait, "max-expiry-wait", 0, "longest the expiry checks may wait (default 30s)")
+	f.DurationVar(&tf.cfg.MaxExpiryWait, "max-expiry-wait", 0, "longest a wait for a token to expire may take (default 30s)")
 	f.DurationVar(&tf.cfg.Leeway, "leeway", 0, "grace accepted after a token's exp (default 5s)")
 	f.DurationVar(&tf.cfg.Timeout, "timeout", 0, "per-request timeout (default 10s)")
 	f.BoolVar(&tf.cfg.Insecure, "insecure", false, "allow plain http to a non-loopback target")

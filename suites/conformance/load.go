@@ -44,7 +44,7 @@ func LoadSpecs(f *framework.Framework) {
 				gomega.Expect(err).NotTo(gomega.HaveOccurred(), "fix load.rate in the target file")
 				pacer = rate
 			}
-			sc, err := load.BuildValidate(ctx, load.ValidateInput{F: f, Mix: mix})
+			sc, err := load.BuildValidate(ctx, load.ValidateInput{F: f, Mix: mix, RunFor: cfg.Duration})
 			gomega.Expect(err).NotTo(gomega.HaveOccurred())
 			for _, n := range sc.Notes {
 				ginkgo.AddReportEntry("note", n)
@@ -99,7 +99,8 @@ func WithoutLoad(filter string) string {
 // whole word.
 func mentionsLoad(filter string) bool {
 	for _, field := range strings.FieldsFunc(filter, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == ':')
+		word := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == ':'
+		return !word
 	}) {
 		if strings.EqualFold(field, LoadLabel) {
 			return true

@@ -16,7 +16,8 @@ const (
 	padL, padR, padT, padB = 64.0, 16.0, 16.0, 40.0
 )
 
-var plotColors = []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"}
+// plotColors are the parts' colors; red is kept for errors.
+var plotColors = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"}
 
 // percentilePoints are where the latency curve is sampled: evenly on the
 // 1/(1-q) log scale HdrHistogram plots use, so the tail gets its room.
@@ -125,7 +126,7 @@ func (r *Report) throughputSVG() string {
 	seconds := 0
 	var peak float64
 	for _, p := range r.Parts {
-		seconds = max(seconds, len(p.Metrics.Timeline))
+		seconds = max(seconds, int(math.Ceil(p.Start))+len(p.Metrics.Timeline))
 		for _, s := range p.Metrics.Timeline {
 			peak = max(peak, float64(s.Requests))
 		}
@@ -139,7 +140,7 @@ func (r *Report) throughputSVG() string {
 		x := padL + (plotW-padL-padR)*float64(s)/float64(max(seconds, 1))
 		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">%ds</text>`, x, plotH-padB+14, s)
 	}
-	xOf := func(s int) float64 { return padL + (plotW-padL-padR)*(float64(s)+0.5)/float64(max(seconds, 1)) }
+	xOf := func(s float64) float64 { return padL + (plotW-padL-padR)*(s+0.5)/float64(max(seconds, 1)) }
 	yOf := func(v uint64) float64 { return plotH - padB - (plotH-padT-padB)*float64(v)/peak }
 	for i, p := range r.Parts {
 		color := plotColors[i%len(plotColors)]
@@ -151,8 +152,9 @@ func (r *Report) throughputSVG() string {
 			if width < 0.5 {
 				continue
 			}
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", xOf(s), yOf(uint64(float64(sec.Requests)/width))))
-			bad = append(bad, fmt.Sprintf("%.1f,%.1f", xOf(s), yOf(uint64(float64(sec.Errors+sec.Wrong)/width))))
+			x := xOf(p.Start + float64(s))
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x, yOf(uint64(float64(sec.Requests)/width))))
+			bad = append(bad, fmt.Sprintf("%.1f,%.1f", x, yOf(uint64(float64(sec.Errors+sec.Wrong)/width))))
 		}
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, color, strings.Join(pts, " "))
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="#d62728" stroke-width="1" stroke-dasharray="2 2" points="%s"/>`, strings.Join(bad, " "))

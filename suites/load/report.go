@@ -36,6 +36,7 @@ type Report struct {
 // Part is the metrics of one scenario part (validate or issue).
 type Part struct {
 	Name    string   `json:"name"`
+	Start   float64  `json:"start_seconds,omitempty"` // when the part began, in seconds after the run's start
 	Metrics *Metrics `json:"metrics"`
 }
 
@@ -255,7 +256,7 @@ func MergeReports(reports ...*Report) (*Report, error) {
 			m := out.Part(p.Name)
 			if m == nil {
 				m = NewMetrics()
-				out.Parts = append(out.Parts, Part{Name: p.Name, Metrics: m})
+				out.Parts = append(out.Parts, Part{Name: p.Name, Start: p.Start, Metrics: m})
 			}
 			m.Merge(p.Metrics)
 		}

@@ -39,6 +39,10 @@ type ValidateInput struct {
 	// Sleep waits for a token to expire. Nil means a real sleep; tests
 	// move a manual clock instead.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// RunFor is how long the run will last: a valid token that expires
+	// sooner would turn into wrong verdicts halfway, so BuildValidate
+	// refuses it. Zero skips the check.
+	RunFor time.Duration
 }
 
 // Scenario is a built scenario part: what to send, and notes on what was
@@ -67,10 +71,8 @@ func BuildValidate(ctx context.Context, in ValidateInput) (*Scenario, error) {
 		return nil, err
 	}
 	sc := &Scenario{Name: "validate"}
-	valid, err := validTokens(ctx, in)
-	if err != nil {
-		return nil, err
-	}
+	// The expired token first: waiting for it must not eat into the life
+	// of the valid ones.
 	if mix[KindExpired] > 0 {
 		expired, note, err := expiredTokens(ctx, in)
 		if err != nil {
@@ -81,6 +83,15 @@ func BuildValidate(ctx context.Context, in ValidateInput) (*Scenario, error) {
 			mix[KindExpired] = 0
 		}
 		in.ExpiredTokens = expired
+	}
+	valid, err := validTokens(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	for _, tok := range valid {
+		if life := time.Duration(tok.ExpiresIn) * time.Second; in.RunFor > 0 && tok.ExpiresIn > 0 && life < in.RunFor+5*time.Second {
+			return nil, fmt.Errorf("load: validate: the tokens issued live %s, less than the run (%s) and 5s: shorten --duration or use a client whose tokens live longer", life, in.RunFor)
+		}
 	}
 	if mix.total() == 0 {
 		return nil, errors.New("load: validate: nothing left to send once the expired share was dropped; give the mix another kind")

@@ -169,3 +169,17 @@ func TestTamper(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateRefusesTokensThatExpireDuringTheRun(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	f := newFramework(t, srv, "simple")
+	f.Config.Client = framework.Credentials{ID: mockserver.ShortLivedClientID, Secret: mockserver.ShortLivedClientSecret}
+	_, err := load.BuildValidate(context.Background(), load.ValidateInput{F: f, RunFor: 10 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "shorten --duration") {
+		t.Fatalf("BuildValidate = %v, want a refusal naming --duration", err)
+	}
+	if _, err := load.BuildValidate(context.Background(), load.ValidateInput{F: f, RunFor: 0}); err != nil {
+		t.Errorf("without a run length: %v", err)
+	}
+}

@@ -29,7 +29,7 @@ func rawServer(t *testing.T, answer string, closeAfter bool) string {
 				return
 			}
 			go func() {
-				defer c.Close()
+				defer func() { _ = c.Close() }()
 				br := bufio.NewReader(c)
 				for {
 					req, err := http.ReadRequest(br)
