@@ -263,7 +263,7 @@ func (a *Attacker) open(ctx context.Context, tr Targeter, p Pacer) {
 			intended = min(elapsed, last+time.Duration(float64(time.Second)/p.Rate(elapsed)))
 		}
 		last = intended
-		if wait > 0 && !sleep(ctx, wait) {
+		if wait > 0 && !a.sleepUntil(ctx, elapsed+wait) {
 			return
 		}
 		select {
@@ -278,6 +278,27 @@ func (a *Attacker) open(ctx context.Context, tr Targeter, p Pacer) {
 		case ticks <- intended:
 		case <-ctx.Done():
 			return
+		}
+	}
+}
+
+// sleepUntil waits until the offset due from the start: on a runtime timer
+// while more than 2 ms remain, then in fineSleep, so that requests leave
+// within tens of microseconds of their intended time.
+func (a *Attacker) sleepUntil(ctx context.Context, due time.Duration) bool {
+	for {
+		left := due - a.since()
+		switch {
+		case ctx.Err() != nil:
+			return false
+		case left <= 0:
+			return true
+		case left > 2*time.Millisecond:
+			if !sleep(ctx, left-1500*time.Microsecond) {
+				return false
+			}
+		default:
+			fineSleep(left)
 		}
 	}
 }
