@@ -214,6 +214,12 @@ func runLoad(cmd *cobra.Command, fl loadFlags, stdout, stderr io.Writer) error {
 	} else {
 		report.Concurrency = fl.concurrency
 	}
+	switch fl.scenario {
+	case "issue": // always paced, under the ceiling
+		report.Model, report.Rate, report.Concurrency = "open", plan.issuePacer.(load.Rate).String(), 0
+	case "mixed":
+		report.Notes = append(report.Notes, "issuance runs at "+plan.issuePacer.(load.Rate).String()+" (--issue-rate) beside the second half's validation")
+	}
 	if plan.mix != (load.Mix{}) {
 		report.Mix = plan.mix.String()
 	}

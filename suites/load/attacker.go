@@ -25,7 +25,7 @@ const (
 type Options struct {
 	Duration    time.Duration // how long to send; default 10 s
 	MaxRequests uint64        // most requests to send; default 1,000,000
-	Timeout     time.Duration // per request, from send to response headers; default 10 s
+	Timeout     time.Duration // per request: the whole exchange (wire sender) or until the response headers (net/http); default 10 s
 
 	// Concurrency is the number of requests in flight in the closed model
 	// (no Pacer); default 64.
@@ -151,6 +151,11 @@ func (a *Attacker) Attack(ctx context.Context, tr Targeter, p Pacer) *Metrics {
 	}
 	stopProgress()
 	m := a.snapshot()
+	if ctx.Err() == nil && m.Requests+m.Skipped < a.opts.MaxRequests {
+		// The run was bounded by its duration: that is the time the
+		// requests were spread over, even if the last answer came sooner.
+		m.Elapsed = max(m.Elapsed, a.opts.Duration)
+	}
 	if p != nil && m.Elapsed > 0 {
 		m.AskedRPS = expectedHits(p, min(m.Elapsed, a.opts.Duration)) / min(m.Elapsed, a.opts.Duration).Seconds()
 	}
