@@ -16,12 +16,17 @@ const (
 	padL, padR, padT, padB = 64.0, 16.0, 16.0, 40.0
 )
 
-// plotColors are the parts' colors; red is kept for errors.
-var plotColors = []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"}
+// plotColor is the i-th part's color; red is kept for errors.
+func plotColor(i int) string {
+	colors := [...]string{"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"}
+	return colors[i%len(colors)]
+}
 
-// percentilePoints are where the latency curve is sampled: evenly on the
+// percentilePoints returns where the latency curve is sampled: evenly on the
 // 1/(1-q) log scale HdrHistogram plots use, so the tail gets its room.
-var percentilePoints = []float64{0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.995, 99.999, 100}
+func percentilePoints() []float64 {
+	return []float64{0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.995, 99.999, 100}
+}
 
 // WriteHTMLFile writes the report as a self-contained HTML page.
 func (r *Report) WriteHTMLFile(path string) error {
@@ -51,13 +56,18 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		Summary             string
 		Latency, Throughput template.HTML
 	}{r, summary.String(), template.HTML(r.latencySVG()), template.HTML(r.throughputSVG())} //nolint:gosec // built from numbers and escaped names only
-	if err := pageTemplate.Execute(w, data); err != nil {
+	page, err := template.New("page").Parse(pageHTML)
+	if err != nil {
+		return fmt.Errorf("load: html template: %w", err)
+	}
+	if err := page.Execute(w, data); err != nil {
 		return fmt.Errorf("load: html: %w", err)
 	}
 	return nil
 }
 
-var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+// pageHTML is the page around the plots.
+const pageHTML = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>tollgate load: {{.R.Flow}} {{.R.Scenario}}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:780px}pre{background:#f6f6f6;padding:1em;overflow:auto}
 svg{background:#fff;border:1px solid #ddd}text{font-size:11px;font-family:system-ui,sans-serif}</style></head>
@@ -72,7 +82,7 @@ svg{background:#fff;border:1px solid #ddd}text{font-size:11px;font-family:system
 <h2>Summary</h2>
 <pre>{{.Summary}}</pre>
 </body></html>
-`))
+`
 
 // latencySVG plots latency against percentile on a log(1/(1-q)) axis.
 func (r *Report) latencySVG() string {
@@ -96,7 +106,7 @@ func (r *Report) latencySVG() string {
 	}
 	yAxis(&b, maxMs, "ms")
 	for i, p := range r.Parts {
-		color := plotColors[i%len(plotColors)]
+		color := plotColor(i)
 		for _, series := range []struct {
 			h    func(float64) float64
 			dash string
@@ -108,7 +118,7 @@ func (r *Report) latencySVG() string {
 				continue
 			}
 			var pts []string
-			for _, q := range percentilePoints {
+			for _, q := range percentilePoints() {
 				x := padL + (plotW-padL-padR)*xOf(q)/5
 				y := plotH - padB - (plotH-padT-padB)*series.h(q)/maxMs
 				pts = append(pts, fmt.Sprintf("%.1f,%.1f", x, y))
@@ -143,7 +153,7 @@ func (r *Report) throughputSVG() string {
 	xOf := func(s float64) float64 { return padL + (plotW-padL-padR)*(s+0.5)/float64(max(seconds, 1)) }
 	yOf := func(v uint64) float64 { return plotH - padB - (plotH-padT-padB)*float64(v)/peak }
 	for i, p := range r.Parts {
-		color := plotColors[i%len(plotColors)]
+		color := plotColor(i)
 		var pts, bad []string
 		for s, sec := range p.Metrics.Timeline {
 			// The last second is cut short by the end of the run; a few

@@ -166,7 +166,7 @@ func (m *Metrics) Quantile(q float64) time.Duration {
 func (m *Metrics) Max() time.Duration { return time.Duration(m.Latency.Max()) * time.Microsecond }
 
 // Percentiles the summary reports.
-var reportedQuantiles = []float64{50, 90, 99, 99.9}
+func reportedQuantiles() []float64 { return []float64{50, 90, 99, 99.9} }
 
 // ErrorsByKind counts errors by their kind: status, timeout, connection.
 func (m *Metrics) ErrorsByKind() map[string]uint64 {
@@ -186,16 +186,22 @@ func (m *Metrics) wrongLines() []string {
 			if n == 0 {
 				continue
 			}
-			lines = append(lines, fmt.Sprintf("%d %s %s", n, k, wrongText[o]))
+			lines = append(lines, fmt.Sprintf("%d %s %s", n, k, wrongText(o)))
 		}
 	}
 	return lines
 }
 
-var wrongText = map[Outcome]string{
-	OutcomeAccepted: "requests were ACCEPTED (2xx): a bad token must be refused with 401 (SECURITY FAILURE)",
-	OutcomeRejected: "requests were refused (4xx) although their token or credentials were good",
-	OutcomeWrong:    "requests were refused the wrong way (want 401 with a Bearer challenge; invalid_token for a bad token, no error code for a missing one)",
+// wrongText says what a wrong verdict of outcome o means.
+func wrongText(o Outcome) string {
+	switch o {
+	case OutcomeAccepted:
+		return "requests were ACCEPTED (2xx): a bad token must be refused with 401 (SECURITY FAILURE)"
+	case OutcomeRejected:
+		return "requests were refused (4xx) although their token or credentials were good"
+	default:
+		return "requests were refused the wrong way (want 401 with a Bearer challenge; invalid_token for a bad token, no error code for a missing one)"
+	}
 }
 
 // statusKeys returns the statuses seen, in order.

@@ -57,7 +57,7 @@ func (p Part) render(w io.Writer) {
 		fmt.Fprintf(w, "  throughput:   %.1f/s\n", m.RPS())
 	}
 	var qs []string
-	for _, q := range reportedQuantiles {
+	for _, q := range reportedQuantiles() {
 		qs = append(qs, fmt.Sprintf("p%s %s", strconv.FormatFloat(q, 'f', -1, 64), fmtDur(m.Quantile(q))))
 	}
 	qs = append(qs, "max "+fmtDur(m.Max()))

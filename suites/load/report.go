@@ -118,7 +118,7 @@ func (m *Metrics) MarshalJSON() ([]byte, error) {
 		Outcomes: map[string]map[string]uint64{}, Statuses: map[string]uint64{}, Timeline: m.Timeline,
 		Latency: toHistogramJSON(m.Latency), Service: toHistogramJSON(m.Service),
 	}
-	for _, q := range reportedQuantiles {
+	for _, q := range reportedQuantiles() {
 		j.LatencyMs["p"+strconv.FormatFloat(q, 'f', -1, 64)] = ms(m.Quantile(q))
 	}
 	j.LatencyMs["max"] = ms(m.Max())
@@ -181,15 +181,6 @@ func (m *Metrics) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("the latency histogram holds %d values for %d requests", m.Latency.TotalCount(), m.Requests)
 	}
 	return nil
-}
-
-func parseOutcome(s string) (Outcome, bool) {
-	for i, n := range outcomeNames {
-		if n == s {
-			return Outcome(i), true
-		}
-	}
-	return 0, false
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

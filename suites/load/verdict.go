@@ -20,21 +20,28 @@ const (
 	numKinds
 )
 
-var kindNames = [numKinds]string{"valid", "invalid", "missing", "expired", "issue"}
-
 // String returns the kind's name as --mix writes it.
 func (k Kind) String() string {
-	if k < numKinds {
-		return kindNames[k]
+	switch k {
+	case KindValid:
+		return "valid"
+	case KindInvalid:
+		return "invalid"
+	case KindMissing:
+		return "missing"
+	case KindExpired:
+		return "expired"
+	case KindIssue:
+		return "issue"
 	}
 	return "unknown"
 }
 
 // ParseKind reads a kind name.
 func ParseKind(s string) (Kind, bool) {
-	for i, n := range kindNames {
-		if n == s {
-			return Kind(i), true
+	for k := range numKinds {
+		if k.String() == s {
+			return k, true
 		}
 	}
 	return 0, false
@@ -58,14 +65,37 @@ const (
 	numOutcomes
 )
 
-var outcomeNames = [numOutcomes]string{"correct", "accepted", "rejected", "wrong", "server_error", "rate_limited", "timeout", "connection"}
-
 // String names the outcome as the JSON report does.
 func (o Outcome) String() string {
-	if o < numOutcomes {
-		return outcomeNames[o]
+	switch o {
+	case OutcomeCorrect:
+		return "correct"
+	case OutcomeAccepted:
+		return "accepted"
+	case OutcomeRejected:
+		return "rejected"
+	case OutcomeWrong:
+		return "wrong"
+	case OutcomeServerError:
+		return "server_error"
+	case OutcomeRateLimited:
+		return "rate_limited"
+	case OutcomeTimeout:
+		return "timeout"
+	case OutcomeConnection:
+		return "connection"
 	}
 	return "unknown"
+}
+
+// parseOutcome reads an outcome name.
+func parseOutcome(s string) (Outcome, bool) {
+	for o := range numOutcomes {
+		if o.String() == s {
+			return o, true
+		}
+	}
+	return 0, false
 }
 
 // IsWrongVerdict reports whether the outcome is a wrong verdict.
