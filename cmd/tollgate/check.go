@@ -96,14 +96,12 @@ func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (fr
 		set("profile", func() { cfg.Profile = fl.cfg.Profile })
 		set("token-budget", func() { cfg.TokenBudget = fl.cfg.TokenBudget })
 		set("request-rate", func() { cfg.RequestRate = fl.cfg.RequestRate })
-		set("max-p99", func() { cfg.Load.MaxP99 = fl.maxP99 })
-		set("min-rps", func() { cfg.Load.MinRPS = fl.minRPS })
-		set("max-error-rate", func() { cfg.Load.MaxErrorRate = fl.maxErrorRate })
+		fl.thresholdFlags.apply(set, cfg)
 	})
 	if err != nil {
 		return cfg, err
 	}
-	if _, err := (thresholdFlags{maxP99: cfg.Load.MaxP99, minRPS: cfg.Load.MinRPS, maxErrorRate: cfg.Load.MaxErrorRate}).thresholds(); err != nil {
+	if _, err := loadThresholds(cfg); err != nil {
 		return cfg, err
 	}
 	if _, err := load.ParseMix(cfg.Load.Mix); err != nil {

@@ -171,7 +171,7 @@ func (fl loadFlags) plan(cmd *cobra.Command, cfg framework.Config) (loadPlan, er
 		return p, usagef("--sender %q: use wire or net/http", fl.sender)
 	}
 	var err error
-	if p.thresholds, err = fl.thresholds(); err != nil {
+	if p.thresholds, err = loadThresholds(cfg); err != nil {
 		return p, err
 	}
 	p.opts = load.Options{Duration: fl.duration, MaxRequests: fl.requests, Timeout: cfg.Timeout, Concurrency: fl.concurrency, MaxWorkers: fl.maxWorkers,
@@ -184,7 +184,7 @@ func runLoad(cmd *cobra.Command, fl loadFlags, stdout, stderr io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	cfg, err := fl.resolve(cmd, stderr, nil)
+	cfg, err := fl.resolve(cmd, stderr, fl.thresholdFlags.apply)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tollgate/tollgate/suites/framework"
 	"github.com/tollgate/tollgate/suites/load"
 )
 
@@ -26,6 +27,19 @@ func (t *thresholdFlags) registerThresholds(cmd *cobra.Command) {
 	f.DurationVar(&t.maxP99, "max-p99", 0, "fail (exit 1) when the p99 latency is above this, e.g. 20ms")
 	f.Float64Var(&t.minRPS, "min-rps", 0, "fail (exit 1) when fewer requests per second were achieved")
 	f.StringVar(&t.maxErrorRate, "max-error-rate", "", "fail (exit 1) when errors (5xx, timeouts, connection) exceed this share, e.g. 0.1%")
+}
+
+// apply puts the threshold flags given over the target file's load
+// section (and TOLLGATE_LOAD_*), for resolve's callback.
+func (t thresholdFlags) apply(set func(string, func()), cfg *framework.Config) {
+	set("max-p99", func() { cfg.Load.MaxP99 = t.maxP99 })
+	set("min-rps", func() { cfg.Load.MinRPS = t.minRPS })
+	set("max-error-rate", func() { cfg.Load.MaxErrorRate = t.maxErrorRate })
+}
+
+// loadThresholds reads the thresholds of a resolved configuration.
+func loadThresholds(cfg framework.Config) (load.Thresholds, error) {
+	return thresholdFlags{maxP99: cfg.Load.MaxP99, minRPS: cfg.Load.MinRPS, maxErrorRate: cfg.Load.MaxErrorRate}.thresholds()
 }
 
 func (t thresholdFlags) thresholds() (load.Thresholds, error) {

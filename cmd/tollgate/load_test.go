@@ -45,6 +45,7 @@ func TestLoadAgainstMock(t *testing.T) {
 		flow      string
 		mutations []string
 		args      []string
+		env       []string
 		wantCode  int
 		want      []string
 	}{
@@ -53,6 +54,7 @@ func TestLoadAgainstMock(t *testing.T) {
 		{name: "simple flow through net/http: every verdict right", flow: "simple", args: []string{"--sender", "net/http"}, want: []string{"verdicts:     all 400 answers as expected", "PASS"}},
 		{name: "a mock accepting any Bearer token fails the run", flow: "simple", mutations: []string{"accept-any-bearer"}, wantCode: 1, want: []string{"WRONG VERDICTS", "ACCEPTED", "SECURITY FAILURE", "FAIL: "}},
 		{name: "a missed threshold fails the run", flow: "oauth2", args: []string{"--min-rps", "1e9"}, wantCode: 1, want: []string{"below --min-rps", "FAIL: "}},
+		{name: "a threshold from the environment fails the run", flow: "simple", env: []string{"TOLLGATE_LOAD_MAX_P99=1us"}, wantCode: 1, want: []string{"above --max-p99 1µs", "FAIL: "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,7 +63,7 @@ func TestLoadAgainstMock(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "run.json")
 			args := append([]string{"load", "--target", url, "--flow", tt.flow, "--duration", "2s", "--requests", "400",
 				"--mix", testMix, "--expired-token-file", expired, "--json", out}, tt.args...)
-			r := runTollgate(t, seedEnv, args...)
+			r := runTollgate(t, append(append([]string(nil), seedEnv...), tt.env...), args...)
 			if r.code != tt.wantCode {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tt.wantCode, r.stdout, r.stderr)
 			}

@@ -165,7 +165,7 @@ func (m *Metrics) Quantile(q float64) time.Duration {
 // Max returns the largest latency recorded.
 func (m *Metrics) Max() time.Duration { return time.Duration(m.Latency.Max()) * time.Microsecond }
 
-// Percentiles the summary reports.
+// reportedQuantiles are the percentiles the summary reports.
 func reportedQuantiles() []float64 { return []float64{50, 90, 99, 99.9} }
 
 // ErrorsByKind counts errors by their kind: status, timeout, connection.
