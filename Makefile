@@ -40,7 +40,7 @@ vet:
 	$(GO) vet ./...
 
 bench: ## benchmarks with allocations; compare routes as ratios to the baseline route of the same run
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./mockserver/... ./spec/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./mockserver/... ./spec/... ./suites/load
 	$(GO) test -run '^$$' -bench 'BenchmarkStoreMemoryPerToken' -benchtime 1x -count 1 ./mockserver/tokens
 
 bench-compare: ## wrk vs tollgate load, and the mock's protected vs baseline route, on loopback; writes docs/benchmarks.md

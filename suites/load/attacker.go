@@ -80,14 +80,13 @@ func (o Options) withDefaults() Options {
 // Attacker sends the requests of one run. Create one with NewAttacker per
 // run; it is not reusable.
 type Attacker struct {
-	opts     Options
-	client   *http.Client
-	dialer   *wireDialer // the wire sender's, built on first use for the targets' host
-	dialHost string
-	dialMu   sync.Mutex
-	start    time.Time
-	hold     atomic.Int64 // no request is sent before this offset from start (Retry-After)
-	shards   []*shard
+	opts   Options
+	client *http.Client
+	dialer atomic.Pointer[wireDialer] // the wire sender's, built on first use for the targets' host
+	dialMu sync.Mutex
+	start  time.Time
+	hold   atomic.Int64 // no request is sent before this offset from start (Retry-After)
+	shards []*shard
 }
 
 // shard is one lock-protected part of the metrics, so that workers rarely
@@ -136,10 +135,7 @@ func (a *Attacker) Attack(ctx context.Context, tr Targeter, p Pacer) *Metrics {
 	a.start = time.Now()
 	stopProgress := a.progress(ctx)
 	stopInterrupt := context.AfterFunc(ctx, func() {
-		a.dialMu.Lock()
-		d := a.dialer
-		a.dialMu.Unlock()
-		if d != nil {
+		if d := a.dialer.Load(); d != nil {
 			d.interrupt()
 		}
 	})

@@ -32,10 +32,38 @@ func NewTransport(maxConns int, timeout time.Duration) *http.Transport {
 }
 
 // worker is one sender's state: its metrics shard and, for the wire
-// sender, its connection.
+// sender, its connection, its response buffer and its last verdict.
 type worker struct {
 	sh   *shard
 	conn *wireConn
+	resp wireResponse
+
+	// A server answers the same bad token with the same challenge every
+	// time: the last one judged is kept, so that judging a 401 parses its
+	// challenge once, not once per request.
+	lastKind       Kind
+	lastChallenges []byte
+	lastOutcome    Outcome
+	judged         bool
+}
+
+// classify is Classify for the wire sender's newline-ended challenge list,
+// remembering the last 401 judged.
+func (w *worker) classify(k Kind, status int, challenges []byte) Outcome {
+	if status != http.StatusUnauthorized {
+		return Classify(k, status, nil)
+	}
+	if w.judged && k == w.lastKind && bytes.Equal(challenges, w.lastChallenges) {
+		return w.lastOutcome
+	}
+	var values []string
+	for _, v := range bytes.Split(bytes.TrimSuffix(challenges, []byte("\n")), []byte("\n")) {
+		if len(v) > 0 {
+			values = append(values, string(v))
+		}
+	}
+	w.lastKind, w.lastChallenges, w.lastOutcome, w.judged = k, append(w.lastChallenges[:0], challenges...), Classify(k, status, values), true
+	return w.lastOutcome
 }
 
 func (w *worker) close() {
@@ -87,8 +115,8 @@ func (a *Attacker) hit(ctx context.Context, w *worker, t *Target, intended time.
 // the server had closed the idle connection.
 func (a *Attacker) hitWire(ctx context.Context, w *worker, t *Target, intended time.Duration) {
 	r := result{kind: t.Kind, intended: intended, sent: a.since()}
-	var resp wireResponse
-	err := a.sendWire(ctx, w, t, &resp)
+	resp := &w.resp
+	err := a.sendWire(ctx, w, t, resp)
 	if err != nil {
 		if ctx.Err() != nil {
 			return // the run was stopped: not the server's doing
@@ -100,7 +128,7 @@ func (a *Attacker) hitWire(ctx context.Context, w *worker, t *Target, intended t
 		}
 	} else {
 		r.status = resp.status
-		r.outcome = Classify(t.Kind, resp.status, resp.challenges)
+		r.outcome = w.classify(t.Kind, resp.status, resp.challenges)
 		if r.outcome == OutcomeRateLimited {
 			a.honourRetryAfter(resp.retryAfter)
 		}
@@ -146,19 +174,23 @@ func (a *Attacker) sendWire(ctx context.Context, w *worker, t *Target, resp *wir
 // wireDialer returns the dialer for the run's target; every Target of a run
 // must go to the same scheme and host.
 func (a *Attacker) wireDialer(t *Target) (*wireDialer, error) {
-	a.dialMu.Lock()
-	defer a.dialMu.Unlock()
-	if a.dialer == nil {
-		a.dialer = newWireDialer(t.Req.URL.Scheme, t.Req.URL.Host, a.opts.TLSConfig, a.opts.Timeout)
-		if a.dialer == nil {
-			return nil, fmt.Errorf("load: the wire sender speaks http and https, not %q (use Options.NetHTTP)", t.Req.URL.Scheme)
+	d := a.dialer.Load()
+	if d == nil {
+		a.dialMu.Lock()
+		if d = a.dialer.Load(); d == nil {
+			d = newWireDialer(t.Req.URL.Scheme, t.Req.URL.Host, a.opts.TLSConfig, a.opts.Timeout)
+			if d == nil {
+				a.dialMu.Unlock()
+				return nil, fmt.Errorf("load: the wire sender speaks http and https, not %q (use Options.NetHTTP)", t.Req.URL.Scheme)
+			}
+			a.dialer.Store(d)
 		}
-		a.dialHost = t.Req.URL.Scheme + "://" + t.Req.URL.Host
+		a.dialMu.Unlock()
 	}
-	if host := t.Req.URL.Scheme + "://" + t.Req.URL.Host; host != a.dialHost {
-		return nil, fmt.Errorf("load: the wire sender sends to one target per run: %s, not %s", a.dialHost, host)
+	if t.Req.URL.Scheme != d.scheme || t.Req.URL.Host != d.host {
+		return nil, fmt.Errorf("load: the wire sender sends to one target per run: %s://%s, not %s://%s", d.scheme, d.host, t.Req.URL.Scheme, t.Req.URL.Host)
 	}
-	return a.dialer, nil
+	return d, nil
 }
 
 // honourRetryAfter stops sending until the Retry-After (seconds or an

@@ -57,6 +57,8 @@ func (t *Target) wireBytes() ([]byte, error) {
 
 // wireDialer opens connections to one target.
 type wireDialer struct {
+	scheme  string      // of the target URL
+	host    string      // of the target URL, as written
 	addr    string      // host:port
 	tls     *tls.Config // nil for plain http
 	timeout time.Duration
@@ -68,7 +70,7 @@ type wireDialer struct {
 // newWireDialer returns a dialer for the scheme and host of u, or nil when
 // the wire sender cannot serve it.
 func newWireDialer(scheme, host string, tlsConf *tls.Config, timeout time.Duration) *wireDialer {
-	d := &wireDialer{timeout: timeout, conns: map[*wireConn]struct{}{}}
+	d := &wireDialer{scheme: scheme, host: host, timeout: timeout, conns: map[*wireConn]struct{}{}}
 	port := map[string]string{"http": "80", "https": "443"}[scheme]
 	if port == "" {
 		return nil
@@ -145,8 +147,8 @@ func (wc *wireConn) close() {
 // wireResponse is what the wire sender keeps of a response.
 type wireResponse struct {
 	status     int
-	challenges []string // WWW-Authenticate values, only on a 401
-	retryAfter string   // only on a 429
+	challenges []byte // WWW-Authenticate values, only on a 401, each ended by a newline; reused
+	retryAfter string // only on a 429
 }
 
 // roundTrip sends raw and reads the response. gotStatus tells whether any
@@ -192,8 +194,9 @@ func (wc *wireConn) readResponse(head bool, resp *wireResponse) (keepAlive, gotS
 		if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
 			return false, true, errMalformed
 		}
-		code, err := strconv.Atoi(string(line[9:12]))
-		if err != nil || code < 100 {
+		code64, ok := parseDecimal(line[9:12])
+		code := int(code64)
+		if !ok || code < 100 {
 			return false, true, errMalformed
 		}
 		keepAlive = line[7] != '0' // HTTP/1.1 keeps the connection by default, 1.0 does not
@@ -214,8 +217,8 @@ func (wc *wireConn) readResponse(head bool, resp *wireResponse) (keepAlive, gotS
 			value = bytes.TrimSpace(value)
 			switch {
 			case equalFold(name, "content-length"):
-				n, err := strconv.ParseInt(string(value), 10, 64)
-				if err != nil || n < 0 {
+				n, ok := parseDecimal(value)
+				if !ok {
 					return false, true, errMalformed
 				}
 				contentLength = n
@@ -229,7 +232,7 @@ func (wc *wireConn) readResponse(head bool, resp *wireResponse) (keepAlive, gotS
 					keepAlive = true
 				}
 			case code == http.StatusUnauthorized && equalFold(name, "www-authenticate"):
-				resp.challenges = append(resp.challenges, string(value))
+				resp.challenges = append(append(resp.challenges, value...), '\n')
 			case code == http.StatusTooManyRequests && equalFold(name, "retry-after"):
 				resp.retryAfter = string(value)
 			}
@@ -287,6 +290,22 @@ func (wc *wireConn) discardChunked() error {
 			return errMalformed
 		}
 	}
+}
+
+// parseDecimal reads a non-negative decimal number of up to 18 digits
+// without allocating.
+func parseDecimal(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // equalFold compares a header name with a lower-case name, without
