@@ -96,7 +96,7 @@ func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (fr
 		set("profile", func() { cfg.Profile = fl.cfg.Profile })
 		set("token-budget", func() { cfg.TokenBudget = fl.cfg.TokenBudget })
 		set("request-rate", func() { cfg.RequestRate = fl.cfg.RequestRate })
-		fl.thresholdFlags.apply(set, cfg)
+		fl.apply(set, cfg)
 	})
 	if err != nil {
 		return cfg, err

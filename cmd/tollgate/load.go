@@ -184,7 +184,7 @@ func runLoad(cmd *cobra.Command, fl loadFlags, stdout, stderr io.Writer) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	cfg, err := fl.resolve(cmd, stderr, fl.thresholdFlags.apply)
+	cfg, err := fl.resolve(cmd, stderr, fl.apply)
 	if err != nil {
 		return err
 	}
