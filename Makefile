@@ -18,10 +18,10 @@ FUZZ_TARGETS = \
 	./spec:FuzzParseTokenResponse \
 	./mockserver:FuzzParseTokenBody
 
-.PHONY: help run build test bench fuzz lint fmt vet peer-check
+.PHONY: help run build test bench bench-compare fuzz lint fmt vet peer-check
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 run: ## start the mock server on $(ADDR) with the built-in flows
 	$(GO) run ./cmd/tollgate serve --addr $(ADDR)
@@ -40,8 +40,11 @@ vet:
 	$(GO) vet ./...
 
 bench: ## benchmarks with allocations; compare routes as ratios to the baseline route of the same run
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./mockserver/... ./spec/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./mockserver/... ./spec/... ./suites/load
 	$(GO) test -run '^$$' -bench 'BenchmarkStoreMemoryPerToken' -benchtime 1x -count 1 ./mockserver/tokens
+
+bench-compare: ## wrk vs tollgate load, and the mock's protected vs baseline route, on loopback; writes docs/benchmarks.md
+	bash scripts/bench-compare.sh
 
 fuzz: ## run each fuzz target for $(FUZZTIME)
 	@set -e; for t in $(FUZZ_TARGETS); do \

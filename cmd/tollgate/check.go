@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -22,13 +23,11 @@ import (
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/conformance"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/load"
 )
 
 type checkFlags struct {
-	config       string
-	cfg          framework.Config
-	clientSecret string
-	secretFiles  map[string]*string
+	targetFlags
 	junitReport  string
 	summaryJSON  string
 	jsonReport   string
@@ -38,10 +37,12 @@ type checkFlags struct {
 	listChecks   bool
 	labelFilter  string
 	ginkgoOutput bool
+	load         bool
+	thresholdFlags
 }
 
 func newCheckCmd(stdout, stderr io.Writer) *cobra.Command {
-	fl := checkFlags{secretFiles: map[string]*string{}}
+	var fl checkFlags
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Run the conformance checks against an auth server",
@@ -70,31 +71,17 @@ error.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.config, "config", "", "target file (YAML, see docs/check.md)")
-	f.StringVar(&fl.cfg.Target, "target", "", "base URL of the server under test")
-	f.StringVar(&fl.cfg.Flow, "flow", "", "a built-in flow (simple, oauth2) or a path to a flow document")
+	fl.register(f)
 	f.StringVar(&fl.cfg.Profile, "profile", "", "rfc6749, oauth21, cl or simple (default: the flow document's)")
-	f.StringVar(&fl.cfg.Client.ID, "client-id", "", "primary client id (or TOLLGATE_CLIENT_ID)")
-	f.StringVar(&fl.clientSecret, "client-secret", "", "primary client secret: visible in ps; prefer TOLLGATE_CLIENT_SECRET or --client-secret-file")
-	for _, c := range []struct{ name, what string }{{"client", "primary"}, {"client2", "second"}, {"expiry-client", "short-lived expiry"}, {"scoped-client", "scope-limited"}} {
-		fl.secretFiles[c.name] = f.String(c.name+"-secret-file", "", "file holding the "+c.what+" client's secret")
-	}
-	f.StringVar(&fl.cfg.Client2.ID, "client2-id", "", "a second client id, for cross-client checks")
-	f.StringVar(&fl.cfg.ExpiryClient.ID, "expiry-client-id", "", "a client with short-lived tokens, for EXP-005")
-	f.StringVar(&fl.cfg.ScopedClient.ID, "scoped-client-id", "", "a client limited to some scopes, for BEAR-017")
+	f.IntVar(&fl.cfg.TokenBudget, "token-budget", 0, "most token requests in a run (default 100)")
+	f.Float64Var(&fl.cfg.RequestRate, "request-rate", 0, "most requests per second (default unlimited)")
 	f.StringVar(&fl.cfg.RevocationEndpoint, "revocation-endpoint", "", "RFC 7009 revocation endpoint, a URL or a path on the target (default: the flow document's, else RFC 8414 metadata)")
 	f.StringVar(&fl.cfg.IntrospectionEndpoint, "introspection-endpoint", "", "RFC 7662 introspection endpoint, a URL or a path on the target (default: the flow document's, else RFC 8414 metadata)")
 	f.DurationVar(&fl.cfg.RevocationPropagation, "revocation-propagation", 0, "how long a revoked token may keep working, for REV-002 (default 5s)")
-	f.DurationVar(&fl.cfg.MaxExpiryWait, "max-expiry-wait", 0, "longest the expiry checks may wait (default 30s)")
-	f.DurationVar(&fl.cfg.Leeway, "leeway", 0, "grace accepted after a token's exp (default 5s)")
-	f.DurationVar(&fl.cfg.Timeout, "timeout", 0, "per-request timeout (default 10s)")
-	f.IntVar(&fl.cfg.TokenBudget, "token-budget", 0, "most token requests in a run (default 100)")
-	f.Float64Var(&fl.cfg.RequestRate, "request-rate", 0, "most requests per second (default unlimited)")
-	f.BoolVar(&fl.cfg.Insecure, "insecure", false, "allow plain http to a non-loopback target")
 	f.StringArrayVar(&fl.cfg.Operations, "operation", nil, "probe only this protected operation, by operationId or \"METHOD /path\" (repeatable; default: every one the flow document secures)")
 	f.StringSliceVar(&fl.cfg.OptIn, "opt-in", nil, "turn on checks that are off by default, e.g. TOK-029,TOK-037 (see docs/check.md)")
 	f.StringVar(&fl.cfg.StaleTokenFile, "stale-token-file", "", "a token file written by an earlier run's --save-token, for EXP-012")
-	f.StringVar(&fl.saveToken, "save-token", "", "after the run, write the primary client's token to FILE (mode 0600) for a later --stale-token-file")
+	f.StringVar(&fl.saveToken, "save-token", "", "after preflight, write the primary client's token to FILE (mode 0600) for a later --stale-token-file")
 	f.StringVar(&fl.junitReport, "junit-report", "", "write a JUnit XML report to FILE")
 	f.StringVar(&fl.jsonReport, "json-report", "", "write the Ginkgo JSON report to FILE")
 	f.StringVar(&fl.summaryJSON, "summary-json", "", "write the verdicts (id, flow, level, verdict, message) as JSON to FILE")
@@ -103,69 +90,41 @@ error.`,
 	f.BoolVar(&fl.listChecks, "list-checks", false, "print the check catalog and exit")
 	f.StringVar(&fl.labelFilter, "label-filter", "", "run only checks matching a Ginkgo label filter, e.g. 'area:token && level:MUST'")
 	f.BoolVar(&fl.ginkgoOutput, "verbose", false, "also print Ginkgo's progress output")
+	f.BoolVar(&fl.load, "load", false, "also run the specs labelled load: a short bounded validate run asserting the thresholds below (see docs/load.md)")
+	fl.registerThresholds(cmd)
 	return cmd
 }
 
 // resolveCheckConfig merges flags over TOLLGATE_* over the target file.
 func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (framework.Config, error) {
-	var cfg framework.Config
-	file := fl.config
-	if file == "" {
-		file = os.Getenv("TOLLGATE_CONFIG")
-	}
-	if file != "" {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return cfg, usagef("target file: %v (give an existing file to --config)", err)
-		}
-		dec := yaml.NewDecoder(strings.NewReader(string(data)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return cfg, usageError{describeYAMLError("target file", "docs/check.md", file, err)}
-		}
-	}
-	if err := cfg.ApplyEnv(os.LookupEnv); err != nil {
-		return cfg, usageError{err}
-	}
-	flags := cmd.Flags()
-	set := func(name string, apply func()) {
-		if flags.Changed(name) {
-			apply()
-		}
-	}
-	set("target", func() { cfg.Target = fl.cfg.Target })
-	set("flow", func() { cfg.Flow = fl.cfg.Flow })
-	set("profile", func() { cfg.Profile = fl.cfg.Profile })
-	set("client-id", func() { cfg.Client.ID = fl.cfg.Client.ID })
-	set("client2-id", func() { cfg.Client2.ID = fl.cfg.Client2.ID })
-	set("expiry-client-id", func() { cfg.ExpiryClient.ID = fl.cfg.ExpiryClient.ID })
-	set("scoped-client-id", func() { cfg.ScopedClient.ID = fl.cfg.ScopedClient.ID })
-	set("revocation-endpoint", func() { cfg.RevocationEndpoint = fl.cfg.RevocationEndpoint })
-	set("introspection-endpoint", func() { cfg.IntrospectionEndpoint = fl.cfg.IntrospectionEndpoint })
-	set("revocation-propagation", func() { cfg.RevocationPropagation = fl.cfg.RevocationPropagation })
-	set("max-expiry-wait", func() { cfg.MaxExpiryWait = fl.cfg.MaxExpiryWait })
-	set("leeway", func() { cfg.Leeway = fl.cfg.Leeway })
-	set("timeout", func() { cfg.Timeout = fl.cfg.Timeout })
-	set("token-budget", func() { cfg.TokenBudget = fl.cfg.TokenBudget })
-	set("request-rate", func() { cfg.RequestRate = fl.cfg.RequestRate })
-	set("insecure", func() { cfg.Insecure = fl.cfg.Insecure })
-	set("opt-in", func() { cfg.OptIn = append([]string(nil), fl.cfg.OptIn...) })
-	set("operation", func() { cfg.Operations = append([]string(nil), fl.cfg.Operations...) })
-	set("stale-token-file", func() { cfg.StaleTokenFile = fl.cfg.StaleTokenFile })
-	set("client-secret", func() {
-		fmt.Fprintln(stderr, "tollgate: warning: --client-secret shows in ps and shell history; prefer TOLLGATE_CLIENT_SECRET or --client-secret-file")
-		cfg.Client.Secret = fl.clientSecret
-	})
-	for name, dst := range map[string]*framework.Credentials{"client": &cfg.Client, "client2": &cfg.Client2, "expiry-client": &cfg.ExpiryClient, "scoped-client": &cfg.ScopedClient} {
-		if flags.Changed(name + "-secret-file") {
-			dst.Secret, dst.SecretFile = "", *fl.secretFiles[name]
-		}
-	}
 	if fl.failOn != "must" && fl.failOn != "should" {
-		return cfg, usagef("--fail-on %q: use must or should", fl.failOn)
+		return framework.Config{}, usagef("--fail-on %q: use must or should", fl.failOn)
 	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, usageError{err}
+	cfg, err := fl.resolve(cmd, stderr, func(set func(string, func()), cfg *framework.Config) {
+		set("profile", func() { cfg.Profile = fl.cfg.Profile })
+		set("token-budget", func() { cfg.TokenBudget = fl.cfg.TokenBudget })
+		set("request-rate", func() { cfg.RequestRate = fl.cfg.RequestRate })
+		set("revocation-endpoint", func() { cfg.RevocationEndpoint = fl.cfg.RevocationEndpoint })
+		set("introspection-endpoint", func() { cfg.IntrospectionEndpoint = fl.cfg.IntrospectionEndpoint })
+		set("revocation-propagation", func() { cfg.RevocationPropagation = fl.cfg.RevocationPropagation })
+		set("opt-in", func() { cfg.OptIn = append([]string(nil), fl.cfg.OptIn...) })
+		set("operation", func() { cfg.Operations = append([]string(nil), fl.cfg.Operations...) })
+		set("stale-token-file", func() { cfg.StaleTokenFile = fl.cfg.StaleTokenFile })
+		fl.apply(set, cfg)
+	})
+	if err != nil {
+		return cfg, err
+	}
+	if _, err := loadThresholds(cfg); err != nil {
+		return cfg, err
+	}
+	if _, err := load.ParseMix(cfg.Load.Mix); err != nil {
+		return cfg, usagef("load.mix: %v", err)
+	}
+	if cfg.Load.Rate != "" {
+		if _, err := load.ParseRate(cfg.Load.Rate); err != nil {
+			return cfg, usagef("load.rate: %v", err)
+		}
 	}
 	return cfg, nil
 }
@@ -245,7 +204,7 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	ginkgo.ReportAfterSuite("tollgate summary", func(r ginkgo.Report) { report = r })
 
 	suiteConfig, reporterConfig := types.NewDefaultSuiteConfig(), types.NewDefaultReporterConfig()
-	suiteConfig.LabelFilter = fl.labelFilter
+	suiteConfig.LabelFilter = checkLabelFilter(fl.labelFilter, fl.load)
 	suiteConfig.Timeout = 2 * time.Hour
 	reporterConfig.Succinct = true
 	reporterConfig.SilenceSkips = true
@@ -265,12 +224,16 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	}
 
 	summary := framework.Summarize(report)
-	if len(summary.Results) == 0 {
+	loadRan, loadFailures := loadResults(report)
+	if len(summary.Results) == 0 && loadRan == 0 {
 		return usagef("no check ran: the label filter %q selects none (see --list-checks)", fl.labelFilter)
 	}
 	summary, waiverProblems := summary.ApplyWaivers(waivers, time.Now())
 	fmt.Fprintf(stdout, "tollgate check: %s, flow %s, profile %s\n", cfg.Target, flow.Name, f.Profile())
-	summary.Render(stdout)
+	if len(summary.Results) > 0 {
+		summary.Render(stdout)
+	}
+	printLoadResults(stdout, report)
 	if len(waiverProblems) > 0 {
 		fmt.Fprintf(stdout, "\nwaivers (%s):\n", waiversFile)
 		for _, p := range waiverProblems {
@@ -300,6 +263,9 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	if summary.Failed(fl.failOn) {
 		return errors.New("conformance checks failed (see above)")
 	}
+	if loadFailures > 0 {
+		return fmt.Errorf("%d load spec(s) failed: a wrong verdict under load or a missed threshold (see above)", loadFailures)
+	}
 	if len(waiverProblems) > 0 {
 		return fmt.Errorf("%d waiver(s) need updating in %s (see above)", len(waiverProblems), waiversFile)
 	}
@@ -317,6 +283,61 @@ func canWrite(path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// checkLabelFilter leaves the load specs out unless --load or the filter
+// asks for them; --load adds them to whatever the filter selects.
+func checkLabelFilter(filter string, withLoad bool) string {
+	switch {
+	case !withLoad:
+		return conformance.WithoutLoad(filter)
+	case strings.TrimSpace(filter) == "":
+		return ""
+	default:
+		return "(" + filter + ") || " + conformance.LoadLabel
+	}
+}
+
+// loadSpecs returns the load specs that ran.
+func loadSpecs(report types.Report) []types.SpecReport {
+	var out []types.SpecReport
+	for _, s := range report.SpecReports {
+		if s.LeafNodeType == types.NodeTypeIt && s.State != types.SpecStateSkipped && s.State != types.SpecStatePending && slices.Contains(s.Labels(), conformance.LoadLabel) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// loadResults counts the load specs that ran and those that failed.
+func loadResults(report types.Report) (ran, failed int) {
+	for _, s := range loadSpecs(report) {
+		ran++
+		if s.State.Is(types.SpecStateFailureStates) {
+			failed++
+		}
+	}
+	return ran, failed
+}
+
+// printLoadResults prints each load spec's summary and, if it failed, why.
+func printLoadResults(w io.Writer, report types.Report) {
+	for _, s := range loadSpecs(report) {
+		verdict := "PASS"
+		if s.State.Is(types.SpecStateFailureStates) {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(w, "\n%s  %s\n", verdict, s.FullText())
+		for _, e := range s.ReportEntries {
+			if e.Name == conformance.LoadEntry || e.Name == "note" {
+				fmt.Fprintf(w, "%s\n", strings.TrimRight(e.Value.String(), "\n"))
+			}
+		}
+		if s.State.Is(types.SpecStateFailureStates) {
+			msg, _, _ := strings.Cut(s.Failure.Message, "\n")
+			fmt.Fprintf(w, "  failure: %s\n", msg)
+		}
+	}
 }
 
 // listChecks prints the catalog as YAML.

@@ -3,6 +3,8 @@
 // extension).
 //
 //	tollgate serve     start the mock auth server
+//	tollgate check     run the conformance checks against a server
+//	tollgate load      benchmark a server and judge every answer
 //	tollgate version   print the version
 //
 // Exit codes: 0 success, 1 a runtime failure, 2 a usage or configuration
@@ -67,7 +69,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see --help)", err)}
 	})
-	root.AddCommand(newServeCmd(stdout, stderr), newCheckCmd(stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newServeCmd(stdout, stderr), newCheckCmd(stdout, stderr), newLoadCmd(stdout, stderr), newVersionCmd(stdout))
 	// Unknown subcommands and bad arguments are usage errors too.
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {

@@ -3,8 +3,10 @@
 // for the behaviour the flow document and the RFCs demand of token issuance
 // (TOK), Bearer enforcement (BEAR), expiry (EXP), JWT access tokens (JWT),
 // authorization server metadata (META), token revocation (REV) and token
-// introspection (INTRO). Each check is one It with its
-// catalog ID in the text and as a label.
+// introspection (INTRO). Each check is one It with its catalog ID in the
+// text and as a label. Specs labelled "load" (LoadSpecs) are not checks:
+// they run a short load through suites/load and assert the user's
+// thresholds, and run only when a label filter names them.
 //
 // The checks are ordinary (non-test) code so that `tollgate check` links
 // them; conformance_suite_test.go runs them under `go test` against the
@@ -33,6 +35,7 @@ func Define(frameworks ...*framework.Framework) []*framework.Registrar {
 			ginkgo.Describe("authorization server metadata", func() { MetadataChecks(r) })
 			ginkgo.Describe("token revocation", func() { RevocationChecks(r) })
 			ginkgo.Describe("token introspection", func() { IntrospectionChecks(r) })
+			ginkgo.Describe("load", func() { LoadSpecs(f) })
 		})
 	}
 	return regs

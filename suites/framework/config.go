@@ -70,7 +70,32 @@ type Config struct {
 	RequestRate   float64       `yaml:"request_rate"`    // most requests per second; 0: unlimited
 	Timeout       time.Duration `yaml:"timeout"`         // per request; default 10s
 	Insecure      bool          `yaml:"insecure"`        // allow plain http to a non-loopback target
+
+	Load LoadConfig `yaml:"load"` // the specs labelled "load" (tollgate check --load)
 }
+
+// LoadConfig shapes the short validate run of the specs labelled "load" and
+// holds the thresholds they assert. Zero fields take the defaults below; a
+// zero threshold is not checked.
+type LoadConfig struct {
+	Duration     time.Duration `yaml:"duration"`       // default 2s
+	Requests     uint64        `yaml:"requests"`       // default 2000
+	Concurrency  int           `yaml:"concurrency"`    // closed model; default 8
+	Rate         string        `yaml:"rate"`           // open model instead, e.g. 500/s
+	Mix          string        `yaml:"mix"`            // default valid=90,invalid=5,missing=5
+	MaxP99       time.Duration `yaml:"max_p99"`        // fail above this p99 latency
+	MinRPS       float64       `yaml:"min_rps"`        // fail below this throughput
+	MaxErrorRate string        `yaml:"max_error_rate"` // fail above this share of errors, e.g. 0.1%
+}
+
+// Defaults for the zero fields of LoadConfig: short and bounded, so that a
+// load spec never turns a conformance run into a soak test.
+const (
+	DefaultLoadDuration    = 2 * time.Second
+	DefaultLoadRequests    = 2000
+	DefaultLoadConcurrency = 8
+	DefaultLoadMix         = "valid=90,invalid=5,missing=5"
+)
 
 // Defaults for the zero fields of Config.
 const (
@@ -129,6 +154,21 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 			*d.dst = parsed
 		}
 	}
+	if v, ok := lookup("TOLLGATE_LOAD_MAX_P99"); ok && v != "" {
+		parsed, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("TOLLGATE_LOAD_MAX_P99=%q: write a duration such as 20ms", v)
+		}
+		c.Load.MaxP99 = parsed
+	}
+	if v, ok := lookup("TOLLGATE_LOAD_MIN_RPS"); ok && v != "" {
+		parsed, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("TOLLGATE_LOAD_MIN_RPS=%q: write a number of requests per second such as 5000", v)
+		}
+		c.Load.MinRPS = parsed
+	}
+	str("TOLLGATE_LOAD_MAX_ERROR_RATE", &c.Load.MaxErrorRate)
 	str("TOLLGATE_FOREIGN_TOKEN", &c.ForeignToken)
 	str("TOLLGATE_STALE_TOKEN_FILE", &c.StaleTokenFile)
 	if v, ok := lookup("TOLLGATE_OPT_IN"); ok && v != "" {
@@ -216,6 +256,21 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(ep.value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("%s %q: give an absolute http(s) URL or a path on the target such as /oauth/revoke", ep.name, ep.value)
 		}
+	}
+	if c.Load.Duration == 0 {
+		c.Load.Duration = DefaultLoadDuration
+	}
+	if c.Load.Requests == 0 {
+		c.Load.Requests = DefaultLoadRequests
+	}
+	if c.Load.Concurrency == 0 {
+		c.Load.Concurrency = DefaultLoadConcurrency
+	}
+	if c.Load.Mix == "" {
+		c.Load.Mix = DefaultLoadMix
+	}
+	if c.Load.Duration < 0 || c.Load.Concurrency < 0 || c.Load.MaxP99 < 0 || c.Load.MinRPS < 0 {
+		return errors.New("load: duration, concurrency, max_p99 and min_rps must not be negative")
 	}
 	if c.MaxExpiryWait < 0 || c.Leeway < 0 || c.ClockSkew < 0 || c.TokenBudget < 0 || c.RequestRate < 0 || c.Timeout < 0 || c.RevocationPropagation < 0 {
 		return errors.New("durations, the token budget and the request rate must not be negative")

@@ -216,6 +216,8 @@ func TestConfigValidate(t *testing.T) {
 				want.TokenBudget = framework.DefaultTokenBudget
 				want.Timeout = framework.DefaultTimeout
 				want.RevocationPropagation = framework.DefaultRevocationPropagation
+				want.Load = framework.LoadConfig{Duration: framework.DefaultLoadDuration, Requests: framework.DefaultLoadRequests,
+					Concurrency: framework.DefaultLoadConcurrency, Mix: framework.DefaultLoadMix}
 				if !reflect.DeepEqual(c, want) {
 					t.Errorf("after Validate:\n got %+v\nwant %+v", c, want)
 				}
@@ -325,6 +327,9 @@ func TestApplyEnv(t *testing.T) {
 		{"TOLLGATE_STALE_TOKEN_FILE", "/run/t.json", func(c framework.Config) any { return c.StaleTokenFile }, "/run/t.json"},
 		{"TOLLGATE_OPERATIONS", "listCollections, GET /api/collections/{id}", func(c framework.Config) any { return strings.Join(c.Operations, "|") }, "listCollections|GET /api/collections/{id}"},
 		{"TOLLGATE_OPT_IN", "TOK-029,TOK-037", func(c framework.Config) any { return strings.Join(c.OptIn, "|") }, "TOK-029|TOK-037"},
+		{"TOLLGATE_LOAD_MAX_P99", "20ms", func(c framework.Config) any { return c.Load.MaxP99 }, 20 * time.Millisecond},
+		{"TOLLGATE_LOAD_MIN_RPS", "5000", func(c framework.Config) any { return c.Load.MinRPS }, 5000.0},
+		{"TOLLGATE_LOAD_MAX_ERROR_RATE", "0.1%", func(c framework.Config) any { return c.Load.MaxErrorRate }, "0.1%"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+" sets its field", func(t *testing.T) {
@@ -351,6 +356,8 @@ func TestApplyEnvErrors(t *testing.T) {
 		{"a bad TOLLGATE_LEEWAY", map[string]string{"TOLLGATE_LEEWAY": "five seconds"}, `TOLLGATE_LEEWAY="five seconds"`},
 		{"a bad TOLLGATE_TIMEOUT", map[string]string{"TOLLGATE_TIMEOUT": "10 s"}, `TOLLGATE_TIMEOUT="10 s"`},
 		{"a bad TOLLGATE_INSECURE", map[string]string{"TOLLGATE_INSECURE": "yes"}, `TOLLGATE_INSECURE="yes": write true or false`},
+		{"a bad TOLLGATE_LOAD_MAX_P99", map[string]string{"TOLLGATE_LOAD_MAX_P99": "fast"}, `TOLLGATE_LOAD_MAX_P99="fast": write a duration`},
+		{"a bad TOLLGATE_LOAD_MIN_RPS", map[string]string{"TOLLGATE_LOAD_MIN_RPS": "many"}, `TOLLGATE_LOAD_MIN_RPS="many"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+" is an error naming the variable", func(t *testing.T) {
@@ -469,6 +476,7 @@ func TestApplyEnvReads(t *testing.T) {
 		"TOLLGATE_MAX_EXPIRY_WAIT", "TOLLGATE_LEEWAY", "TOLLGATE_TIMEOUT", "TOLLGATE_INSECURE",
 		"TOLLGATE_REVOCATION_ENDPOINT", "TOLLGATE_INTROSPECTION_ENDPOINT", "TOLLGATE_REVOCATION_PROPAGATION",
 		"TOLLGATE_FOREIGN_TOKEN", "TOLLGATE_STALE_TOKEN_FILE", "TOLLGATE_OPT_IN", "TOLLGATE_OPERATIONS",
+		"TOLLGATE_LOAD_MAX_P99", "TOLLGATE_LOAD_MIN_RPS", "TOLLGATE_LOAD_MAX_ERROR_RATE",
 	}
 	for _, p := range []string{"TOLLGATE_CLIENT", "TOLLGATE_CLIENT2", "TOLLGATE_EXPIRY_CLIENT", "TOLLGATE_SCOPED_CLIENT"} {
 		want = append(want, p+"_ID", p+"_SECRET", p+"_SECRET_FILE")

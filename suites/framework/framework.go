@@ -254,6 +254,20 @@ func (f *Framework) RequestToken(ctx context.Context, tr TokenRequest) (*Exchang
 	f.tokensUsed++
 	f.mu.Unlock()
 
+	method, rawURL, header, body := f.BuildTokenRequest(tr)
+	ex, err := f.Do(ctx, method, rawURL, header, body)
+	if err == nil && ex.Status == http.StatusOK {
+		if parsed, perr := f.Flow.ParseTokenResponse(ex.Body); perr == nil {
+			f.AddSecret(parsed.AccessToken) // every issued token stays out of the evidence
+		}
+	}
+	return ex, err
+}
+
+// BuildTokenRequest returns the method, URL, headers and body of the token
+// request tr describes, without sending it and without counting it against
+// the token budget: the load generator sends it many times.
+func (f *Framework) BuildTokenRequest(tr TokenRequest) (method, rawURL string, header http.Header, body []byte) {
 	tok := f.Flow.Token
 	auth := tr.Auth
 	if auth == "" {
@@ -263,7 +277,7 @@ func (f *Framework) RequestToken(ctx context.Context, tr TokenRequest) (*Exchang
 	if mediaType == "" {
 		mediaType = f.DefaultMediaType(auth)
 	}
-	header := http.Header{}
+	header = http.Header{}
 	for k, vs := range tr.Header {
 		header[k] = vs
 	}
@@ -271,7 +285,7 @@ func (f *Framework) RequestToken(ctx context.Context, tr TokenRequest) (*Exchang
 		header.Set("Content-Type", mediaType)
 	}
 	header.Set("Accept", "application/json")
-	body := tr.RawBody
+	body = tr.RawBody
 	if body == nil {
 		doc := map[string]any{}
 		if auth == spec.ClientAuthBody {
@@ -292,17 +306,11 @@ func (f *Framework) RequestToken(ctx context.Context, tr TokenRequest) (*Exchang
 	if auth == spec.ClientAuthBasic {
 		header.Set("Authorization", authheader.FormatBasic(tr.Client.ID, tr.Client.Secret))
 	}
-	method := tr.Method
+	method = tr.Method
 	if method == "" {
 		method = http.MethodPost
 	}
-	ex, err := f.Do(ctx, method, f.Config.Target+tok.Path, header, body)
-	if err == nil && ex.Status == http.StatusOK {
-		if parsed, perr := f.Flow.ParseTokenResponse(ex.Body); perr == nil {
-			f.AddSecret(parsed.AccessToken) // every issued token stays out of the evidence
-		}
-	}
-	return ex, err
+	return method, f.Config.Target + tok.Path, header, body
 }
 
 // DefaultAuth is the client authentication requests use unless told

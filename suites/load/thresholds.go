@@ -1,0 +1,62 @@
+package load
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Thresholds are the user's pass marks for a run. Zero fields are not
+// checked.
+type Thresholds struct {
+	MaxP99       time.Duration // p99 latency must not exceed it
+	MinRPS       float64       // the achieved rate must reach it
+	MaxErrorRate float64       // errors over requests (a fraction, 0.001 for 0.1 %) must not exceed it
+	hasErrorRate bool
+}
+
+// SetMaxErrorRate sets MaxErrorRate from "0.1%" or "0.001"; "0%" means no
+// error at all is allowed.
+func (t *Thresholds) SetMaxErrorRate(s string) error {
+	v, err := ParsePercent(s)
+	if err != nil {
+		return err
+	}
+	t.MaxErrorRate, t.hasErrorRate = v, true
+	return nil
+}
+
+// ParsePercent reads "0.1%" as 0.001, or a plain fraction such as 0.001.
+func ParsePercent(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	pct := strings.HasSuffix(s, "%")
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("load: error rate %q: write a percentage such as 0.1%%", s)
+	}
+	if pct {
+		v /= 100
+	}
+	if v > 1 {
+		return 0, fmt.Errorf("load: error rate %q is above 100%%", s)
+	}
+	return v, nil
+}
+
+// Check returns one line per threshold m misses.
+func (t Thresholds) Check(m *Metrics) []string {
+	var out []string
+	if t.MaxP99 > 0 {
+		if p99 := m.Quantile(99); p99 > t.MaxP99 {
+			out = append(out, fmt.Sprintf("p99 latency %s is above --max-p99 %s", fmtDur(p99), t.MaxP99))
+		}
+	}
+	if t.MinRPS > 0 && m.RPS() < t.MinRPS {
+		out = append(out, fmt.Sprintf("throughput %.1f/s is below --min-rps %g", m.RPS(), t.MinRPS))
+	}
+	if (t.hasErrorRate || t.MaxErrorRate > 0) && m.ErrorRate() > t.MaxErrorRate {
+		out = append(out, fmt.Sprintf("error rate %.3f%% is above --max-error-rate %g%%", 100*m.ErrorRate(), 100*t.MaxErrorRate))
+	}
+	return out
+}
