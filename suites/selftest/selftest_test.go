@@ -225,8 +225,11 @@ func check(t *testing.T, v variant) result {
 	if v.expiry {
 		cmd.Env = append(cmd.Env, "TOLLGATE_EXPIRY_CLIENT_ID="+mockserver.ShortLivedClientID, "TOLLGATE_EXPIRY_CLIENT_SECRET="+mockserver.ShortLivedClientSecret)
 	}
-	// BEAR-022: a live token of the other flow, another audience.
-	cmd.Env = append(cmd.Env, "TOLLGATE_FOREIGN_TOKEN="+foreignToken(t, srv.URL, flows, v.flow))
+	// BEAR-022: a live token of the other flow, another audience, when the
+	// (mutated) mock issues one.
+	if tok := foreignToken(t, srv.URL, flows, v.flow); tok != "" {
+		cmd.Env = append(cmd.Env, "TOLLGATE_FOREIGN_TOKEN="+tok)
+	}
 	out, err := cmd.CombinedOutput()
 	res := result{output: string(out), verdicts: map[string]framework.Verdict{}}
 	var exitErr *exec.ExitError
@@ -251,7 +254,8 @@ func check(t *testing.T, v variant) result {
 }
 
 // foreignToken returns a token the mock at target issued to the seed
-// client for a flow other than flow.
+// client for a flow other than flow, or "" when a mutation stops it
+// (reject-json on the simple flow): BEAR-022 is then NOT VERIFIED.
 func foreignToken(t *testing.T, target string, flows []*spec.Flow, flow string) string {
 	t.Helper()
 	for _, f := range flows {
@@ -264,7 +268,8 @@ func foreignToken(t *testing.T, target string, flows []*spec.Flow, flow string) 
 		}
 		tr, _, err := framework.New(cfg, f).Token(t.Context(), cfg.Client)
 		if err != nil {
-			t.Fatalf("a %s token for BEAR-022: %v", f.Name, err)
+			t.Logf("no %s token for BEAR-022: %v", f.Name, err)
+			return ""
 		}
 		return tr.AccessToken
 	}
