@@ -795,8 +795,7 @@ func verifiesWithEmbeddedKey(raw, alg string) bool {
 // rewire applies, once, the defects that change the server rather than
 // one answer: a signer with typ JWT, a JWK Set with another key, the
 // metadata's issuer and token endpoint. They have no hook of their own:
-// Server.bearer calls rewire while routes are built, before the JWKS and
-// metadata routes read what it changes. Key generation cannot fail for an
+// routes() calls rewire first, before any route reads what it changes. Key generation cannot fail for an
 // algorithm a flow already signs with; if it did, the server stays as it is.
 func (d *defects) rewire(s *Server) {
 	if d.rewired {

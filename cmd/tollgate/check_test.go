@@ -581,6 +581,10 @@ func TestCheckSaveAndStaleToken(t *testing.T) {
 	target := checkMock(t)
 	dir := t.TempDir()
 	saved := filepath.Join(dir, "token.json")
+	// An existing world-readable file must not keep its mode.
+	if err := os.WriteFile(saved, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	args := []string{"check", "--target", target, "--flow", "simple", "--label-filter", "EXP-012"}
 	r := runTollgate(t, seedEnv, append(args, "--save-token", saved)...)
 	if v, _ := checkLines(t, r.stdout); r.code != 0 || v["EXP-012"] != "NOT VERIFIED" {

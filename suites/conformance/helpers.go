@@ -42,6 +42,12 @@ func expectErrorCode(g gomega.Gomega, ex *framework.Exchange, codes ...string) {
 	g.Expect(codes).To(gomega.ContainElement(e.Code), "error code")
 }
 
+// isErrorCode reports whether the body is an RFC 6749 error with code.
+func isErrorCode(ex *framework.Exchange, code string) bool {
+	e, _ := errorOf(ex)
+	return e != nil && e.Code == code
+}
+
 // challenges parses every WWW-Authenticate line of a response.
 func challenges(g gomega.Gomega, ex *framework.Exchange) []authheader.Challenge {
 	cs, err := authheader.ParseChallenges(ex.Header.Values("WWW-Authenticate")...)

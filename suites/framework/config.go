@@ -200,8 +200,8 @@ func (c *Config) Validate() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("target %q is not an http(s) URL: write it like https://auth.example.com", c.Target)
 	}
-	if u.Scheme == "http" && !c.Insecure && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("target %s uses plain http to a non-loopback host: use https, or pass --insecure if you mean it", c.Target)
+	if err := c.MaySendSecretsTo(c.Target); err != nil {
+		return fmt.Errorf("target %w", err)
 	}
 	c.Target = strings.TrimRight(c.Target, "/")
 	if c.Flow == "" {
@@ -256,6 +256,9 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(ep.value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("%s %q: give an absolute http(s) URL or a path on the target such as /oauth/revoke", ep.name, ep.value)
 		}
+		if err := c.MaySendSecretsTo(ep.value); err != nil {
+			return fmt.Errorf("%s %w", ep.name, err)
+		}
 	}
 	if c.Load.Duration == 0 {
 		c.Load.Duration = DefaultLoadDuration
@@ -274,6 +277,19 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxExpiryWait < 0 || c.Leeway < 0 || c.ClockSkew < 0 || c.TokenBudget < 0 || c.RequestRate < 0 || c.Timeout < 0 || c.RevocationPropagation < 0 {
 		return errors.New("durations, the token budget and the request rate must not be negative")
+	}
+	return nil
+}
+
+// MaySendSecretsTo reports why client credentials and tokens may not go to
+// rawURL: plain http to a host other than loopback, without Insecure.
+func (c *Config) MaySendSecretsTo(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %w", rawURL, err)
+	}
+	if u.Scheme == "http" && !c.Insecure && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("%s uses plain http to a non-loopback host: use https, or pass --insecure if you mean it", rawURL)
 	}
 	return nil
 }

@@ -70,6 +70,16 @@ func TestConfigValidate(t *testing.T) {
 			name:   "plain http to a remote host with Insecure is allowed",
 			mutate: func(c *framework.Config) { c.Target, c.Insecure = "http://auth.example.com", true },
 		},
+		{
+			name:    "a plain-http revocation endpoint on a remote host needs --insecure: it gets client credentials",
+			mutate:  func(c *framework.Config) { c.RevocationEndpoint = "http://auth.example.com/revoke" },
+			wantErr: "revocation_endpoint http://auth.example.com/revoke uses plain http",
+		},
+		{
+			name:    "a plain-http introspection endpoint on a remote host needs --insecure",
+			mutate:  func(c *framework.Config) { c.IntrospectionEndpoint = "http://auth.example.com/introspect" },
+			wantErr: "introspection_endpoint http://auth.example.com/introspect uses plain http",
+		},
 		{name: "plain http to 127.0.0.1 is allowed", mutate: func(c *framework.Config) { c.Target = "http://127.0.0.1:4455" }},
 		{name: "plain http to another 127/8 address is allowed", mutate: func(c *framework.Config) { c.Target = "http://127.0.0.2:4455" }},
 		{name: "plain http to localhost is allowed", mutate: func(c *framework.Config) { c.Target = "http://localhost:4455" }},

@@ -257,11 +257,59 @@ func (f *Framework) RequestToken(ctx context.Context, tr TokenRequest) (*Exchang
 	method, rawURL, header, body := f.BuildTokenRequest(tr)
 	ex, err := f.Do(ctx, method, rawURL, header, body)
 	if err == nil && ex.Status == http.StatusOK {
-		if parsed, perr := f.Flow.ParseTokenResponse(ex.Body); perr == nil {
-			f.AddSecret(parsed.AccessToken) // every issued token stays out of the evidence
+		// Every issued token stays out of the evidence: each string
+		// member named like the token member, so that a response that
+		// repeats it (TOK-027) hides them all, not only the one parsed.
+		for _, v := range memberStrings(ex.Body, f.Flow.Token.Response.AccessToken.Name()) {
+			f.AddSecret(v)
 		}
 	}
 	return ex, err
+}
+
+// memberStrings returns the string values of every member called name, at
+// any depth, of a JSON document, duplicates included; it stops at the
+// first syntax error.
+func memberStrings(body []byte, name string) []string {
+	type frame struct{ object, key bool } // key: the object's next token is a key
+	var stack []frame
+	afterValue := func() {
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].key = true
+		}
+	}
+	var out []string
+	capture := false
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return out
+		}
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{':
+				stack = append(stack, frame{object: true, key: true})
+			case '[':
+				stack = append(stack, frame{})
+			default:
+				stack = stack[:len(stack)-1]
+				afterValue()
+			}
+			capture = false
+			continue
+		}
+		if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].key {
+			stack[n-1].key = false
+			capture = tok == name
+			continue
+		}
+		if s, ok := tok.(string); ok && capture {
+			out = append(out, s)
+		}
+		capture = false
+		afterValue()
+	}
 }
 
 // BuildTokenRequest returns the method, URL, headers and body of the token

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -30,8 +31,26 @@ func (f *Framework) SavePrimaryToken(path string) error {
 	if err != nil {
 		return fmt.Errorf("save token: %w", err)
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
-		return fmt.Errorf("save token: %w", err)
+	// A temporary file renamed over path: os.WriteFile would keep the mode
+	// of an existing, perhaps world-readable, file.
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tollgate-token-*")
+	if err != nil {
+		return fmt.Errorf("save token to %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename: nothing to remove
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save token to %s: %w", path, err)
+	}
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save token to %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save token to %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save token to %s: %w", path, err)
 	}
 	return nil
 }
@@ -52,7 +71,7 @@ func LoadSavedToken(path string) (SavedToken, error) {
 	var t SavedToken
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return t, fmt.Errorf("stale token file: %w", err)
+		return t, fmt.Errorf("stale token file: %w (write it with tollgate check --save-token FILE in an earlier run)", err)
 	}
 	if err := json.Unmarshal(data, &t); err != nil {
 		return t, fmt.Errorf("stale token file %s: %w (write it with tollgate check --save-token)", path, err)

@@ -43,7 +43,11 @@ func (w Waiver) String() string {
 	return s
 }
 
-var waiverKeys = []string{"check", "flow", "reason", "expires"}
+// waiverKeys are the keys a waiver may have, for error messages.
+const waiverKeys = "check, flow, reason, expires"
+
+// yamlLine finds the line number yaml.v3 puts at the start of a message.
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
 
 // LoadWaivers reads a waivers file: a YAML list of waivers. It is strict:
 // an unknown key, a value that is not a string, a bad date, an unknown check
@@ -59,7 +63,7 @@ func LoadWaivers(path string) ([]Waiver, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		line := 0
-		if m := regexp.MustCompile(`^line (\d+): `).FindStringSubmatch(msg); m != nil {
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
 			line, _ = strconv.Atoi(m[1])
 			msg = msg[len(m[0]):]
 		}
@@ -93,7 +97,7 @@ func LoadWaivers(path string) ([]Waiver, error) {
 			k, v := item.Content[i], item.Content[i+1]
 			dst, ok := fields[k.Value]
 			if !ok {
-				return nil, fmt.Errorf("%s: unknown key %q; fix its spelling or remove it (a waiver takes %s)", at(k.Line), k.Value, strings.Join(waiverKeys, ", "))
+				return nil, fmt.Errorf("%s: unknown key %q; fix its spelling or remove it (a waiver takes %s)", at(k.Line), k.Value, waiverKeys)
 			}
 			if set[k.Value] {
 				return nil, fmt.Errorf("%s: key %s given twice; keep one", at(k.Line), k.Value)

@@ -227,10 +227,21 @@ func check(t *testing.T, v variant) result {
 	}
 	// BEAR-022: a live token of the other flow, another audience, when the
 	// (mutated) mock issues one.
-	if tok := foreignToken(t, srv.URL, flows, v.flow); tok != "" {
-		cmd.Env = append(cmd.Env, "TOLLGATE_FOREIGN_TOKEN="+tok)
+	foreign := foreignToken(t, srv.URL, flows, v.flow)
+	if foreign != "" {
+		cmd.Env = append(cmd.Env, "TOLLGATE_FOREIGN_TOKEN="+foreign)
 	}
 	out, err := cmd.CombinedOutput()
+	// Whatever fails, the output never shows a secret or a live token.
+	leaks := []string{mockserver.SeedClientSecret, mockserver.ScopedClientSecret}
+	if len(foreign) >= 20 { // a real token, not a mutant's placeholder such as "duplicate"
+		leaks = append(leaks, foreign)
+	}
+	for _, secret := range leaks {
+		if strings.Contains(string(out), secret) {
+			t.Errorf("the output shows a secret or token (%.8s…)", secret)
+		}
+	}
 	res := result{output: string(out), verdicts: map[string]framework.Verdict{}}
 	var exitErr *exec.ExitError
 	switch {
