@@ -19,19 +19,7 @@ import (
 func BearerChecks(r *framework.Registrar) {
 	f := r.F
 	protected := f.Protected()
-	// target is the protected operation the single-route checks use: the
-	// first one any token of the flow may call.
-	target := func() spec.Operation {
-		for _, op := range protected {
-			if len(op.Scopes) == 0 {
-				return op
-			}
-		}
-		if len(protected) == 0 {
-			framework.NotApplicable("the flow document protects no operation")
-		}
-		return protected[0]
-	}
+	target := func() spec.Operation { return probedOperation(f) }
 	token := func(ctx ginkgo.SpecContext, g Gomega) string {
 		tr, err := f.PrimaryToken(ctx)
 		framework.Sent(g, nil, err)

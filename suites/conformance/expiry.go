@@ -17,18 +17,7 @@ import (
 // ExpiryChecks defines the EXP checks for r's flow.
 func ExpiryChecks(r *framework.Registrar) {
 	f := r.F
-	protected := f.Protected()
-	target := func() spec.Operation {
-		for _, op := range protected {
-			if len(op.Scopes) == 0 {
-				return op
-			}
-		}
-		if len(protected) == 0 {
-			framework.NotApplicable("the flow document protects no operation")
-		}
-		return protected[0]
-	}
+	target := func() spec.Operation { return probedOperation(f) }
 	primary := func(ctx ginkgo.SpecContext, g Gomega) spec.TokenResponse {
 		tr, err := f.PrimaryToken(ctx)
 		framework.Sent(g, nil, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/onsi/gomega"
 
+	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/spec/authheader"
 	"github.com/tollgate/tollgate/spec/oautherr"
 	"github.com/tollgate/tollgate/suites/framework"
@@ -40,6 +41,22 @@ func expectErrorCode(g gomega.Gomega, ex *framework.Exchange, codes ...string) {
 	e, err := errorOf(ex)
 	g.Expect(e).NotTo(gomega.BeNil(), "the body is not an RFC 6749 error: %v", err)
 	g.Expect(codes).To(gomega.ContainElement(e.Code), "error code")
+}
+
+// probedOperation is the protected operation the single-route checks use:
+// the first one any token of the flow may call, else the first one. With
+// none the check is N/A.
+func probedOperation(f *framework.Framework) spec.Operation {
+	protected := f.Protected()
+	for _, op := range protected {
+		if len(op.Scopes) == 0 {
+			return op
+		}
+	}
+	if len(protected) == 0 {
+		framework.NotApplicable("the flow document protects no operation (or none of those --operation names)")
+	}
+	return protected[0]
 }
 
 // isErrorCode reports whether the body is an RFC 6749 error with code.

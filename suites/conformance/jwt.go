@@ -35,18 +35,7 @@ const wellKnownJWKS = "/.well-known/jwks.json"
 // a JWT.
 func JWTChecks(r *framework.Registrar) {
 	f := r.F
-	protected := f.Protected()
-	target := func() spec.Operation {
-		for _, op := range protected {
-			if len(op.Scopes) == 0 {
-				return op
-			}
-		}
-		if len(protected) == 0 {
-			framework.NotApplicable("the flow document protects no operation")
-		}
-		return protected[0]
-	}
+	target := func() spec.Operation { return probedOperation(f) }
 	// primary returns the primary token, ending the check N/A when it is
 	// not a JWT.
 	primary := func(ctx ginkgo.SpecContext, g Gomega) *jwtToken {

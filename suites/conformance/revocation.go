@@ -75,18 +75,7 @@ type tokenUser struct {
 }
 
 func newTokenUser(f *framework.Framework) tokenUser {
-	protected := f.Protected()
-	return tokenUser{f: f, op: func() spec.Operation {
-		for _, op := range protected {
-			if len(op.Scopes) == 0 {
-				return op
-			}
-		}
-		if len(protected) == 0 {
-			framework.NotApplicable("the flow document protects no operation, so nothing shows whether a token works")
-		}
-		return protected[0]
-	}}
+	return tokenUser{f: f, op: func() spec.Operation { return probedOperation(f) }}
 }
 
 // use calls the protected operation with token and returns the status.

@@ -2,7 +2,6 @@ package framework
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
@@ -31,15 +30,7 @@ func withVerdicts(report types.Report, s Summary, failOn string) types.Report {
 	out.SpecReports = make(types.SpecReports, len(report.SpecReports))
 	copy(out.SpecReports, report.SpecReports)
 	for i, spec := range out.SpecReports {
-		var id, flow string
-		for _, l := range spec.Labels() {
-			switch {
-			case checks[l].ID != "":
-				id = l
-			case strings.HasPrefix(l, "flow:"):
-				flow = strings.TrimPrefix(l, "flow:")
-			}
-		}
+		id, flow, _ := checkLabels(spec, checks)
 		r, ok := final[id+" "+flow]
 		if !ok {
 			continue

@@ -50,17 +50,7 @@ func Summarize(report types.Report) Summary {
 		if spec.LeafNodeType != types.NodeTypeIt {
 			continue
 		}
-		var id, flow, level string
-		for _, l := range spec.Labels() {
-			switch {
-			case checks[l].ID != "":
-				id = l
-			case strings.HasPrefix(l, "flow:"):
-				flow = strings.TrimPrefix(l, "flow:")
-			case strings.HasPrefix(l, "level:"):
-				level = strings.TrimPrefix(l, "level:")
-			}
-		}
+		id, flow, level := checkLabels(spec, checks)
 		if id == "" {
 			continue
 		}
@@ -104,6 +94,22 @@ func Summarize(report types.Report) Summary {
 		return s.Results[i].ID < s.Results[j].ID
 	})
 	return s
+}
+
+// checkLabels reads the check ID, flow and level CheckIt put in a spec's
+// labels; id is "" for a spec that is not a check.
+func checkLabels(spec types.SpecReport, checks Checks) (id, flow, level string) {
+	for _, l := range spec.Labels() {
+		switch {
+		case checks[l].ID != "":
+			id = l
+		case strings.HasPrefix(l, "flow:"):
+			flow = strings.TrimPrefix(l, "flow:")
+		case strings.HasPrefix(l, "level:"):
+			level = strings.TrimPrefix(l, "level:")
+		}
+	}
+	return id, flow, level
 }
 
 // Count returns how many results have each verdict.
