@@ -291,7 +291,11 @@ func BenchmarkRouteWire(b *testing.B) {
 					b.Error(err)
 					return
 				}
-				defer conn.Close()
+				defer func() {
+					if err := conn.Close(); err != nil {
+						b.Error(err)
+					}
+				}()
 				r := bufio.NewReaderSize(conn, 16<<10)
 				for pb.Next() {
 					if _, err := conn.Write(request); err != nil {

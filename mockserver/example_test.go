@@ -43,7 +43,9 @@ func ExampleNew() {
 		ExpiresIn   int    `json:"expiresIn"`
 	}
 	err = json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
+	if cerr := resp.Body.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -61,7 +63,9 @@ func ExampleNew() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		resp.Body.Close()
+		if err := resp.Body.Close(); err != nil {
+			log.Fatal(err)
+		}
 		fmt.Printf("collections: %d %q\n", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 	// Output:

@@ -258,7 +258,11 @@ func optDo(t *testing.T, srv *mockservertest.Server, method, path, contentType, 
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
+	defer func() {
+		if err := resp.Body.Close(); err != nil {
+			t.Errorf("%s %s: close body: %v", method, path, err)
+		}
+	}()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)

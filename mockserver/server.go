@@ -252,7 +252,7 @@ func (s *Server) routes() (http.Handler, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: flow %s, operation %s: %w", fr.flow.Name, tok.ID, err)
 		}
-		var tokenHandler http.Handler = s.tokenHandler(fr)
+		tokenHandler := s.tokenHandler(fr)
 		if s.defects != nil {
 			tokenHandler = mutateResponses(fr.flow, s.defects.token, tokenHandler)
 		}

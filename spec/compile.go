@@ -93,12 +93,12 @@ func (c *compiler) compile() (*Flow, error) {
 		item := c.doc.Paths.Value(path)
 		for _, method := range sortedMethods(item) {
 			op := item.GetOperation(method)
-			switch {
-			case op == tokenOp:
+			switch op {
+			case tokenOp:
 				f.Token, err = c.compileTokenOperation(path, item, method, op)
-			case op == revocationOp:
+			case revocationOp:
 				f.Revocation, err = c.compileClientOperation("revocationEndpoint", c.src.ext.RevocationEndpoint, path, item, method, op)
-			case op == introspectionOp:
+			case introspectionOp:
 				f.Introspection, err = c.compileClientOperation("introspectionEndpoint", c.src.ext.IntrospectionEndpoint, path, item, method, op)
 			default:
 				var o Operation

@@ -60,7 +60,7 @@ var buildTollgate = sync.OnceValues(func() (string, error) {
 	}
 	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
+		return "", fmt.Errorf("go build: %w\n%s", err, out)
 	}
 	return path, nil
 })
@@ -331,7 +331,9 @@ func TestCheckExitTwo(t *testing.T) {
 		t.Fatal(err)
 	}
 	closedURL := "http://" + closed.Addr().String()
-	closed.Close()
+	if err := closed.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	syntaxError := writeFile(t, "syntax.yaml", "target: http://127.0.0.1:1\nflow: [simple\n")
 	unknownKey := writeFile(t, "unknown.yaml", "target: http://127.0.0.1:1\nflow: simple\ntimeot: 3s\n")

@@ -68,9 +68,9 @@ func TestLoadServeConfigErrors(t *testing.T) {
 	}{
 		{
 			name:    "unknown top-level key",
-			content: "adress: 127.0.0.1:0\n",
+			content: "adress: 127.0.0.1:0\n", //nolint:misspell // deliberate typo: the test checks the unknown-key error
 			line:    1,
-			want:    []string{"unknown key adress", "remove it or fix its spelling", "docs/config.md"},
+			want:    []string{"unknown key adress", "remove it or fix its spelling", "docs/config.md"}, //nolint:misspell // deliberate typo: the test checks the unknown-key error
 		},
 		{
 			name:    "unknown key under clients",

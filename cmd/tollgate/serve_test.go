@@ -85,7 +85,10 @@ func startServe(t *testing.T, args ...string) *serveProc {
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case <-p.done:
+		case err := <-p.done:
+			// Its result was judged by stop or by the startup check below,
+			// or the test did not care how the server ended.
+			_ = err
 		case <-time.After(shutdownTimeout):
 			t.Errorf("serve %q did not stop within %v of its context's end", args, shutdownTimeout)
 		}
@@ -153,7 +156,11 @@ func call(t *testing.T, method, url, contentType, bearer, body string) (int, htt
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
-	defer resp.Body.Close()
+	defer func() {
+		if err := resp.Body.Close(); err != nil {
+			t.Errorf("%s %s: close body: %v", method, url, err)
+		}
+	}()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatalf("%s %s: read body: %v", method, url, err)
@@ -230,7 +237,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("Execute after cancel: %v, want nil", err)
 	}
 	if c, err := net.DialTimeout("tcp", p.addr, time.Second); err == nil {
-		c.Close()
+		_ = c.Close() // only released: the failure is reported below
 		t.Errorf("%s still accepts connections after shutdown", p.addr)
 	}
 	if got := p.stderr.String(); got != "tollgate: shutting down\n" {
@@ -390,7 +397,11 @@ func TestRunExitCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { busy.Close() })
+	t.Cleanup(func() {
+		if err := busy.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 
 	brokenDoc := writeFile(t, "broken.yaml", "openapi: 3.0.3\nx-tollgate:\n  flow: [\n")
 	userpass, err := os.ReadFile(filepath.Join("..", "..", "testdata", "flows", "userpass.yaml"))

@@ -677,10 +677,7 @@ func TestEvidence(t *testing.T) {
 			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "repeat: curl ") {
 				t.Errorf("last evidence line = %q, want the repeat: curl line", last)
 			}
-			var forbidden []string
-			for _, sec := range []string{testSecret, url.QueryEscape(testSecret), base64.StdEncoding.EncodeToString([]byte(testClientID + ":" + url.QueryEscape(testSecret)))} {
-				forbidden = append(forbidden, sec)
-			}
+			forbidden := []string{testSecret, url.QueryEscape(testSecret), base64.StdEncoding.EncodeToString([]byte(testClientID + ":" + url.QueryEscape(testSecret)))}
 			for _, a := range ex.RequestHead.Values("Authorization") {
 				_, cred, _ := strings.Cut(a, " ")
 				forbidden = append(forbidden, a, cred)

@@ -37,13 +37,14 @@ func (f *Framework) SavePrimaryToken(path string) error {
 	if err != nil {
 		return fmt.Errorf("save token to %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename: nothing to remove
+	// Best effort: after a successful rename there is nothing to remove.
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the error above is the one to report
 		return fmt.Errorf("save token to %s: %w", path, err)
 	}
 	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the error above is the one to report
 		return fmt.Errorf("save token to %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {

@@ -168,7 +168,7 @@ var buildOnce = func() func(t *testing.T) string {
 			path = filepath.Join(dir, "tollgate")
 			out, buildErr := exec.Command("go", "build", "-o", path, "../../cmd/tollgate").CombinedOutput()
 			if buildErr != nil {
-				err = fmt.Errorf("go build: %v\n%s", buildErr, out)
+				err = fmt.Errorf("go build: %w\n%s", buildErr, out)
 			}
 		})
 		if err != nil {
