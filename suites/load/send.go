@@ -90,11 +90,7 @@ func (a *Attacker) hit(ctx context.Context, w *worker, t *Target, intended time.
 		if ctx.Err() != nil {
 			return // the run was stopped: not the server's doing
 		}
-		r.outcome = OutcomeConnection
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-			r.outcome = OutcomeTimeout
-		}
+		r.outcome = transportOutcome(err)
 	} else {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		_ = resp.Body.Close()
@@ -121,11 +117,7 @@ func (a *Attacker) hitWire(ctx context.Context, w *worker, t *Target, intended t
 		if ctx.Err() != nil {
 			return // the run was stopped: not the server's doing
 		}
-		r.outcome = OutcomeConnection
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-			r.outcome = OutcomeTimeout
-		}
+		r.outcome = transportOutcome(err)
 	} else {
 		r.status = resp.status
 		r.outcome = w.classify(t.Kind, resp.status, resp.challenges)
@@ -209,4 +201,14 @@ func (a *Attacker) honourRetryAfter(v string) {
 			return
 		}
 	}
+}
+
+// transportOutcome classifies a request that got no answer: a timeout, or
+// a connection that failed.
+func transportOutcome(err error) Outcome {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+		return OutcomeTimeout
+	}
+	return OutcomeConnection
 }
