@@ -33,6 +33,7 @@ func Define(frameworks ...*framework.Framework) []*framework.Registrar {
 			ginkgo.Describe("expiry", func() { ExpiryChecks(r) })
 			ginkgo.Describe("JWT access tokens", func() { JWTChecks(r) })
 			ginkgo.Describe("authorization server metadata", func() { MetadataChecks(r) })
+			ginkgo.Describe("hardening", func() { SecurityChecks(r) })
 			ginkgo.Describe("token revocation", func() { RevocationChecks(r) })
 			ginkgo.Describe("token introspection", func() { IntrospectionChecks(r) })
 			ginkgo.Describe("load", func() { LoadSpecs(f) })

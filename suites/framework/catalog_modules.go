@@ -6,11 +6,12 @@ const (
 	AreaMeta          = "metadata"
 	AreaRevocation    = "revocation"
 	AreaIntrospection = "introspection"
+	AreaSecurity      = "security"
 )
 
 // moduleChecks are the catalog's optional modules (JWT, META, REV, INTRO):
 // they run when the target issues JWTs or advertises or is configured with
-// the endpoints they test.
+// the endpoints they test; and SEC, which records hardening facts.
 func moduleChecks() []Check {
 	return []Check{
 		{"JWT-001", AreaJWT, "A JWT access token is signed, not with none, and verifies against the JWKS", `RFC 9068 §2.1 "JWT access tokens MUST be signed" … "MUST NOT use "none" as the signing algorithm"`, all(Must)},
@@ -34,6 +35,7 @@ func moduleChecks() []Check {
 
 		{"INTRO-001", AreaIntrospection, "Introspection without client authentication gets 401", `RFC 7662 §2.1 "the endpoint MUST also require some form of authorization"`, all(Must)},
 		{"INTRO-002", AreaIntrospection, "A live token is active: true, as a JSON boolean", `RFC 7662 §2.2 active "REQUIRED. Boolean indicator"`, all(Must)},
+		{"SEC-001", AreaSecurity, "Tokens are sender-constrained (a Bearer token can be replayed by whoever holds it)", `RFC 9700 §2.2.1 "SHOULD use mechanisms for sender-constraining access tokens"; RFC 6819 §4.6.2`, all(Info)},
 		{"INTRO-003", AreaIntrospection, "An unknown, revoked or expired token is active: false, and nothing more is said (WARN for extra members)", `RFC 7662 §2.2 "MUST return an introspection response with the "active" field set to "false""; "SHOULD NOT include any additional information about an inactive token"`, all(Must)},
 	}
 }

@@ -31,7 +31,8 @@ one row per check. The IDs come from the shared conformance catalog
 behind it and says how it is tested from outside the server: ` + "`TOK-`" + ` for token
 issuance, ` + "`BEAR-`" + ` for Bearer enforcement, ` + "`EXP-`" + ` for expiry, and the optional
 modules ` + "`JWT-`" + `, ` + "`META-`" + `, ` + "`REV-`" + ` (RFC 7009 revocation) and ` + "`INTRO-`" + ` (RFC 7662
-introspection). REV and INTRO run when the flow document declares the endpoint,
+introspection), and ` + "`SEC-`" + ` for hardening facts recorded at INFO level.
+REV and INTRO run when the flow document declares the endpoint,
 the configuration names it (` + "`revocation_endpoint`" + `, ` + "`introspection_endpoint`" + `) or the
 target's RFC 8414 metadata advertises it; otherwise they are N/A. An ID never changes
 meaning once released; gaps in the numbering are catalog checks this suite does
@@ -135,12 +136,12 @@ func TestMarkdownTable(t *testing.T) {
 	}
 }
 
-var idPattern = regexp.MustCompile(`^(TOK|BEAR|EXP|JWT|META|REV|INTRO)-\d{3}$`)
+var idPattern = regexp.MustCompile(`^(TOK|BEAR|EXP|JWT|META|REV|INTRO|SEC)-\d{3}$`)
 
 func TestCatalog(t *testing.T) {
 	t.Parallel()
 	areaOf := map[string]string{"TOK": framework.AreaToken, "BEAR": framework.AreaBearer, "EXP": framework.AreaExpiry, "JWT": framework.AreaJWT, "META": framework.AreaMeta,
-		"REV": framework.AreaRevocation, "INTRO": framework.AreaIntrospection}
+		"REV": framework.AreaRevocation, "INTRO": framework.AreaIntrospection, "SEC": framework.AreaSecurity}
 	levels := map[framework.Level]bool{framework.Must: true, framework.Should: true, framework.Info: true}
 	profiles := map[string]bool{"*": true}
 	for _, p := range spec.Profiles() {
