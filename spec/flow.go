@@ -71,6 +71,13 @@ type Operation struct {
 	Route     *routers.Route // precomputed route for openapi3filter validation
 }
 
+// Named reports whether name identifies the operation: its ID
+// (operationId) or "METHOD /path", the two ways a user names an operation
+// to probe.
+func (op Operation) Named(name string) bool {
+	return name == op.ID || name == op.Method+" "+op.Path
+}
+
 // Response is a documented response with a concrete body.
 type Response struct {
 	Status      int

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,7 +76,7 @@ func (f *Framework) Protected() []spec.Operation {
 	}
 	var out []spec.Operation
 	for _, op := range all {
-		if contains(f.Config.Operations, op.ID) || contains(f.Config.Operations, op.Method+" "+op.Path) {
+		if slices.ContainsFunc(f.Config.Operations, op.Named) {
 			out = append(out, op)
 		}
 	}
@@ -85,16 +86,13 @@ func (f *Framework) Protected() []spec.Operation {
 // checkOperations reports the first of Config.Operations that names no
 // protected operation of the flow.
 func (f *Framework) checkOperations() error {
+	protected := f.Flow.Protected()
 	var known []string
-	for _, op := range f.Flow.Protected() {
+	for _, op := range protected {
 		known = append(known, op.ID)
 	}
 	for _, name := range f.Config.Operations {
-		found := false
-		for _, op := range f.Flow.Protected() {
-			found = found || name == op.ID || name == op.Method+" "+op.Path
-		}
-		if !found {
+		if !slices.ContainsFunc(protected, func(op spec.Operation) bool { return op.Named(name) }) {
 			return fmt.Errorf("operation %q is not a protected operation of flow %s: name one of %s (operationId or \"METHOD /path\")", name, f.Flow.Name, strings.Join(known, ", "))
 		}
 	}

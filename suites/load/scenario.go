@@ -146,7 +146,7 @@ func protectedOps(flow *spec.Flow, names []string) ([]spec.Operation, error) {
 	var known []string
 	for _, op := range all {
 		known = append(known, op.ID)
-		if slices.Contains(names, op.ID) || slices.Contains(names, op.Method+" "+op.Path) {
+		if slices.ContainsFunc(names, op.Named) {
 			out = append(out, op)
 		}
 	}
