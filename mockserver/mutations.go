@@ -177,7 +177,6 @@ type defects struct {
 	revocationDelay                                                          time.Duration
 	jwtRevocationIgnoredByCache, introspectWithoutAuth                       bool
 	introspectDeadActive, introspectInactiveLeaksClaims                      bool
-	rewired                                                                  bool
 	signers                                                                  map[string]*tokens.Signer // by flow, set by rewire: jwt-missing-jti re-signs with them
 	clock                                                                    Clock                     // set by rewire
 
@@ -792,16 +791,13 @@ func verifiesWithEmbeddedKey(raw, alg string) bool {
 	return err == nil
 }
 
-// rewire applies, once, the defects that change the server rather than
-// one answer: a signer with typ JWT, a JWK Set with another key, the
-// metadata's issuer and token endpoint. They have no hook of their own:
-// routes() calls rewire first, before any route reads what it changes. Key generation cannot fail for an
-// algorithm a flow already signs with; if it did, the server stays as it is.
+// rewire applies the defects that change the server rather than one
+// answer: a signer with typ JWT, a JWK Set with another key, the metadata's
+// issuer and token endpoint. They have no hook of their own: routes(), run
+// once by New, calls rewire before any route reads what it changes. Key
+// generation cannot fail for an algorithm a flow already signs with; if it
+// did, the server stays as it is.
 func (d *defects) rewire(s *Server) {
-	if d.rewired {
-		return
-	}
-	d.rewired = true
 	d.clock = s.opts.Clock
 	d.signers = map[string]*tokens.Signer{}
 	if d.metadataWrongIssuer {

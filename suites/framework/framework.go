@@ -429,8 +429,7 @@ func (f *Framework) Token(ctx context.Context, c Credentials) (spec.TokenRespons
 	if err != nil {
 		return tr, ex, err
 	}
-	f.AddSecret(tr.AccessToken)
-	return tr, ex, nil
+	return tr, ex, nil // RequestToken added the token to the redaction list
 }
 
 // PrimaryToken returns the primary client's token, obtained once per run to
@@ -549,7 +548,9 @@ func (f *Framework) AddSecret(s string) {
 		return
 	}
 	f.mu.Lock()
-	f.redact = append(f.redact, s)
+	if !slices.Contains(f.redact, s) { // Redact's work grows with the list
+		f.redact = append(f.redact, s)
+	}
 	f.mu.Unlock()
 }
 
