@@ -36,14 +36,11 @@ func (v storeValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool
 type jwtValidator struct {
 	fr     *flowRuntime
 	issuer string // checked when set
-	// trustCache is the jwt-revocation-ignored-by-cache defect: a cache
-	// hit is not checked against the deny-list.
-	trustCache bool
 }
 
 func (v jwtValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool) {
 	if g, jti, ok := v.fr.cache.Lookup(raw, now); ok {
-		return g, g.Flow == v.fr.flow.Name && (v.trustCache || !v.fr.isRevoked(jti, raw, now))
+		return g, g.Flow == v.fr.flow.Name && !v.fr.isRevoked(jti, raw, now)
 	}
 	claims, ok := v.fr.verifyJWT(raw, now, v.issuer)
 	if !ok {
@@ -97,9 +94,10 @@ func canonicalJWS(raw string) bool {
 	return true
 }
 
+// validator is the correct TokenValidator of a flow; New may wrap it.
 func (s *Server) validator(fr *flowRuntime) TokenValidator {
 	if fr.format == spec.FormatJWT {
-		return jwtValidator{fr: fr, issuer: s.opts.Issuer, trustCache: s.defects != nil && s.defects.jwtRevocationIgnoredByCache}
+		return jwtValidator{fr: fr, issuer: s.opts.Issuer}
 	}
 	return storeValidator{store: s.store, flow: fr.flow.Name}
 }
@@ -111,10 +109,10 @@ type bearerReply struct {
 	body      []byte
 }
 
-func (b *bearerReply) write(w http.ResponseWriter, contentType, noStore []string) {
+func (b *bearerReply) write(w http.ResponseWriter) {
 	h := w.Header()
 	h["Www-Authenticate"] = b.challenge
-	h["Content-Type"] = contentType
+	h["Content-Type"] = jsonContentType
 	h["Cache-Control"] = noStore
 	w.WriteHeader(b.status)
 	_, _ = w.Write(b.body)
@@ -144,12 +142,6 @@ func newBearerReply(realm string, e *oautherr.Error, extra ...authheader.Param) 
 // token without the scopes (any one alternative of scopes suffices) 403
 // insufficient_scope. All replies are built here, once.
 func Bearer(v TokenValidator, clock Clock, realm string, scopes [][]string) func(http.Handler) http.Handler {
-	return bearer(v, clock, realm, scopes, nil)
-}
-
-// bearer is Bearer with the bearer-parsing defects of a mutated mock; d is
-// nil for a correct one.
-func bearer(v TokenValidator, clock Clock, realm string, scopes [][]string, d *defects) func(http.Handler) http.Handler {
 	missing := newBearerReply(realm, &oautherr.Error{Description: "this operation needs an access token: send the header Authorization: Bearer followed by a token"})
 	malformed := newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "the Authorization header is not a well-formed Bearer credential (RFC 6750 section 2.1)"))
 	repeated := newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "send one Authorization header"))
@@ -160,7 +152,6 @@ func bearer(v TokenValidator, clock Clock, realm string, scopes [][]string, d *d
 		scopeParams = []authheader.Param{{Name: "scope", Value: list}}
 	}
 	insufficient := newBearerReply(realm, oautherr.New(oautherr.InsufficientScope, "the access token lacks the scope this operation needs"), scopeParams...)
-	contentType, noStore := []string{"application/json"}, []string{"no-store"}
 
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -170,36 +161,29 @@ func bearer(v TokenValidator, clock Clock, realm string, scopes [][]string, d *d
 			case 1:
 				header = values[0]
 			default:
-				repeated.write(w, contentType, noStore)
+				repeated.write(w)
 				return
 			}
 			token, result := authheader.ParseBearer(header)
 			if result != authheader.BearerMissing && r.URL.RawQuery != "" && queryHasToken(r.URL.RawQuery) {
-				twice.write(w, contentType, noStore)
+				twice.write(w)
 				return
-			}
-			if d != nil {
-				token, result = d.rewriteBearer(r, header, token, result)
 			}
 			switch result {
 			case authheader.BearerMissing: // a token in the query alone is ignored (OAuth 2.1 section 5.1)
-				missing.write(w, contentType, noStore)
+				missing.write(w)
 				return
 			case authheader.BearerMalformed:
-				if d != nil && d.malformed500 {
-					w.WriteHeader(http.StatusInternalServerError)
-					return
-				}
-				malformed.write(w, contentType, noStore)
+				malformed.write(w)
 				return
 			}
 			grant, ok := v.Validate(token, clock.Now())
 			if !ok {
-				invalid.write(w, contentType, noStore)
+				invalid.write(w)
 				return
 			}
 			if !scopesSatisfied(grant.Scopes, scopes) {
-				insufficient.write(w, contentType, noStore)
+				insufficient.write(w)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -207,26 +191,10 @@ func bearer(v TokenValidator, clock Clock, realm string, scopes [][]string, d *d
 	}
 }
 
+// bearer is the Bearer middleware of one protected operation of fr, with
+// the validator New assembled for the flow.
 func (s *Server) bearer(fr *flowRuntime, op spec.Operation) func(http.Handler) http.Handler {
-	d := s.defects
-	v, scopes := s.validator(fr), op.Scopes
-	if d != nil {
-		if d.acceptAnyBearer || d.acceptExpired || d.forgesJWT() || d.expirySlides || d.acceptOtherFlowTokens {
-			dv := defectiveValidator{inner: v, d: d, fr: fr, any: tokens.NewGrant(fr.flow.Name, "anyone", strings.Join(fr.flow.Scopes, " "))}
-			if d.acceptOtherFlowTokens {
-				for _, other := range s.flows {
-					if other != fr {
-						dv.others = append(dv.others, s.validator(other))
-					}
-				}
-			}
-			v = dv
-		}
-		if d.ignoreScope {
-			scopes = nil
-		}
-	}
-	return bearer(v, s.opts.Clock, fr.flow.Realm, scopes, d)
+	return Bearer(fr.validator, s.opts.Clock, fr.flow.Realm, op.Scopes)
 }
 
 // scopesSatisfied reports whether granted covers every scope of at least one

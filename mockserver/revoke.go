@@ -44,8 +44,8 @@ func (s *Server) lookupToken(fr *flowRuntime, raw string, now time.Time) (tokenI
 
 // lifetimeFor is the lifetime the flow gives a client's tokens.
 func (s *Server) lifetimeFor(fr *flowRuntime, clientID string) time.Duration {
-	if c := s.clients[clientID]; c != nil && c.TokenLifetime != 0 {
-		return c.TokenLifetime
+	if c := s.clients[clientID]; c != nil {
+		return fr.lifetimeOf(c)
 	}
 	return fr.lifetime
 }
@@ -55,113 +55,93 @@ func (s *Server) lifetimeFor(fr *flowRuntime, clientID string) time.Duration {
 // issued to another client is refused with unauthorized_client.
 func (s *Server) revoke(fr *flowRuntime, client *registeredClient, raw string, now time.Time) *oautherr.Error {
 	info, ok := s.lookupToken(fr, raw, now)
-	if !ok && s.defects != nil && s.defects.revokeUnknown400 {
-		return oautherr.New(oautherr.InvalidRequest, "unknown token")
-	}
 	if !ok {
 		return nil
 	}
-	if info.grant.ClientID != client.ID && (s.defects == nil || !s.defects.revokeOtherClientsToken) {
+	if info.grant.ClientID != client.ID {
 		// RFC 7009 §2.1: "If this validation fails, the request is
 		// refused and the client is informed of the error".
 		return oautherr.New(oautherr.UnauthorizedClient, "the token was not issued to this client, so it cannot revoke it")
 	}
-	if s.defects != nil && s.defects.revokeNoop {
-		return nil
-	}
-	if s.defects != nil && s.defects.revocationDelay > 0 {
-		// RFC 7009 §2.1 allows "a propagation delay": a conformant variation.
-		time.AfterFunc(s.defects.revocationDelay, func() { s.invalidate(fr, info, raw, now) })
-		return nil
-	}
-	s.invalidate(fr, info, raw, now)
+	fr.invalidate(info, raw, now)
 	return nil
 }
 
-// invalidate makes a live token dead: a store-backed token is deleted, a
-// JWT's jti goes on the deny-list until the token would have expired and
-// its cached verification is dropped.
-func (s *Server) invalidate(fr *flowRuntime, info tokenInfo, raw string, now time.Time) {
-	if info.claims == nil {
-		s.store.Revoke(raw)
-		return
-	}
-	fr.revoked.Put(revocationKey(info.claims.ID, raw), info.grant, info.expiry, now)
-	if s.defects == nil || !s.defects.jwtRevocationIgnoredByCache {
+// invalidator makes a live token of a flow dead. Each flow's is chosen by New.
+type invalidator func(info tokenInfo, raw string, now time.Time)
+
+// invalidator returns the correct invalidator of fr: a store-backed token is
+// deleted, a JWT's jti goes on the deny-list until the token would have
+// expired and its cached verification is dropped.
+func (s *Server) invalidator(fr *flowRuntime) invalidator {
+	return func(info tokenInfo, raw string, now time.Time) {
+		if info.claims == nil {
+			s.store.Revoke(raw)
+			return
+		}
+		fr.revoked.Put(revocationKey(info.claims.ID, raw), info.grant, info.expiry, now)
 		fr.cache.Remove(raw)
 	}
 }
 
-// clientHandler serves a revocation or introspection operation: POST only,
-// client authentication as at the token endpoint, the token at its pointer.
-func (s *Server) clientHandler(fr *flowRuntime, ep *clientEndpoint, co *spec.ClientOperation, unauthenticated bool,
-	serve func(w http.ResponseWriter, client *registeredClient, token string) *oautherr.Error) http.Handler {
-	noStore, pragma, allow := []string{"no-store"}, []string{"no-cache"}, []string{http.MethodPost}
-	challenge := basicChallengeFor(fr.flow.Realm)
+// tokenActionHandler serves a revocation or introspection operation: POST
+// only, the request read and the client authenticated by co, the token at
+// its pointer, then act answers.
+func (s *Server) tokenActionHandler(co *clientOperation, fields spec.ClientRequestFields,
+	act func(w http.ResponseWriter, client *registeredClient, token string) *oautherr.Error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h["Cache-Control"] = noStore
-		h["Pragma"] = pragma
+		h["Pragma"] = noCache
 		if r.Method != http.MethodPost {
-			h["Allow"] = allow
+			h["Allow"] = postOnly
 			writeOAuthError(w, &oautherr.Error{Code: oautherr.InvalidRequest, Status: http.StatusMethodNotAllowed,
 				Description: "this endpoint takes POST only (RFC 7009 section 2.1, RFC 7662 section 2.1)"})
 			return
 		}
-		var token string
-		cr, oerr := s.readClientRequest(ep, w, r, readOptions{check: func(cr *clientRequest) *oautherr.Error {
-			var err error
-			if token, err = stringField(cr.doc, co.Request.Token); err != nil {
-				return invalidRequest("%s", err.Error())
-			}
-			if token == "" {
-				return invalidRequest("%s is missing: say which token", co.Request.Token.Name())
-			}
-			// token_type_hint: RFC 7009 section 2.1 lets the server ignore
-			// it, and this one finds every kind of token without it.
-			if _, err := stringField(cr.doc, co.Request.TokenTypeHint); err != nil {
-				return invalidRequest("%s", err.Error())
-			}
-			return nil
-		}})
-		var client *registeredClient
-		switch {
-		case oerr != nil:
-		case unauthenticated:
-			client = &registeredClient{Client: Client{ID: cr.clientID}}
-		case cr.clientID == "":
-			oerr = noClientAuth()
-		default:
-			var err error
-			if client, err = s.authenticate(cr.clientID, cr.secret); err != nil {
-				oerr = oautherr.New(oautherr.InvalidClient, "client authentication failed: unknown client or wrong secret")
-			}
-		}
+		cr, oerr := co.read(w, r)
 		if oerr == nil {
-			oerr = serve(w, client, token)
+			oerr = s.actOnToken(co, fields, r, cr, w, act)
 		}
 		if oerr != nil {
-			s.writeClientError(w, oerr, cr.basic, ep.acceptsBasic, challenge)
+			co.refuse(w, oerr, cr.basic)
 		}
 	})
+}
+
+// actOnToken takes a read revocation or introspection request the rest of
+// the way: the token, the documented schema, the client's credentials, then act.
+func (s *Server) actOnToken(co *clientOperation, fields spec.ClientRequestFields, r *http.Request, cr clientRequest, w http.ResponseWriter,
+	act func(w http.ResponseWriter, client *registeredClient, token string) *oautherr.Error) *oautherr.Error {
+	token, err := stringField(cr.doc, fields.Token)
+	if err != nil {
+		return invalidRequest("%s", err.Error())
+	}
+	if token == "" {
+		return invalidRequest("%s is missing: say which token", fields.Token.Name())
+	}
+	// token_type_hint: RFC 7009 section 2.1 lets the server ignore it, and
+	// this one finds every kind of token without it.
+	if _, err := stringField(cr.doc, fields.TokenTypeHint); err != nil {
+		return invalidRequest("%s", err.Error())
+	}
+	if oerr := co.validate(r, cr); oerr != nil {
+		return oerr
+	}
+	client, oerr := co.authenticate(cr)
+	if oerr != nil {
+		return oerr
+	}
+	return act(w, client, token)
 }
 
 // revocationHandler serves RFC 7009 token revocation.
 func (s *Server) revocationHandler(fr *flowRuntime) http.Handler {
 	co := fr.flow.Revocation
-	unauthenticated := s.defects != nil && s.defects.revokeWithoutAuth
 	contentType := []string{co.Success.ContentType}
-	return s.clientHandler(fr, fr.revocation, co, unauthenticated, func(w http.ResponseWriter, client *registeredClient, token string) *oautherr.Error {
+	return s.tokenActionHandler(fr.revocation, co.Request, func(w http.ResponseWriter, client *registeredClient, token string) *oautherr.Error {
 		if oerr := s.revoke(fr, client, token, s.opts.Clock.Now()); oerr != nil {
 			return oerr
-		}
-		switch {
-		case s.defects != nil && s.defects.revoke204:
-			w.WriteHeader(http.StatusNoContent)
-			return nil
-		case s.defects != nil && s.defects.revokeEmptyBody:
-			w.WriteHeader(http.StatusOK) // RFC 7009 §2.2: "The content of the response body is ignored by the client"
-			return nil
 		}
 		if co.Success.ContentType != "" {
 			w.Header()["Content-Type"] = contentType
@@ -175,19 +155,15 @@ func (s *Server) revocationHandler(fr *flowRuntime) http.Handler {
 // introspectionHandler serves RFC 7662 token introspection: any
 // authenticated client may ask about any token of the flow.
 func (s *Server) introspectionHandler(fr *flowRuntime) http.Handler {
-	co := fr.flow.Introspection
-	unauthenticated := s.defects != nil && s.defects.introspectWithoutAuth
-	contentType, inactiveBody := []string{"application/json"}, []byte(inactiveJSON)
-	return s.clientHandler(fr, fr.introspection, co, unauthenticated, func(w http.ResponseWriter, _ *registeredClient, token string) *oautherr.Error {
-		w.Header()["Content-Type"] = contentType
+	inactiveBody := []byte(inactiveJSON)
+	return s.tokenActionHandler(fr.introspection, fr.flow.Introspection.Request, func(w http.ResponseWriter, _ *registeredClient, token string) *oautherr.Error {
+		w.Header()["Content-Type"] = jsonContentType
 		body := inactiveBody
 		if info, ok := s.introspect(fr, token); ok {
 			var err error
 			if body, err = json.Marshal(info); err != nil {
 				return &oautherr.Error{Code: "server_error", Description: "the mock could not encode the answer", Status: http.StatusInternalServerError}
 			}
-		} else if s.defects != nil && s.defects.introspectInactiveLeaksClaims {
-			body = []byte(`{"active":false,"client_id":"` + SeedClientID + `","token_type":"` + fr.flow.TokenType + `"}`)
 		}
 		_, _ = w.Write(body)
 		return nil
@@ -213,11 +189,6 @@ type introspection struct {
 func (s *Server) introspect(fr *flowRuntime, raw string) (introspection, bool) {
 	now := s.opts.Clock.Now()
 	info, ok := s.lookupToken(fr, raw, now)
-	if !ok && s.defects != nil && s.defects.introspectDeadActive {
-		// The defect: whatever is not live is still called active.
-		return introspection{Active: true, ClientID: SeedClientID, TokenType: fr.flow.TokenType, Sub: SeedClientID,
-			Exp: now.Add(fr.lifetime).Unix(), Iat: now.Unix()}, true
-	}
 	if !ok {
 		return introspection{}, false
 	}

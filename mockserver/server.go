@@ -1,15 +1,10 @@
 package mockserver
 
 import (
-	"crypto"
-	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -33,17 +28,13 @@ const (
 // Server is a mock auth server for a set of flows. It is an http.Handler and
 // safe for concurrent use.
 type Server struct {
-	opts    Options
-	flows   []*flowRuntime
-	clients map[string]*registeredClient
-	store   *tokens.Store
-	jwks    []byte
-	// unknownDigest is compared against for unknown client ids: a digest
-	// no secret hashes to in practice.
-	unknownDigest [sha256.Size]byte
-	metadata      *flowRuntime // the flow described at MetadataPath; nil when none fits
-	handler       http.Handler
-	defects       *defects // deliberate bugs for the suite's self-test; nil normally
+	opts     Options
+	flows    []*flowRuntime
+	clients  map[string]*registeredClient
+	store    *tokens.Store
+	jwks     []byte
+	metadata *flowRuntime // the flow described at MetadataPath; nil when none fits
+	handler  http.Handler
 }
 
 // flowRuntime is one flow as the server runs it, with everything precomputed.
@@ -55,7 +46,11 @@ type flowRuntime struct {
 	cache    *tokens.VerifiedCache // jwt flows only
 	grants   grantTable
 
-	tokenEndpoint, revocation, introspection *clientEndpoint // the last two nil when the flow has none
+	// The components of the flow's request path, chosen by New.
+	token, revocation, introspection *clientOperation // the last two nil when the flow has none
+	minter                           tokenMinter
+	validator                        TokenValidator
+	invalidate                       invalidator
 	// revoked is the deny-list of revoked JWTs, keyed by jti (by the whole
 	// token when it has none), each entry kept until the token expires.
 	// jwt flows only: store-backed tokens are revoked by deletion.
@@ -66,74 +61,6 @@ type registeredClient struct {
 	Client
 	secretDigest [sha256.Size]byte // compared in constant time, whatever the secret's length
 	flows        map[string]bool   // nil: every flow
-}
-
-// New builds a server for flows with opts. It fails, naming the fix, when
-// the options do not fit the flows or two flows claim the same route.
-func New(flows []*spec.Flow, opts Options) (*Server, error) {
-	opts, err := opts.validate(flows)
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{
-		opts:    opts,
-		clients: map[string]*registeredClient{},
-		store:   tokens.NewStore(tokens.StoreOptions{}),
-	}
-	if s.defects, err = newDefects(opts.Mutations); err != nil {
-		return nil, err
-	}
-	if _, err := rand.Read(s.unknownDigest[:]); err != nil {
-		return nil, fmt.Errorf("mockserver: random: %w", err)
-	}
-	for _, c := range opts.Clients {
-		rc := &registeredClient{Client: c, secretDigest: sha256.Sum256([]byte(c.Secret))}
-		if len(c.Flows) > 0 {
-			rc.flows = map[string]bool{}
-			for _, f := range c.Flows {
-				rc.flows[f] = true
-			}
-		}
-		s.clients[c.ID] = rc
-	}
-	key, err := loadSigningKey(opts.SigningKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	var jwksKeys []json.RawMessage
-	for _, f := range flows {
-		fr, err := newFlowRuntime(f, opts.Flows[f.Name], key)
-		if err != nil {
-			return nil, err
-		}
-		if fr.signer != nil {
-			var set struct {
-				Keys []json.RawMessage `json:"keys"`
-			}
-			if err := json.Unmarshal(fr.signer.JWKS(), &set); err != nil {
-				return nil, fmt.Errorf("mockserver: flow %s: JWKS: %w", f.Name, err)
-			}
-			jwksKeys = append(jwksKeys, set.Keys...)
-		}
-		if s.metadata == nil && fr.flow.Token.GrantType != "" {
-			s.metadata = fr
-		}
-		s.flows = append(s.flows, fr)
-	}
-	if len(jwksKeys) > 0 {
-		s.jwks, err = json.Marshal(map[string]any{"keys": dedupeKeys(jwksKeys)})
-		if err != nil {
-			return nil, fmt.Errorf("mockserver: JWKS: %w", err)
-		}
-	}
-	if s.handler, err = s.routes(); err != nil {
-		return nil, err
-	}
-	s.handler = cors(opts.CORSOrigins, s.handler)
-	if opts.Logger != nil {
-		s.handler = logRequests(opts.Logger, s.handler)
-	}
-	return s, nil
 }
 
 // ServeHTTP serves the flows.
@@ -153,180 +80,6 @@ func (s *Server) Clients() []Client { return append([]Client(nil), s.opts.Client
 
 // Clock returns the clock the server issues and validates tokens with.
 func (s *Server) Clock() Clock { return s.opts.Clock }
-
-func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer) (*flowRuntime, error) {
-	fr := &flowRuntime{
-		flow:     f,
-		format:   f.TokenFormat,
-		lifetime: f.Lifetime,
-		tokenEndpoint: newClientEndpoint(f.Token.Operation, f.Token.MediaTypes, f.Token.ClientAuth,
-			f.Token.Request.ClientID, f.Token.Request.ClientSecret),
-	}
-	for _, co := range []struct {
-		op  *spec.ClientOperation
-		dst **clientEndpoint
-	}{{f.Revocation, &fr.revocation}, {f.Introspection, &fr.introspection}} {
-		if co.op != nil {
-			*co.dst = newClientEndpoint(co.op.Operation, co.op.MediaTypes, co.op.ClientAuth, co.op.Request.ClientID, co.op.Request.ClientSecret)
-		}
-	}
-	if fo.TokenFormat != "" {
-		fr.format = fo.TokenFormat
-	}
-	if fo.TokenLifetime != 0 {
-		fr.lifetime = fo.TokenLifetime
-	}
-	if fr.format != spec.FormatJWT {
-		return fr, nil
-	}
-	alg := f.Algorithm
-	if fo.Algorithm != "" {
-		alg = fo.Algorithm
-	}
-	if alg == "" {
-		alg = spec.DefaultAlgorithm
-	}
-	signer, err := tokens.NewSigner(tokens.SignerOptions{Algorithm: alg, Key: key})
-	if err != nil {
-		return nil, fmt.Errorf("mockserver: flow %s: %w", f.Name, err)
-	}
-	fr.signer = signer
-	fr.cache = tokens.NewVerifiedCache(jwtCacheEntries)
-	fr.revoked = tokens.NewStore(tokens.StoreOptions{})
-	return fr, nil
-}
-
-func loadSigningKey(file string) (crypto.Signer, error) {
-	if file == "" {
-		return nil, nil
-	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("mockserver: signing_key_file: %w", err)
-	}
-	key, err := tokens.LoadPrivateKeyPEM(data)
-	if err != nil {
-		return nil, fmt.Errorf("mockserver: signing_key_file %s: %w", file, err)
-	}
-	return key, nil
-}
-
-// dedupeKeys drops repeated JWKs (two flows signing with one key file).
-func dedupeKeys(keys []json.RawMessage) []json.RawMessage {
-	seen := map[string]bool{}
-	out := keys[:0]
-	for _, k := range keys {
-		if !seen[string(k)] {
-			seen[string(k)] = true
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// routes builds the route table once: one handler per documented operation,
-// registered on a ServeMux with the operation's own path template.
-func (s *Server) routes() (http.Handler, error) {
-	if s.defects != nil {
-		s.defects.rewire(s) // before any handler captures the signer, the issuer or the keys
-	}
-	mux := http.NewServeMux()
-	owner := map[string]string{} // "METHOD path" or "path" -> flow and operation, to name conflicts
-	register := func(pattern, who string, h http.Handler) (err error) {
-		if prev, dup := owner[pattern]; dup {
-			return fmt.Errorf("mockserver: %s and %s both claim %q: serve the two flows from separate servers or change a path", prev, who, pattern)
-		}
-		defer func() {
-			if v := recover(); v != nil {
-				err = fmt.Errorf("mockserver: %s: cannot route %q: %v", who, pattern, v)
-			}
-		}()
-		mux.Handle(pattern, h)
-		owner[pattern] = who
-		return nil
-	}
-	allowed := map[string][]string{} // mux path -> documented methods, for 405 answers
-	for _, fr := range s.flows {
-		tok := fr.flow.Token
-		path, err := muxPath(tok.Path)
-		if err != nil {
-			return nil, fmt.Errorf("mockserver: flow %s, operation %s: %w", fr.flow.Name, tok.ID, err)
-		}
-		tokenHandler := s.tokenHandler(fr)
-		if s.defects != nil {
-			tokenHandler = mutateResponses(fr.flow, s.defects.token, tokenHandler)
-		}
-		if err := register(path, fr.flow.Name+"."+tok.ID, tokenHandler); err != nil {
-			return nil, err
-		}
-		for _, co := range []struct {
-			op *spec.ClientOperation
-			h  func(*flowRuntime) http.Handler
-		}{{fr.flow.Revocation, s.revocationHandler}, {fr.flow.Introspection, s.introspectionHandler}} {
-			if co.op == nil {
-				continue
-			}
-			path, err := muxPath(co.op.Path)
-			if err != nil {
-				return nil, fmt.Errorf("mockserver: flow %s, operation %s: %w", fr.flow.Name, co.op.ID, err)
-			}
-			// Like the token operation, it answers every method of its path itself (405 with Allow).
-			if err := register(path, fr.flow.Name+"."+co.op.ID, co.h(fr)); err != nil {
-				return nil, err
-			}
-		}
-		for _, op := range fr.flow.Operations {
-			path, err := muxPath(op.Path)
-			if err != nil {
-				return nil, fmt.Errorf("mockserver: flow %s, operation %s: %w", fr.flow.Name, op.ID, err)
-			}
-			h := exampleHandler(op.Success)
-			if op.Protected {
-				h = s.bearer(fr, op)(h)
-				if s.defects != nil {
-					h = mutateResponses(fr.flow, s.defects.resource, h)
-				}
-			}
-			if err := register(op.Method+" "+path, fr.flow.Name+"."+op.ID, h); err != nil {
-				return nil, err
-			}
-			allowed[path] = append(allowed[path], op.Method)
-		}
-	}
-	for path, methods := range allowed {
-		if _, taken := owner[path]; taken {
-			continue // a token operation answers every method of its path itself
-		}
-		if err := register(path, "tollgate", methodNotAllowed(methods)); err != nil {
-			return nil, err
-		}
-	}
-	fixed := []struct {
-		pattern string
-		h       http.Handler
-	}{
-		{"GET " + HealthPath, staticJSON(http.StatusOK, []byte(`{"status":"ok"}`))},
-		{"/", staticJSON(http.StatusNotFound, []byte(`{"error":"not_found","error_description":"no operation of the served flow documents has this path"}`))},
-	}
-	if s.jwks != nil {
-		fixed = append(fixed, struct {
-			pattern string
-			h       http.Handler
-		}{"GET " + JWKSPath, staticJSON(http.StatusOK, s.jwks)})
-	}
-	if s.metadata != nil {
-		fixed = append(fixed, struct {
-			pattern string
-			h       http.Handler
-		}{"GET " + MetadataPath, http.HandlerFunc(s.serveMetadata)})
-	}
-	for _, f := range fixed {
-		if err := register(f.pattern, "tollgate", f.h); err != nil {
-			return nil, err
-		}
-	}
-	return mux, nil
-}
 
 // methodNotAllowed answers a documented path called with an undocumented method.
 func methodNotAllowed(methods []string) http.Handler {
@@ -473,37 +226,6 @@ func (t *grantTable) get(flow, client, scope string) *tokens.Grant {
 		t.m[key] = g
 	}
 	return g
-}
-
-// authenticate checks a client's credentials for a flow in constant time.
-func (s *Server) authenticate(id, secret string) (*registeredClient, error) {
-	if d := s.defects; d != nil {
-		if c := s.clients[id]; c != nil && d.ignoreSecret {
-			return c, nil
-		}
-		if s.clients[id] == nil && d.acceptUnknownClient {
-			return &registeredClient{Client: Client{ID: id}}, nil
-		}
-	}
-	if s.opts.AcceptAnyClient {
-		if c := s.clients[id]; c != nil {
-			return c, nil
-		}
-		return &registeredClient{Client: Client{ID: id}}, nil
-	}
-	// Hash first so that the comparison takes the same time for any secret
-	// length, and compare against a dummy for unknown ids so that they take
-	// as long as known ones.
-	got := sha256.Sum256([]byte(secret))
-	want := s.unknownDigest
-	c := s.clients[id]
-	if c != nil {
-		want = c.secretDigest
-	}
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || c == nil {
-		return nil, errors.New("client authentication failed")
-	}
-	return c, nil
 }
 
 func (c *registeredClient) mayUse(flow string) bool { return c.flows == nil || c.flows[flow] }

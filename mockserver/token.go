@@ -3,316 +3,100 @@ package mockserver
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/tollgate/tollgate/mockserver/tokens"
 	"github.com/tollgate/tollgate/spec"
-	"github.com/tollgate/tollgate/spec/authheader"
 	"github.com/tollgate/tollgate/spec/oautherr"
 )
 
-// tokenRequest is a token request once parsed, before the client is checked.
-type tokenRequest struct {
-	clientID, secret string
-	grantType        string
-	scope            string
-	basic            bool // the client used (or tried) HTTP Basic
-	unauthenticated  bool // a mutated mock issues without client authentication
-}
-
-// tokenHandler serves a flow's token operation.
+// tokenHandler serves a flow's token operation: POST only, the request read
+// and the client authenticated by the flow's clientOperation, then the
+// grant type, the client's flows and the scope decide, and the flow's
+// minter issues.
 func (s *Server) tokenHandler(fr *flowRuntime) http.Handler {
-	cacheControl, pragma, allow := []string{"no-store"}, []string{"no-cache"}, []string{http.MethodPost}
-	contentType := []string{"application/json"}
-	basicChallenge := basicChallengeFor(fr.flow.Realm)
-	acceptsBasic := fr.flow.Token.AcceptsClientAuth(spec.ClientAuthBasic)
+	co := fr.token
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h["Cache-Control"] = cacheControl
-		h["Pragma"] = pragma
-		if r.Method == http.MethodGet && s.defects != nil && s.defects.tokenOnGet {
-			r.Method = http.MethodPost // the defect: treat the GET as a token request
-		}
+		h["Cache-Control"] = noStore
+		h["Pragma"] = noCache
 		if r.Method != http.MethodPost {
-			h["Allow"] = allow
+			h["Allow"] = postOnly
 			writeOAuthError(w, &oautherr.Error{Code: oautherr.InvalidRequest, Status: http.StatusMethodNotAllowed,
 				Description: "token requests must use POST (RFC 6749 section 3.2)"})
 			return
 		}
-		req, oerr := s.parseTokenRequest(fr, w, r)
+		cr, oerr := co.read(w, r)
 		var body []byte
 		if oerr == nil {
-			body, oerr = s.grant(fr, req, r)
+			body, oerr = s.grant(fr, r, cr)
 		}
 		if oerr != nil {
-			s.writeClientError(w, oerr, req.basic, acceptsBasic, basicChallenge)
+			co.refuse(w, oerr, cr.basic)
 			return
 		}
-		h["Content-Type"] = contentType
+		h["Content-Type"] = jsonContentType
 		_, _ = w.Write(body)
 	})
 }
 
-// basicChallenge is the challenge of a 401 invalid_client (RFC 6749 section 5.2).
-func basicChallengeFor(realm string) []string {
-	return []string{authheader.Challenge{Scheme: "Basic", Params: []authheader.Param{
-		{Name: "realm", Value: realm}, {Name: "charset", Value: "UTF-8"},
-	}}.String()}
+// tokenFields are the members of a token request beyond the credentials.
+type tokenFields struct {
+	grantType, scope string
 }
 
-// writeClientError answers a failed request to a clientEndpoint. RFC 9110
-// section 11.6.1: a 401 carries a challenge. Endpoints that take HTTP Basic
-// name it (RFC 6749 section 5.2); others answer invalid_client with 400
-// unless Basic was tried.
-func (s *Server) writeClientError(w http.ResponseWriter, oerr *oautherr.Error, basicTried, acceptsBasic bool, challenge []string) {
-	if oerr.Code == oautherr.InvalidClient {
-		switch {
-		case s.defects != nil && s.defects.basicWithoutChallenge:
-		case basicTried || acceptsBasic:
-			w.Header()["Www-Authenticate"] = challenge
-		default:
-			oerr.Status = http.StatusBadRequest
-		}
+// readTokenFields takes the grant type and scope from a token request.
+func readTokenFields(tok spec.TokenOperation, doc map[string]any) (tokenFields, *oautherr.Error) {
+	var f tokenFields
+	var err error
+	if f.grantType, err = stringField(doc, tok.Request.GrantType); err != nil {
+		return f, invalidRequest("%s", err.Error())
 	}
-	writeOAuthError(w, oerr)
+	if f.scope, err = stringField(doc, tok.Request.Scope); err != nil {
+		return f, invalidRequest("%s", err.Error())
+	}
+	if tok.GrantType != "" && f.grantType == "" {
+		return f, invalidRequest("%s is missing", tok.Request.GrantType.Name())
+	}
+	return f, nil
 }
 
-func writeOAuthError(w http.ResponseWriter, e *oautherr.Error) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(e.HTTPStatus())
-	_, _ = w.Write(e.JSON())
-}
-
-func invalidRequest(format string, args ...any) *oautherr.Error {
-	return oautherr.New(oautherr.InvalidRequest, fmt.Sprintf(format, args...))
-}
-
-// clientEndpoint is an operation a client calls with its own credentials:
-// the token operation, and the revocation and introspection operations,
-// which authenticate clients by exactly the same rules.
-type clientEndpoint struct {
-	op           spec.Operation
-	mediaTypes   map[string]bool
-	mediaList    []string
-	acceptsBasic bool
-	clientID     spec.Pointer
-	clientSecret spec.Pointer
-}
-
-func newClientEndpoint(op spec.Operation, mediaTypes, clientAuth []string, id, secret spec.Pointer) *clientEndpoint {
-	ep := &clientEndpoint{op: op, mediaTypes: map[string]bool{}, mediaList: mediaTypes,
-		acceptsBasic: contains(clientAuth, spec.ClientAuthBasic), clientID: id, clientSecret: secret}
-	for _, mt := range mediaTypes {
-		ep.mediaTypes[mt] = true
-	}
-	return ep
-}
-
-// clientRequest is a request to a clientEndpoint once read: the body as a
-// JSON-like document and the client credentials, not yet checked.
-type clientRequest struct {
-	doc              map[string]any
-	clientID, secret string
-	basic            bool // the client used (or tried) HTTP Basic
-}
-
-// readOptions carries the token endpoint's hooks into readClientRequest;
-// the zero value is a correct endpoint with no extra checks.
-type readOptions struct {
-	d              *defects                                // the token endpoint's defects; nil elsewhere
-	check          func(cr *clientRequest) *oautherr.Error // endpoint checks before schema validation
-	skipValidation bool
-}
-
-// readClientRequest reads and checks everything about a request to ep that
-// does not depend on who the client is: one Authorization header at most,
-// HTTP Basic or body credentials but not both, the media type and charset,
-// the size, the encoding and the documented schema.
-func (s *Server) readClientRequest(ep *clientEndpoint, w http.ResponseWriter, r *http.Request, o readOptions) (clientRequest, *oautherr.Error) {
-	var cr clientRequest
-	d := o.d
-	if values := r.Header.Values("Authorization"); len(values) > 0 {
-		if len(values) > 1 {
-			return cr, invalidRequest("send one Authorization header, not %d", len(values))
-		}
-		id, secret, ok, err := authheader.ParseBasic(values[0])
-		cr.basic = ok || err != nil
-		switch {
-		case err != nil:
-			return cr, oautherr.New(oautherr.InvalidClient, "the HTTP Basic credentials are malformed: encode client_id:client_secret as RFC 6749 section 2.3.1 says")
-		case ok && (!ep.acceptsBasic || (d != nil && d.rejectBasic)):
-			return cr, oautherr.New(oautherr.InvalidClient, "this endpoint does not accept HTTP Basic: send the credentials in the body")
-		case ok && d != nil && d.basicNoFormDecode:
-			cr.clientID, cr.secret, _ = rawBasic(values[0])
-		case ok:
-			cr.clientID, cr.secret = id, secret
-		}
-	}
-	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || !ep.mediaTypes[mediaType] || (d != nil && d.rejectJSON && spec.IsJSONMediaType(mediaType)) {
-		return cr, invalidRequest("Content-Type must be one of %s", strings.Join(ep.mediaList, ", "))
-	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return cr, invalidRequest("charset must be UTF-8")
-	}
-	tooLarge := func() (clientRequest, *oautherr.Error) {
-		e := invalidRequest("the body is larger than %d bytes", s.opts.MaxBodyBytes)
-		e.Status = http.StatusRequestEntityTooLarge
-		return cr, e
-	}
-	if r.ContentLength > s.opts.MaxBodyBytes {
-		// Refuse before reading, and close the connection: otherwise
-		// net/http drains up to 256 KB of unread body before answering.
-		w.Header().Set("Connection", "close")
-		return tooLarge()
-	}
-	// The writer tells net/http when the limit is hit, so it closes the
-	// connection instead of draining a large body before answering.
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return tooLarge()
-		}
-		return cr, invalidRequest("the body could not be read")
-	}
-	if !utf8.Valid(body) {
-		return cr, invalidRequest("the body is not valid UTF-8")
-	}
-	cr.doc, err = parseTokenBody(mediaType, body)
-	if err != nil && d != nil && d.allowRepeatedParams && mediaType == spec.FormMediaType {
-		cr.doc, err = firstFormValues(body)
-	}
-	if err != nil {
-		return cr, invalidRequest("%s", err.Error())
-	}
-	var bodyID, bodySecret string
-	for _, f := range []struct {
-		dst *string
-		p   spec.Pointer
-	}{{&bodyID, ep.clientID}, {&bodySecret, ep.clientSecret}} {
-		if *f.dst, err = stringField(cr.doc, f.p); err != nil {
-			return cr, invalidRequest("%s", err.Error())
-		}
-	}
-	if cr.basic {
-		if bodySecret != "" && (d == nil || !d.allowTwoAuthMethods) {
-			return cr, invalidRequest("the client authenticated twice, with HTTP Basic and a secret in the body: use one method (RFC 6749 section 2.3)")
-		}
-		if bodyID != "" && bodyID != cr.clientID {
-			return cr, invalidRequest("the client id in the body differs from the HTTP Basic user")
-		}
-	} else {
-		cr.clientID, cr.secret = bodyID, bodySecret
-		if d != nil && d.credentialsInQuery && bodyID == "" && !ep.clientID.IsZero() {
-			cr.clientID, cr.secret = queryCredentials(r, ep.clientID.Name(), ep.clientSecret.Name())
-		}
-	}
-	if o.check != nil {
-		if oerr := o.check(&cr); oerr != nil {
-			return cr, oerr
-		}
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	if err := spec.ValidateRequest(r.Context(), ep.op, r, nil); err != nil && !o.skipValidation {
-		return cr, invalidRequest("%s", describeValidation(err))
-	}
-	return cr, nil
-}
-
-// noClientAuth is the error for a request that names no client.
-func noClientAuth() *oautherr.Error {
-	return oautherr.New(oautherr.InvalidClient, "no client authentication: send the client id and secret")
-}
-
-// parseTokenRequest reads and checks everything about a token request that
-// does not depend on who the client is.
-func (s *Server) parseTokenRequest(fr *flowRuntime, w http.ResponseWriter, r *http.Request) (tokenRequest, *oautherr.Error) {
-	var req tokenRequest
+// grant takes a read token request the rest of the way: its fields, the
+// documented schema, the client's credentials, the grant type, the client's
+// flows and the scope; then it issues a token and encodes the response.
+func (s *Server) grant(fr *flowRuntime, r *http.Request, cr clientRequest) ([]byte, *oautherr.Error) {
 	tok := fr.flow.Token
-	d := s.defects
-	skipChecks := d != nil && d.ignoreMissingGrantType
-	cr, oerr := s.readClientRequest(fr.tokenEndpoint, w, r, readOptions{d: d, skipValidation: skipChecks, check: func(cr *clientRequest) *oautherr.Error {
-		if d != nil {
-			if oerr := d.checkParameters(tok, cr.doc); oerr != nil {
-				return oerr
-			}
-		}
-		var err error
-		if req.grantType, err = stringField(cr.doc, tok.Request.GrantType); err != nil {
-			return invalidRequest("%s", err.Error())
-		}
-		if req.scope, err = stringField(cr.doc, tok.Request.Scope); err != nil {
-			return invalidRequest("%s", err.Error())
-		}
-		if tok.GrantType != "" && req.grantType == "" && !skipChecks {
-			return invalidRequest("%s is missing", tok.Request.GrantType.Name())
-		}
-		return nil
-	}})
-	req.clientID, req.secret, req.basic = cr.clientID, cr.secret, cr.basic
+	f, oerr := readTokenFields(tok, cr.doc)
 	if oerr != nil {
-		return req, oerr
+		return nil, oerr
 	}
-	if req.clientID == "" && d != nil && d.acceptNoClientAuth && len(s.opts.Clients) > 0 {
-		req.clientID, req.unauthenticated = s.opts.Clients[0].ID, true
+	if oerr := fr.token.validate(r, cr); oerr != nil {
+		return nil, oerr
 	}
-	if req.clientID == "" {
-		return req, noClientAuth()
+	client, oerr := fr.token.authenticate(cr)
+	if oerr != nil {
+		return nil, oerr
 	}
-	return req, nil
-}
-
-// describeValidation turns an openapi3filter error into one line naming the
-// offending member, never its value (it may be a secret).
-func describeValidation(err error) string {
-	var schemaErr *openapi3.SchemaError
-	if errors.As(err, &schemaErr) {
-		where := strings.Join(schemaErr.JSONPointer(), "/")
-		if where == "" {
-			return "the body does not match the documented schema: " + schemaErr.Reason
-		}
-		return "member " + where + ": " + schemaErr.Reason
-	}
-	return "the request does not match the flow document"
-}
-
-// grant authenticates the client, checks the grant type and scope, and
-// issues a token.
-func (s *Server) grant(fr *flowRuntime, req tokenRequest, r *http.Request) ([]byte, *oautherr.Error) {
-	client, err := s.authenticate(req.clientID, req.secret)
-	if req.unauthenticated {
-		client, err = s.clients[req.clientID], nil
-	}
-	if err != nil {
-		return nil, oautherr.New(oautherr.InvalidClient, "client authentication failed: unknown client or wrong secret")
-	}
-	tok := fr.flow.Token
-	anyGrant := s.defects != nil && (s.defects.acceptAnyGrantType || (s.defects.ignoreMissingGrantType && req.grantType == ""))
-	if tok.GrantType != "" && req.grantType != tok.GrantType && !anyGrant {
-		return nil, oautherr.New(oautherr.UnsupportedGrantType, fmt.Sprintf("grant_type '%s' is not supported here: use %s", truncate(req.grantType, 40), tok.GrantType))
+	if tok.GrantType != "" && f.grantType != tok.GrantType {
+		return nil, oautherr.New(oautherr.UnsupportedGrantType, fmt.Sprintf("grant_type '%s' is not supported here: use %s", truncate(f.grantType, 40), tok.GrantType))
 	}
 	if !client.mayUse(fr.flow.Name) {
 		return nil, oautherr.New(oautherr.UnauthorizedClient, "this client is not allowed to use the "+fr.flow.Name+" flow")
 	}
-	scope, oerr := grantedScope(fr.flow, client, req.scope)
+	scope, oerr := grantedScope(fr.flow, client, f.scope)
 	if oerr != nil {
 		return nil, oerr
 	}
-	if s.defects != nil && s.defects.grantMoreScope {
-		scope = strings.Join(client.allowedScopes(fr.flow), " ")
+	minted, err := fr.minter.mint(r, client, scope)
+	var body []byte
+	if err == nil {
+		body, err = fr.tokenResponse(minted)
 	}
-	body, err := s.issue(fr, client, scope, r)
 	if err != nil {
 		if s.opts.Logger != nil {
 			s.opts.Logger.ErrorContext(r.Context(), "token issuance failed", "flow", fr.flow.Name, "error", err)
@@ -345,51 +129,71 @@ func grantedScope(f *spec.Flow, client *registeredClient, requested string) (str
 	return strings.Join(granted, " "), nil
 }
 
-// issue mints a token for client, records it, and encodes the response.
-func (s *Server) issue(fr *flowRuntime, client *registeredClient, scope string, r *http.Request) ([]byte, error) {
-	lifetime := fr.lifetime
+// tokenMinter mints and records a token for an authenticated client that
+// may have scope. Each flow's is chosen by New from its token format.
+type tokenMinter interface {
+	mint(r *http.Request, client *registeredClient, scope string) (mintedToken, error)
+}
+
+// mintedToken is what a token response says about a new token.
+type mintedToken struct {
+	token    string
+	scope    string
+	issuedAt time.Time
+	lifetime time.Duration
+}
+
+// lifetimeOf is the lifetime the flow gives client's tokens.
+func (fr *flowRuntime) lifetimeOf(client *registeredClient) time.Duration {
 	if client.TokenLifetime != 0 {
-		lifetime = client.TokenLifetime
+		return client.TokenLifetime
 	}
-	now := s.opts.Clock.Now()
-	grant := fr.grants.get(fr.flow.Name, client.ID, scope)
-	var token string
-	var err error
-	switch fr.format {
-	case spec.FormatJWT:
-		now = now.Truncate(time.Second) // NumericDate has whole seconds: exp - iat is then exactly the lifetime
-		jti, err := tokens.NewUUID()
-		if err != nil {
-			return nil, err
-		}
-		token, err = fr.signer.Sign(tokens.Claims{
-			Issuer: s.issuer(r), Subject: client.ID, ClientID: client.ID, Scope: scope, ID: jti,
-			Audience: []string{fr.flow.Name}, IssuedAt: now, ExpiresAt: now.Add(lifetime),
-		})
-		if err != nil {
-			return nil, err
-		}
-	case spec.FormatOpaque:
-		if token, err = tokens.NewOpaque(); err != nil {
-			return nil, err
-		}
-		s.store.Put(token, grant, now.Add(lifetime), now)
-	default:
-		if token, err = tokens.NewUUID(); err != nil {
-			return nil, err
-		}
-		s.store.Put(token, grant, now.Add(lifetime), now)
+	return fr.lifetime
+}
+
+// storeMinter mints random tokens (UUIDs or opaque strings) and records
+// them in the server's token store.
+type storeMinter struct {
+	fr       *flowRuntime
+	store    *tokens.Store
+	clock    Clock
+	generate func() (string, error)
+}
+
+func (m storeMinter) mint(_ *http.Request, client *registeredClient, scope string) (mintedToken, error) {
+	token, err := m.generate()
+	if err != nil {
+		return mintedToken{}, err
 	}
-	if d := s.defects; d != nil {
-		token = d.mangleToken(fr.flow.Name+" "+client.ID, token, func(t string) { s.store.Put(t, grant, now.Add(lifetime), now) })
-		token = d.reissue(fr.flow.Name+" "+client.ID, token, now, lifetime)
+	t := mintedToken{token: token, scope: scope, issuedAt: m.clock.Now(), lifetime: m.fr.lifetimeOf(client)}
+	m.store.Put(token, m.fr.grants.get(m.fr.flow.Name, client.ID, scope), t.issuedAt.Add(t.lifetime), t.issuedAt)
+	return t, nil
+}
+
+// jwtMinter mints signed JWTs: self-contained, so nothing is recorded.
+type jwtMinter struct {
+	s  *Server
+	fr *flowRuntime
+}
+
+func (m jwtMinter) mint(r *http.Request, client *registeredClient, scope string) (mintedToken, error) {
+	// NumericDate has whole seconds: exp - iat is then exactly the lifetime.
+	t := mintedToken{scope: scope, issuedAt: m.s.opts.Clock.Now().Truncate(time.Second), lifetime: m.fr.lifetimeOf(client)}
+	jti, err := tokens.NewUUID()
+	if err != nil {
+		return mintedToken{}, err
 	}
-	return fr.tokenResponse(token, int64(lifetime/time.Second), scope, now.Unix())
+	t.token, err = m.fr.signer.Sign(tokens.Claims{
+		Issuer: m.s.issuer(r), Subject: client.ID, ClientID: client.ID, Scope: scope, ID: jti,
+		Audience: []string{m.fr.flow.Name}, IssuedAt: t.issuedAt, ExpiresAt: t.issuedAt.Add(t.lifetime),
+	})
+	return t, err
 }
 
 // tokenResponse encodes a token response at the flow's pointers. When every
 // pointer names a top-level member the members keep the document's order.
-func (fr *flowRuntime) tokenResponse(token string, expiresIn int64, scope string, createdAt int64) ([]byte, error) {
+func (fr *flowRuntime) tokenResponse(t mintedToken) ([]byte, error) {
+	token, expiresIn, scope, createdAt := t.token, int64(t.lifetime/time.Second), t.scope, t.issuedAt.Unix()
 	fields := fr.flow.Token.Response
 	members := []struct {
 		p spec.Pointer

@@ -1,10 +1,15 @@
 package spec
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 )
 
@@ -19,15 +24,50 @@ func validationOptions() *openapi3filter.Options {
 	}
 }
 
-// ValidateRequest checks r against op's documented parameters and body.
-// pathParams holds the values of op's path template variables. The body of r
-// is read and replaced, so r can still be served afterwards.
-func ValidateRequest(ctx context.Context, op Operation, r *http.Request, pathParams map[string]string) error {
-	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: pathParams, Route: op.Route, Options: validationOptions()}
-	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
-		return fmt.Errorf("spec: request to %s does not match the document: %w", op.ID, err)
+// RequestError says how a request does not match its operation's document,
+// in one line that names the offending member and never its value (it may
+// be a secret).
+type RequestError struct {
+	Operation string // the operation's ID
+	Problem   string // e.g. "member grant_type: property \"grant_type\" is missing"
+	Err       error  // the validator's own error, with values: never show it to a client
+}
+
+// Error formats "spec: request to OPERATION: PROBLEM".
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("spec: request to %s: %s", e.Operation, e.Problem)
+}
+
+// Unwrap returns the validator's error.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// ValidateRequestBody checks a request to op, whose body has already been
+// read as body, against op's documented parameters and request body. The
+// body is put back on r, so r can still be read afterwards. A mismatch is a
+// *RequestError.
+func ValidateRequestBody(ctx context.Context, op Operation, r *http.Request, body []byte) error {
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	in := &openapi3filter.RequestValidationInput{Request: r, Route: op.Route, Options: validationOptions()}
+	err := openapi3filter.ValidateRequest(ctx, in)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return &RequestError{Operation: op.ID, Problem: describeRequestProblem(err), Err: err}
 	}
 	return nil
+}
+
+// describeRequestProblem turns an openapi3filter error into one line naming
+// the offending member, never its value.
+func describeRequestProblem(err error) string {
+	var schemaErr *openapi3.SchemaError
+	if errors.As(err, &schemaErr) {
+		where := strings.Join(schemaErr.JSONPointer(), "/")
+		if where == "" {
+			return "the body does not match the documented schema: " + schemaErr.Reason
+		}
+		return "member " + where + ": " + schemaErr.Reason
+	}
+	return "the request does not match the flow document"
 }
 
 // ValidateResponse checks a response to r (a request for op) against op's

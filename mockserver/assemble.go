@@ -1,0 +1,356 @@
+package mockserver
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+
+	"github.com/tollgate/tollgate/mockserver/tokens"
+	"github.com/tollgate/tollgate/spec"
+)
+
+// endpointKind names what a route of the server is for.
+type endpointKind int
+
+const (
+	endpointToken endpointKind = iota + 1
+	endpointRevocation
+	endpointIntrospection
+	endpointProtected // a protected operation of a flow document
+	endpointJWKS
+	endpointMetadata
+)
+
+// endpoint is one route of the server as New assembles it.
+type endpoint struct {
+	kind endpointKind
+	fr   *flowRuntime   // the flow; nil for the server-wide JWKS and metadata
+	op   spec.Operation // the operation served; zero for the JWKS and metadata
+}
+
+// assembly says how New puts the request path together. Each field may
+// replace or wrap one component of the correct server, once, at start-up;
+// nil fields leave the component as it is, so the zero value assembles the
+// correct server and the request path never asks which one it is.
+type assembly struct {
+	// configure runs before any component is built: it may replace the
+	// flows' signers, the published keys, the issuer and the metadata.
+	configure     func(s *Server)
+	authenticator func(ep endpoint, a clientAuthenticator) clientAuthenticator
+	minter        func(fr *flowRuntime, m tokenMinter) tokenMinter
+	validator     func(fr *flowRuntime, v TokenValidator) TokenValidator
+	invalidator   func(fr *flowRuntime, inv invalidator) invalidator
+	handler       func(ep endpoint, h http.Handler) http.Handler
+}
+
+// New builds a server for flows with opts. It fails, naming the fix, when
+// the options do not fit the flows or two flows claim the same route.
+func New(flows []*spec.Flow, opts Options) (*Server, error) {
+	opts, err := opts.validate(flows)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		opts:    opts,
+		clients: map[string]*registeredClient{},
+		store:   tokens.NewStore(tokens.StoreOptions{}),
+	}
+	for _, c := range opts.Clients {
+		rc := &registeredClient{Client: c, secretDigest: sha256.Sum256([]byte(c.Secret))}
+		if len(c.Flows) > 0 {
+			rc.flows = map[string]bool{}
+			for _, f := range c.Flows {
+				rc.flows[f] = true
+			}
+		}
+		s.clients[c.ID] = rc
+	}
+	key, err := loadSigningKey(opts.SigningKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range flows {
+		fr, err := newFlowRuntime(f, opts.Flows[f.Name], key)
+		if err != nil {
+			return nil, err
+		}
+		if s.metadata == nil && fr.flow.Token.GrantType != "" {
+			s.metadata = fr
+		}
+		s.flows = append(s.flows, fr)
+	}
+	if s.jwks, err = publishedKeys(s.flows); err != nil {
+		return nil, err
+	}
+	asm, err := mutationAssembly(s, opts.Mutations)
+	if err != nil {
+		return nil, err
+	}
+	if asm.configure != nil {
+		asm.configure(s)
+	}
+	auth, err := s.baseAuthenticator()
+	if err != nil {
+		return nil, err
+	}
+	for _, fr := range s.flows {
+		s.assembleFlow(fr, asm, auth)
+	}
+	if s.handler, err = s.routes(asm.handler); err != nil {
+		return nil, err
+	}
+	s.handler = cors(opts.CORSOrigins, s.handler)
+	if opts.Logger != nil {
+		s.handler = logRequests(opts.Logger, s.handler)
+	}
+	return s, nil
+}
+
+// baseAuthenticator is how the client operations authenticate clients:
+// by their secrets, or not at all with Options.AcceptAnyClient.
+func (s *Server) baseAuthenticator() (clientAuthenticator, error) {
+	if s.opts.AcceptAnyClient {
+		return anyClient{clients: s.clients}, nil
+	}
+	a := &secretCheck{clients: s.clients}
+	if _, err := rand.Read(a.unknownDigest[:]); err != nil {
+		return nil, fmt.Errorf("mockserver: random: %w", err)
+	}
+	return a, nil
+}
+
+// assembleFlow builds the components of fr's request path, each wrapped as
+// asm says.
+func (s *Server) assembleFlow(fr *flowRuntime, asm assembly, auth clientAuthenticator) {
+	authFor := func(kind endpointKind, op spec.Operation) clientAuthenticator {
+		if asm.authenticator == nil {
+			return auth
+		}
+		return asm.authenticator(endpoint{kind: kind, fr: fr, op: op}, auth)
+	}
+	f, maxBody := fr.flow, s.opts.MaxBodyBytes
+	fr.token = newClientOperation(f, f.Token.Operation, f.Token.MediaTypes, f.Token.ClientAuth,
+		f.Token.Request.ClientID, f.Token.Request.ClientSecret, maxBody, authFor(endpointToken, f.Token.Operation))
+	for _, co := range []struct {
+		op   *spec.ClientOperation
+		kind endpointKind
+		dst  **clientOperation
+	}{{f.Revocation, endpointRevocation, &fr.revocation}, {f.Introspection, endpointIntrospection, &fr.introspection}} {
+		if co.op != nil {
+			*co.dst = newClientOperation(f, co.op.Operation, co.op.MediaTypes, co.op.ClientAuth,
+				co.op.Request.ClientID, co.op.Request.ClientSecret, maxBody, authFor(co.kind, co.op.Operation))
+		}
+	}
+	switch fr.format {
+	case spec.FormatJWT:
+		fr.minter = jwtMinter{s: s, fr: fr}
+	case spec.FormatOpaque:
+		fr.minter = storeMinter{fr: fr, store: s.store, clock: s.opts.Clock, generate: tokens.NewOpaque}
+	default:
+		fr.minter = storeMinter{fr: fr, store: s.store, clock: s.opts.Clock, generate: tokens.NewUUID}
+	}
+	fr.validator = s.validator(fr)
+	fr.invalidate = s.invalidator(fr)
+	if asm.minter != nil {
+		fr.minter = asm.minter(fr, fr.minter)
+	}
+	if asm.validator != nil {
+		fr.validator = asm.validator(fr, fr.validator)
+	}
+	if asm.invalidator != nil {
+		fr.invalidate = asm.invalidator(fr, fr.invalidate)
+	}
+}
+
+// publishedKeys is the JWK Set of every jwt flow's signer; nil when no
+// flow signs.
+func publishedKeys(flows []*flowRuntime) ([]byte, error) {
+	var signers []*tokens.Signer
+	for _, fr := range flows {
+		if fr.signer != nil {
+			signers = append(signers, fr.signer)
+		}
+	}
+	return jwkSet(signers)
+}
+
+// jwkSet merges the JWK Sets of signers, dropping repeated keys (two flows
+// signing with one key file); nil for no signers.
+func jwkSet(signers []*tokens.Signer) ([]byte, error) {
+	if len(signers) == 0 {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	keys := []json.RawMessage{}
+	for _, sg := range signers {
+		var set struct {
+			Keys []json.RawMessage `json:"keys"`
+		}
+		if err := json.Unmarshal(sg.JWKS(), &set); err != nil {
+			return nil, fmt.Errorf("mockserver: JWKS: %w", err)
+		}
+		for _, k := range set.Keys {
+			if !seen[string(k)] {
+				seen[string(k)] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	b, err := json.Marshal(map[string]any{"keys": keys})
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: JWKS: %w", err)
+	}
+	return b, nil
+}
+
+func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer) (*flowRuntime, error) {
+	fr := &flowRuntime{flow: f, format: f.TokenFormat, lifetime: f.Lifetime}
+	if fo.TokenFormat != "" {
+		fr.format = fo.TokenFormat
+	}
+	if fo.TokenLifetime != 0 {
+		fr.lifetime = fo.TokenLifetime
+	}
+	if fr.format != spec.FormatJWT {
+		return fr, nil
+	}
+	alg := f.Algorithm
+	if fo.Algorithm != "" {
+		alg = fo.Algorithm
+	}
+	if alg == "" {
+		alg = spec.DefaultAlgorithm
+	}
+	signer, err := tokens.NewSigner(tokens.SignerOptions{Algorithm: alg, Key: key})
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: flow %s: %w", f.Name, err)
+	}
+	fr.signer = signer
+	fr.cache = tokens.NewVerifiedCache(jwtCacheEntries)
+	fr.revoked = tokens.NewStore(tokens.StoreOptions{})
+	return fr, nil
+}
+
+func loadSigningKey(file string) (crypto.Signer, error) {
+	if file == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: signing_key_file: %w", err)
+	}
+	key, err := tokens.LoadPrivateKeyPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: signing_key_file %s: %w", file, err)
+	}
+	return key, nil
+}
+
+// routes builds the route table once: one handler per documented operation,
+// registered on a ServeMux with the operation's own path template, each
+// passed through wrap (when set) with the endpoint it serves.
+func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Handler, error) {
+	if wrap == nil {
+		wrap = func(_ endpoint, h http.Handler) http.Handler { return h }
+	}
+	mux := http.NewServeMux()
+	owner := map[string]string{} // "METHOD path" or "path" -> flow and operation, to name conflicts
+	register := func(pattern, who string, h http.Handler) (err error) {
+		if prev, dup := owner[pattern]; dup {
+			return fmt.Errorf("mockserver: %s and %s both claim %q: serve the two flows from separate servers or change a path", prev, who, pattern)
+		}
+		defer func() {
+			if v := recover(); v != nil {
+				err = fmt.Errorf("mockserver: %s: cannot route %q: %v", who, pattern, v)
+			}
+		}()
+		mux.Handle(pattern, h)
+		owner[pattern] = who
+		return nil
+	}
+	allowed := map[string][]string{} // mux path -> documented methods, for 405 answers
+	for _, fr := range s.flows {
+		// Each client operation answers every method of its path itself (405 with Allow).
+		for _, co := range []struct {
+			op   *spec.Operation
+			kind endpointKind
+			h    func(*flowRuntime) http.Handler
+		}{
+			{&fr.flow.Token.Operation, endpointToken, s.tokenHandler},
+			{clientOp(fr.flow.Revocation), endpointRevocation, s.revocationHandler},
+			{clientOp(fr.flow.Introspection), endpointIntrospection, s.introspectionHandler},
+		} {
+			if co.op == nil {
+				continue
+			}
+			path, err := muxPath(co.op.Path)
+			if err != nil {
+				return nil, fmt.Errorf("mockserver: flow %s, operation %s: %w", fr.flow.Name, co.op.ID, err)
+			}
+			h := wrap(endpoint{kind: co.kind, fr: fr, op: *co.op}, co.h(fr))
+			if err := register(path, fr.flow.Name+"."+co.op.ID, h); err != nil {
+				return nil, err
+			}
+		}
+		for _, op := range fr.flow.Operations {
+			path, err := muxPath(op.Path)
+			if err != nil {
+				return nil, fmt.Errorf("mockserver: flow %s, operation %s: %w", fr.flow.Name, op.ID, err)
+			}
+			h := exampleHandler(op.Success)
+			if op.Protected {
+				h = wrap(endpoint{kind: endpointProtected, fr: fr, op: op}, s.bearer(fr, op)(h))
+			}
+			if err := register(op.Method+" "+path, fr.flow.Name+"."+op.ID, h); err != nil {
+				return nil, err
+			}
+			allowed[path] = append(allowed[path], op.Method)
+		}
+	}
+	for path, methods := range allowed {
+		if _, taken := owner[path]; taken {
+			continue // a client operation answers every method of its path itself
+		}
+		if err := register(path, "tollgate", methodNotAllowed(methods)); err != nil {
+			return nil, err
+		}
+	}
+	fixed := []struct {
+		pattern string
+		h       http.Handler
+	}{
+		{"GET " + HealthPath, staticJSON(http.StatusOK, []byte(`{"status":"ok"}`))},
+		{"/", staticJSON(http.StatusNotFound, []byte(`{"error":"not_found","error_description":"no operation of the served flow documents has this path"}`))},
+	}
+	if s.jwks != nil {
+		fixed = append(fixed, struct {
+			pattern string
+			h       http.Handler
+		}{"GET " + JWKSPath, wrap(endpoint{kind: endpointJWKS}, staticJSON(http.StatusOK, s.jwks))})
+	}
+	if s.metadata != nil {
+		fixed = append(fixed, struct {
+			pattern string
+			h       http.Handler
+		}{"GET " + MetadataPath, wrap(endpoint{kind: endpointMetadata}, http.HandlerFunc(s.serveMetadata))})
+	}
+	for _, f := range fixed {
+		if err := register(f.pattern, "tollgate", f.h); err != nil {
+			return nil, err
+		}
+	}
+	return mux, nil
+}
+
+// clientOp is the operation of a revocation or introspection declaration;
+// nil when the flow has none.
+func clientOp(co *spec.ClientOperation) *spec.Operation {
+	if co == nil {
+		return nil
+	}
+	return &co.Operation
+}
