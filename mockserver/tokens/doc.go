@@ -13,6 +13,9 @@
 //     bounded, non-allocating cache of JWTs that have already been verified
 //     so that the signature check runs once per token rather than once per
 //     request.
+//   - [KeyRing], the Signers of one issuer over time: the current one signs,
+//     and each one it replaced keeps verifying, and stays in the published
+//     JWK Set, until the tokens it signed have expired (key rotation).
 //
 // All times are passed in explicitly (a "now" argument) so that callers and
 // tests can drive the clock; the only wall-clock read is the start-up

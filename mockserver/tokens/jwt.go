@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -108,6 +110,11 @@ type Claims struct {
 	// (nbf) defaults to IssuedAt when zero. All are written as NumericDate
 	// (whole seconds, truncated).
 	IssuedAt, ExpiresAt, NotBefore time.Time
+	// Extra holds further claims Sign writes beside the ones above, in
+	// sorted key order, each value encoded with encoding/json. A registered
+	// claim name (iss, sub, aud, exp, nbf, iat, jti, client_id, scope) is an
+	// error: set the field instead. Verify leaves Extra nil.
+	Extra map[string]any
 }
 
 // Signer signs JWT access tokens with one key and verifies tokens signed with
@@ -331,6 +338,54 @@ type claimsOut struct {
 	Scope     string       `json:"scope,omitempty"`
 }
 
+// registeredField returns the Claims field that Sign writes claim name
+// from, if any; Claims.Extra must not hold those names.
+func registeredField(name string) (string, bool) {
+	switch name {
+	case "iss":
+		return "Issuer", true
+	case "sub":
+		return "Subject", true
+	case "aud":
+		return "Audience", true
+	case "exp":
+		return "ExpiresAt", true
+	case "nbf":
+		return "NotBefore", true
+	case "iat":
+		return "IssuedAt", true
+	case "jti":
+		return "ID", true
+	case "client_id":
+		return "ClientID", true
+	case "scope":
+		return "Scope", true
+	default:
+		return "", false
+	}
+}
+
+// appendExtra adds the members of extra, in sorted key order, to obj, the
+// JSON of a claimsOut (never empty: exp, nbf and iat are always written).
+func appendExtra(obj []byte, extra map[string]any) ([]byte, error) {
+	names := slices.Sorted(maps.Keys(extra))
+	for _, name := range names {
+		if field, ok := registeredField(name); ok {
+			return nil, fmt.Errorf("claim %q in Extra is registered; set Claims.%s instead", name, field)
+		}
+	}
+	out := obj[:len(obj)-1] // drop the closing brace
+	for _, name := range names {
+		v, err := json.Marshal(extra[name])
+		if err != nil {
+			return nil, fmt.Errorf("marshal claim %q in Extra: %w", name, err)
+		}
+		k, _ := json.Marshal(name) // a string always encodes
+		out = append(append(append(append(out, ','), k...), ':'), v...)
+	}
+	return append(out, '}'), nil
+}
+
 // claimsIn is the JSON form Verify reads; pointers tell absent from zero.
 type claimsIn struct {
 	Issuer    string           `json:"iss"`
@@ -347,7 +402,8 @@ type claimsIn struct {
 // Sign returns c as a compact JWS whose protected header holds alg, kid and
 // typ. c.IssuedAt and c.ExpiresAt must be set; c.NotBefore defaults to
 // c.IssuedAt. Sign does not check that ExpiresAt is after IssuedAt, so that
-// tests can mint already-expired tokens.
+// tests can mint already-expired tokens. It fails when c.Extra names a
+// registered claim or holds a value encoding/json cannot encode.
 func (s *Signer) Sign(c Claims) (string, error) {
 	if c.IssuedAt.IsZero() {
 		return "", errors.New("tokens: sign: IssuedAt is zero; set it to the issue time")
@@ -372,6 +428,11 @@ func (s *Signer) Sign(c Claims) (string, error) {
 	})
 	if err != nil {
 		return "", fmt.Errorf("tokens: sign: marshal claims: %w", err)
+	}
+	if len(c.Extra) > 0 {
+		if payload, err = appendExtra(payload, c.Extra); err != nil {
+			return "", fmt.Errorf("tokens: sign: %w", err)
+		}
 	}
 	jws, err := s.signer.Sign(payload)
 	if err != nil {
