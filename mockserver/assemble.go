@@ -3,11 +3,10 @@ package mockserver
 import (
 	"crypto"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 
 	"github.com/tollgate/tollgate/mockserver/tokens"
 	"github.com/tollgate/tollgate/spec"
@@ -56,18 +55,15 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		opts:    opts,
-		clients: map[string]*registeredClient{},
+		clients: newClientRegistry(opts.Clients),
+		clock:   newControlClock(opts.Clock),
+		capture: newRequestCapture(opts.CapturedRequests),
+		issuers: newIssuerSet(opts.Issuer),
 		store:   tokens.NewStore(tokens.StoreOptions{}),
 	}
-	for _, c := range opts.Clients {
-		rc := &registeredClient{Client: c, secretDigest: sha256.Sum256([]byte(c.Secret))}
-		if len(c.Flows) > 0 {
-			rc.flows = map[string]bool{}
-			for _, f := range c.Flows {
-				rc.flows[f] = true
-			}
-		}
-		s.clients[c.ID] = rc
+	s.opts.Clock = s.clock // one clock for issuance, validation, introspection and revocation
+	if opts.StartClock != nil {
+		s.clock.Set(*opts.StartClock)
 	}
 	key, err := loadSigningKey(opts.SigningKeyFile)
 	if err != nil {
@@ -83,9 +79,6 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 		}
 		s.flows = append(s.flows, fr)
 	}
-	if s.jwks, err = publishedKeys(s.flows); err != nil {
-		return nil, err
-	}
 	asm, err := mutationAssembly(s, opts.Mutations)
 	if err != nil {
 		return nil, err
@@ -100,7 +93,17 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	for _, fr := range s.flows {
 		s.assembleFlow(fr, asm, auth)
 	}
-	if s.handler, err = s.routes(asm.handler); err != nil {
+	s.faults = newFaultTable(s)
+	if _, err := s.faults.add(opts.Faults...); err != nil {
+		return nil, fmt.Errorf("mockserver: faults: %w", err)
+	}
+	wrap := func(ep endpoint, h http.Handler) http.Handler {
+		if asm.handler != nil {
+			h = asm.handler(ep, h)
+		}
+		return s.capture.wrap(ep, s.faults.wrap(ep, h))
+	}
+	if s.handler, err = s.routes(wrap); err != nil {
 		return nil, err
 	}
 	s.handler = cors(opts.CORSOrigins, s.handler)
@@ -166,47 +169,6 @@ func (s *Server) assembleFlow(fr *flowRuntime, asm assembly, auth clientAuthenti
 	}
 }
 
-// publishedKeys is the JWK Set of every jwt flow's signer; nil when no
-// flow signs.
-func publishedKeys(flows []*flowRuntime) ([]byte, error) {
-	var signers []*tokens.Signer
-	for _, fr := range flows {
-		if fr.signer != nil {
-			signers = append(signers, fr.signer)
-		}
-	}
-	return jwkSet(signers)
-}
-
-// jwkSet merges the JWK Sets of signers, dropping repeated keys (two flows
-// signing with one key file); nil for no signers.
-func jwkSet(signers []*tokens.Signer) ([]byte, error) {
-	if len(signers) == 0 {
-		return nil, nil
-	}
-	seen := map[string]bool{}
-	keys := []json.RawMessage{}
-	for _, sg := range signers {
-		var set struct {
-			Keys []json.RawMessage `json:"keys"`
-		}
-		if err := json.Unmarshal(sg.JWKS(), &set); err != nil {
-			return nil, fmt.Errorf("mockserver: JWKS: %w", err)
-		}
-		for _, k := range set.Keys {
-			if !seen[string(k)] {
-				seen[string(k)] = true
-				keys = append(keys, k)
-			}
-		}
-	}
-	b, err := json.Marshal(map[string]any{"keys": keys})
-	if err != nil {
-		return nil, fmt.Errorf("mockserver: JWKS: %w", err)
-	}
-	return b, nil
-}
-
 func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer) (*flowRuntime, error) {
 	fr := &flowRuntime{flow: f, format: f.TokenFormat, lifetime: f.Lifetime}
 	if fo.TokenFormat != "" {
@@ -229,9 +191,10 @@ func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer) (*flowRunti
 	if err != nil {
 		return nil, fmt.Errorf("mockserver: flow %s: %w", f.Name, err)
 	}
-	fr.signer = signer
+	fr.keys, fr.firstKey = tokens.NewKeyRing(signer), signer
 	fr.cache = tokens.NewVerifiedCache(jwtCacheEntries)
 	fr.revoked = tokens.NewStore(tokens.StoreOptions{})
+	fr.issued = tokens.NewStore(tokens.StoreOptions{})
 	return fr, nil
 }
 
@@ -326,17 +289,25 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 		{"GET " + HealthPath, staticJSON(http.StatusOK, []byte(`{"status":"ok"}`))},
 		{"/", staticJSON(http.StatusNotFound, []byte(`{"error":"not_found","error_description":"no operation of the served flow documents has this path"}`))},
 	}
-	if s.jwks != nil {
+	if slices.ContainsFunc(s.flows, func(fr *flowRuntime) bool { return fr.keys != nil }) {
 		fixed = append(fixed, struct {
 			pattern string
 			h       http.Handler
-		}{"GET " + JWKSPath, wrap(endpoint{kind: endpointJWKS}, staticJSON(http.StatusOK, s.jwks))})
+		}{"GET " + JWKSPath, wrap(endpoint{kind: endpointJWKS}, http.HandlerFunc(s.serveJWKS))})
 	}
 	if s.metadata != nil {
 		fixed = append(fixed, struct {
 			pattern string
 			h       http.Handler
 		}{"GET " + MetadataPath, wrap(endpoint{kind: endpointMetadata}, http.HandlerFunc(s.serveMetadata))})
+	}
+	if s.opts.Control != ControlOff {
+		for pattern, h := range s.controlRoutes() {
+			fixed = append(fixed, struct {
+				pattern string
+				h       http.Handler
+			}{pattern, h})
+		}
 	}
 	for _, f := range fixed {
 		if err := register(f.pattern, "tollgate", f.h); err != nil {

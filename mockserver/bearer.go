@@ -34,15 +34,15 @@ func (v storeValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool
 // expires. The revocation deny-list is consulted after the cache, on hits
 // and misses alike, so a revoked token never passes, cached or not.
 type jwtValidator struct {
-	fr     *flowRuntime
-	issuer string // checked when set
+	fr      *flowRuntime
+	issuers *issuerSet
 }
 
 func (v jwtValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool) {
 	if g, jti, ok := v.fr.cache.Lookup(raw, now); ok {
 		return g, g.Flow == v.fr.flow.Name && !v.fr.isRevoked(jti, raw, now)
 	}
-	claims, ok := v.fr.verifyJWT(raw, now, v.issuer)
+	claims, ok := v.fr.verifyJWT(raw, now, v.issuers)
 	if !ok {
 		return nil, false
 	}
@@ -52,14 +52,13 @@ func (v jwtValidator) Validate(raw string, now time.Time) (*tokens.Grant, bool) 
 }
 
 // verifyJWT verifies a JWT of the flow at now: canonical encoding,
-// signature, time claims, audience, issuer (when set) and the revocation
-// deny-list.
-func (fr *flowRuntime) verifyJWT(raw string, now time.Time, issuer string) (tokens.Claims, bool) {
+// signature, time claims, audience, issuer and the revocation deny-list.
+func (fr *flowRuntime) verifyJWT(raw string, now time.Time, issuers *issuerSet) (tokens.Claims, bool) {
 	if !canonicalJWS(raw) {
 		return tokens.Claims{}, false
 	}
-	claims, err := fr.signer.Verify(raw, now)
-	if err != nil || !contains(claims.Audience, fr.flow.Name) || (issuer != "" && claims.Issuer != issuer) {
+	claims, err := fr.keys.Verify(raw, now)
+	if err != nil || !contains(claims.Audience, fr.flow.Name) || !issuers.allows(claims.Issuer) {
 		return tokens.Claims{}, false
 	}
 	return claims, !fr.isRevoked(claims.ID, raw, now)
@@ -97,7 +96,7 @@ func canonicalJWS(raw string) bool {
 // validator is the correct TokenValidator of a flow; New may wrap it.
 func (s *Server) validator(fr *flowRuntime) TokenValidator {
 	if fr.format == spec.FormatJWT {
-		return jwtValidator{fr: fr, issuer: s.opts.Issuer}
+		return jwtValidator{fr: fr, issuers: s.issuers}
 	}
 	return storeValidator{store: s.store, flow: fr.flow.Name}
 }
@@ -182,6 +181,7 @@ func Bearer(v TokenValidator, clock Clock, realm string, scopes [][]string) func
 				invalid.write(w)
 				return
 			}
+			noteClient(w, grant.ClientID)
 			if !scopesSatisfied(grant.Scopes, scopes) {
 				insufficient.write(w)
 				return

@@ -106,7 +106,7 @@ func (co *clientOperation) read(w http.ResponseWriter, r *http.Request) (clientR
 	}
 	// The writer tells net/http when the limit is hit, so it closes the
 	// connection instead of draining a large body before answering.
-	cr.body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, co.maxBody))
+	cr.body, err = io.ReadAll(http.MaxBytesReader(innermost(w), r.Body, co.maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -207,7 +207,7 @@ type clientAuthenticator interface {
 // secretCheck authenticates registered clients by their secret, in
 // constant time whatever the secret's length and whether the id is known.
 type secretCheck struct {
-	clients map[string]*registeredClient
+	clients *clientRegistry
 	// unknownDigest is compared against for unknown client ids: a digest
 	// no secret hashes to in practice.
 	unknownDigest [sha256.Size]byte
@@ -222,7 +222,7 @@ func (a *secretCheck) authenticate(id, secret string) (*registeredClient, *oauth
 	// as long as known ones.
 	got := sha256.Sum256([]byte(secret))
 	want := a.unknownDigest
-	c := a.clients[id]
+	c := a.clients.get(id)
 	if c != nil {
 		want = c.secretDigest
 	}
@@ -234,13 +234,13 @@ func (a *secretCheck) authenticate(id, secret string) (*registeredClient, *oauth
 
 // anyClient is Options.AcceptAnyClient: every id is a client, whatever its
 // secret; registered ids keep their settings.
-type anyClient struct{ clients map[string]*registeredClient }
+type anyClient struct{ clients *clientRegistry }
 
 func (a anyClient) authenticate(id, _ string) (*registeredClient, *oautherr.Error) {
 	if id == "" {
 		return nil, noClientAuth()
 	}
-	if c := a.clients[id]; c != nil {
+	if c := a.clients.get(id); c != nil {
 		return c, nil
 	}
 	return &registeredClient{Client: Client{ID: id}}, nil
@@ -253,4 +253,17 @@ func noClientAuth() *oautherr.Error {
 
 func authenticationFailed() *oautherr.Error {
 	return oautherr.New(oautherr.InvalidClient, "client authentication failed: unknown client or wrong secret")
+}
+
+// innermost unwraps middleware's ResponseWriters down to net/http's own,
+// which alone can tell the server to close a connection whose body is too
+// large instead of draining it.
+func innermost(w http.ResponseWriter) http.ResponseWriter {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return w
+		}
+		w = u.Unwrap()
+	}
 }

@@ -103,7 +103,7 @@ func mutationTable() []mutationRow {
 		m("jwt-skip-unknown-kid", "jwt", "a JWT whose kid is unknown is accepted without a signature check", func(m *mutant) { m.validate(acceptForged(unknownKeyID)) }),
 		m("jwt-typ-jwt", "jwt", "JWTs are issued (and accepted) with typ JWT instead of at+jwt", func(m *mutant) { m.configure(signWithTypJWT) }),
 		m("jwt-missing-jti", "jwt", "JWTs are issued without a jti claim", func(m *mutant) { m.answer(endpointToken, successOnly(m.dropJTI)) }),
-		m("jwks-wrong-key", "jwt", "the JWK Set publishes a key other than the one tokens are signed with", func(m *mutant) { m.configure(publishAnotherKey) }),
+		m("jwks-wrong-key", "jwt", "the JWK Set publishes a key other than the one tokens are signed with", func(m *mutant) { m.wrap(endpointJWKS, m.publishAnotherKey) }),
 		m("metadata-wrong-issuer", "metadata", "the metadata and the tokens name an internal host as issuer (a server behind a proxy)", func(m *mutant) { m.configure(internalIssuer) }),
 		m("metadata-wrong-token-endpoint", "metadata", "the metadata's token_endpoint is a path the server does not serve", func(m *mutant) { m.configure(wrongTokenEndpoint) }),
 		m("revoke-noop", "revocation", "revocation answers 200 but the token keeps working", func(m *mutant) { m.invalidate(neverInvalidate) }),

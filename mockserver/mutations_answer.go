@@ -347,10 +347,10 @@ func (m *mutant) dropJTI(req *mutationRequest, res *capturedResponse) {
 			signerFlow = fr
 		}
 	}
-	if signerFlow == nil || signerFlow.signer == nil {
+	if signerFlow == nil || signerFlow.keys == nil {
 		return
 	}
-	signer := signerFlow.signer
+	keys := signerFlow.keys
 	p := fieldPointer(req.flow, accessTokenField)
 	editJSON(res, func(doc map[string]any) {
 		v, _ := p.Get(doc)
@@ -358,12 +358,12 @@ func (m *mutant) dropJTI(req *mutationRequest, res *capturedResponse) {
 		if !ok {
 			return
 		}
-		c, err := signer.Verify(raw, m.s.opts.Clock.Now())
+		c, err := keys.Verify(raw, m.s.opts.Clock.Now())
 		if err != nil {
 			return
 		}
 		c.ID = ""
-		if out, err := signer.Sign(c); err == nil {
+		if out, err := keys.Current().Sign(c); err == nil {
 			_ = p.Set(doc, out)
 		}
 	})

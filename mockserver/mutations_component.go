@@ -30,7 +30,7 @@ func (f authenticatorFunc) authenticate(id, secret string) (*registeredClient, *
 // ignoreSecret takes a known client's id without its secret.
 func (m *mutant) ignoreSecret(_ endpoint, next clientAuthenticator) clientAuthenticator {
 	return authenticatorFunc(func(id, secret string) (*registeredClient, *oautherr.Error) {
-		if c := m.s.clients[id]; c != nil {
+		if c := m.s.clients.get(id); c != nil {
 			return c, nil
 		}
 		return next.authenticate(id, secret)
@@ -54,7 +54,7 @@ func (m *mutant) firstClientWithoutAuth(ep endpoint, next clientAuthenticator) c
 	if ep.kind != endpointToken || len(m.s.opts.Clients) == 0 {
 		return next
 	}
-	first := m.s.clients[m.s.opts.Clients[0].ID]
+	first := m.s.clients.get(m.s.opts.Clients[0].ID)
 	return authenticatorFunc(func(id, secret string) (*registeredClient, *oautherr.Error) {
 		if id == "" {
 			return first, nil
@@ -235,7 +235,7 @@ func (m *mutant) otherFlowsToo(fr *flowRuntime, next TokenValidator) TokenValida
 // expires, as a verification cache that revocation neither evicts nor is
 // consulted after would.
 func (m *mutant) rememberAccepted(fr *flowRuntime, next TokenValidator) TokenValidator {
-	if fr.signer == nil {
+	if fr.keys == nil {
 		return next
 	}
 	return validatorFunc(func(raw string, now time.Time) (*tokens.Grant, bool) {
@@ -309,7 +309,7 @@ func hmacVerifies(pub crypto.PublicKey, parts []string) bool {
 // otherwise valid (exp in the future, the flow in aud).
 func acceptForged(forged forgery) func(*flowRuntime, TokenValidator) TokenValidator {
 	return func(fr *flowRuntime, next TokenValidator) TokenValidator {
-		if fr.signer == nil {
+		if fr.keys == nil {
 			return next
 		}
 		return validatorFunc(func(raw string, now time.Time) (*tokens.Grant, bool) {
@@ -321,7 +321,7 @@ func acceptForged(forged forgery) func(*flowRuntime, TokenValidator) TokenValida
 				return nil, false
 			}
 			h, c, err := tokens.Inspect(raw)
-			if err != nil || !forged(fr.signer, h, raw, parts) {
+			if err != nil || !forged(fr.keys.Current(), h, raw, parts) {
 				return nil, false
 			}
 			if !c.ExpiresAt.After(now) || !slices.Contains(c.Audience, fr.flow.Name) {
@@ -352,32 +352,35 @@ func invalidateAfter(delay time.Duration) func(*flowRuntime, invalidator) invali
 // flow already signs with; if it did, the flow keeps its signer.
 func signWithTypJWT(s *Server) {
 	for _, fr := range s.flows {
-		if fr.signer == nil {
+		if fr.keys == nil {
 			continue
 		}
-		if alt, err := tokens.NewSigner(tokens.SignerOptions{Algorithm: fr.signer.Algorithm(), Type: "JWT"}); err == nil {
-			fr.signer = alt
+		if alt, err := tokens.NewSigner(tokens.SignerOptions{Algorithm: fr.keys.Current().Algorithm(), Type: "JWT"}); err == nil {
+			fr.keys, fr.firstKey = tokens.NewKeyRing(alt), alt
 		}
-	}
-	if jwks, err := publishedKeys(s.flows); err == nil {
-		s.jwks = jwks
 	}
 }
 
 // publishAnotherKey publishes keys no token is signed with.
-func publishAnotherKey(s *Server) {
+func (m *mutant) publishAnotherKey(_ endpoint, next http.Handler) http.Handler {
 	var others []*tokens.Signer
-	for _, fr := range s.flows {
-		if fr.signer == nil {
+	for _, fr := range m.s.flows {
+		if fr.keys == nil {
 			continue
 		}
-		if other, err := tokens.NewSigner(tokens.SignerOptions{Algorithm: fr.signer.Algorithm()}); err == nil {
+		if other, err := tokens.NewSigner(tokens.SignerOptions{Algorithm: fr.keys.Current().Algorithm()}); err == nil {
 			others = append(others, other)
 		}
 	}
-	if jwks, err := jwkSet(others); err == nil && jwks != nil {
-		s.jwks = jwks
+	sets := make([][]byte, len(others))
+	for i, o := range others {
+		sets[i] = o.JWKS()
 	}
+	jwks, err := mergeJWKSets(sets)
+	if err != nil || jwks == nil {
+		return next
+	}
+	return staticJSON(http.StatusOK, jwks)
 }
 
 // internalIssuer names an internal host as issuer, in the metadata and
@@ -391,5 +394,5 @@ func wrongTokenEndpoint(s *Server) {
 	}
 	flow := *s.metadata.flow
 	flow.Token.Path += "/v2"
-	s.metadata = &flowRuntime{flow: &flow, signer: s.metadata.signer}
+	s.metadata = &flowRuntime{flow: &flow, keys: s.metadata.keys}
 }

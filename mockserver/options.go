@@ -46,7 +46,28 @@ type Options struct {
 	// that a conformance suite catches them. Empty for a correct server.
 	Mutations []string `yaml:"mutations"`
 
-	// Clock drives issuance and validation. Nil means the system clock.
+	// Control is the control API under /_tollgate/ (docs/control.md):
+	// "auto" (the default: on for loopback connections, and anywhere for
+	// requests with ControlToken) or "off".
+	Control string `yaml:"control"`
+
+	// ControlToken, when set, is the Bearer token every control request
+	// must carry, from any address.
+	ControlToken string `yaml:"control_token"`
+
+	// StartClock sets the server's clock at start and after a control
+	// reset; nil means the underlying clock.
+	StartClock *ClockSetting `yaml:"clock"`
+
+	// Faults are in force from the start and after a control reset.
+	Faults []Fault `yaml:"faults"`
+
+	// CapturedRequests is how many of the latest requests the control API
+	// can show (GET /_tollgate/requests). Zero means 1000.
+	CapturedRequests int `yaml:"captured_requests"`
+
+	// Clock drives issuance and validation; the control API moves it. Nil
+	// means the system clock.
 	Clock Clock `yaml:"-"`
 
 	// Logger, when set, gets one line per request. Secrets and whole tokens
@@ -76,23 +97,30 @@ type Client struct {
 	TokenLifetime time.Duration `yaml:"token_lifetime"`
 	// Flows the client may use, by name. Empty means all.
 	Flows []string `yaml:"flows"`
+	// Claims are extra claims in the client's JWTs (jwt flows only).
+	Claims map[string]any `yaml:"claims"`
+	// Audience adds audiences to the client's JWTs, beside the flow's name
+	// (which the flow's protected operations check for).
+	Audience []string `yaml:"audience"`
 }
 
 // Default client credentials. The first pair is the seed of both source
 // documents; the others exist so that scope, expiry and encoding behaviour
 // can be tried without writing a config file.
 const (
-	SeedClientID           = "testClient"
-	SeedClientSecret       = "superSecret"
-	ScopedClientID         = "metricsClient"
-	ScopedClientSecret     = "metricsSecret"
-	ShortLivedClientID     = "shortLivedClient"
-	ShortLivedClientSecret = "shortLivedSecret"
-	EncodedClientID        = "encoded client"
-	EncodedClientSecret    = "a:b+c%d e"
-	ShortLivedLifetime     = 5 * time.Second
-	defaultMaxBodyBytes    = 64 << 10
-	maxTokenLifetime       = 366 * 24 * time.Hour
+	SeedClientID            = "testClient"
+	SeedClientSecret        = "superSecret"
+	ScopedClientID          = "metricsClient"
+	ScopedClientSecret      = "metricsSecret"
+	ShortLivedClientID      = "shortLivedClient"
+	ShortLivedClientSecret  = "shortLivedSecret"
+	EncodedClientID         = "encoded client"
+	EncodedClientSecret     = "a:b+c%d e"
+	ShortLivedLifetime      = 5 * time.Second
+	defaultMaxBodyBytes     = 64 << 10
+	defaultCapturedRequests = 1000
+	maxCapturedRequests     = 1_000_000
+	maxTokenLifetime        = 366 * 24 * time.Hour
 )
 
 // DefaultClients returns the clients a server has when Options.Clients is
@@ -148,6 +176,19 @@ func (o Options) validate(flows []*spec.Flow) (Options, error) {
 	if o.Clock == nil {
 		o.Clock = SystemClock{}
 	}
+	switch o.Control {
+	case "":
+		o.Control = ControlAuto
+	case ControlAuto, ControlOff:
+	default:
+		return o, fmt.Errorf("mockserver: control: unknown mode %q (use auto or off)", o.Control)
+	}
+	if o.CapturedRequests == 0 {
+		o.CapturedRequests = defaultCapturedRequests
+	}
+	if o.CapturedRequests < 1 || o.CapturedRequests > maxCapturedRequests {
+		return o, fmt.Errorf("mockserver: captured_requests: %d is not between 1 and %d", o.CapturedRequests, maxCapturedRequests)
+	}
 	if o.CORSOrigins == nil {
 		o.CORSOrigins = []string{"*"}
 	}
@@ -178,46 +219,81 @@ func (o Options) validate(flows []*spec.Flow) (Options, error) {
 	seen := map[string]bool{}
 	for i, c := range o.Clients {
 		where := fmt.Sprintf("mockserver: clients[%d]", i)
-		if c.ID == "" {
-			return o, fmt.Errorf("%s: id is empty", where)
+		if c.ID != "" {
+			where += " (" + c.ID + ")"
 		}
 		if seen[c.ID] {
 			return o, fmt.Errorf("%s: client %q is registered twice", where, c.ID)
 		}
 		seen[c.ID] = true
-		if c.Secret == "" {
-			return o, fmt.Errorf("%s (%s): secret is empty; every client here is confidential", where, c.ID)
+		if err := checkClient(c, flows); err != nil {
+			return o, fmt.Errorf("%s: %w", where, err)
 		}
-		if err := checkLifetime(c.TokenLifetime); err != nil {
-			return o, fmt.Errorf("%s (%s): token_lifetime: %w", where, c.ID, err)
+	}
+	return o, nil
+}
+
+// checkClient checks one client against the served flows; the error names
+// the field at fault.
+func checkClient(c Client, flows []*spec.Flow) error {
+	if c.ID == "" {
+		return fieldError("id", "is empty")
+	}
+	if c.Secret == "" {
+		return fieldError("secret", "is empty; every client here is confidential")
+	}
+	if err := checkLifetime(c.TokenLifetime); err != nil {
+		return fieldError("token_lifetime", "%v", err)
+	}
+	if c.Scopes != nil && len(c.Scopes) == 0 {
+		return fieldError("scopes", "is empty, so no token could be granted: list at least one scope, or remove the key for all of them")
+	}
+	byName := map[string]*spec.Flow{}
+	for _, f := range flows {
+		byName[f.Name] = f
+	}
+	scopes := map[string]bool{}
+	for _, name := range c.Flows {
+		f := byName[name]
+		if f == nil {
+			return fieldError("flows", "no flow %q (serving %s)", name, flowNames(flows))
 		}
-		if c.Scopes != nil && len(c.Scopes) == 0 {
-			return o, fmt.Errorf("%s (%s): scopes is empty, so no token could be granted: list at least one scope, or remove the key for all of them", where, c.ID)
+		for _, s := range f.Scopes {
+			scopes[s] = true
 		}
-		scopes := map[string]bool{}
-		for _, name := range c.Flows {
-			f := byName[name]
-			if f == nil {
-				return o, fmt.Errorf("%s (%s): flows: no flow %q (serving %s)", where, c.ID, name, flowNames(flows))
-			}
+	}
+	if len(c.Flows) == 0 {
+		for _, f := range flows {
 			for _, s := range f.Scopes {
 				scopes[s] = true
 			}
 		}
-		if len(c.Flows) == 0 {
-			for _, f := range flows {
-				for _, s := range f.Scopes {
-					scopes[s] = true
-				}
-			}
-		}
-		for _, s := range c.Scopes {
-			if !scopes[s] {
-				return o, fmt.Errorf("%s (%s): scope %q is not defined by the client's flows", where, c.ID, s)
-			}
+	}
+	for _, s := range c.Scopes {
+		if !scopes[s] {
+			return fieldError("scopes", "scope %q is not defined by the client's flows", s)
 		}
 	}
-	return o, nil
+	for name := range c.Claims {
+		if registeredClaim(name) {
+			return fieldError("claims", "%q is a claim the server sets itself: name another", name)
+		}
+	}
+	for _, aud := range c.Audience {
+		if aud == "" {
+			return fieldError("audience", "has an empty entry")
+		}
+	}
+	return nil
+}
+
+// registeredClaim reports whether the server writes claim name itself.
+func registeredClaim(name string) bool {
+	switch name {
+	case "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope":
+		return true
+	}
+	return false
 }
 
 func checkLifetime(d time.Duration) error {

@@ -31,10 +31,10 @@ func (s *Server) lookupToken(fr *flowRuntime, raw string, now time.Time) (tokenI
 		}
 		return tokenInfo{grant: g, expiry: exp, issued: exp.Add(-s.lifetimeFor(fr, g.ClientID))}, true
 	}
-	if fr.signer == nil {
+	if fr.keys == nil {
 		return tokenInfo{}, false
 	}
-	claims, ok := fr.verifyJWT(raw, now, s.opts.Issuer)
+	claims, ok := fr.verifyJWT(raw, now, s.issuers)
 	if !ok {
 		return tokenInfo{}, false
 	}
@@ -44,7 +44,7 @@ func (s *Server) lookupToken(fr *flowRuntime, raw string, now time.Time) (tokenI
 
 // lifetimeFor is the lifetime the flow gives a client's tokens.
 func (s *Server) lifetimeFor(fr *flowRuntime, clientID string) time.Duration {
-	if c := s.clients[clientID]; c != nil {
+	if c := s.clients.get(clientID); c != nil {
 		return fr.lifetimeOf(c)
 	}
 	return fr.lifetime
@@ -100,6 +100,7 @@ func (s *Server) tokenActionHandler(co *clientOperation, fields spec.ClientReque
 			return
 		}
 		cr, oerr := co.read(w, r)
+		noteClient(w, cr.clientID)
 		if oerr == nil {
 			oerr = s.actOnToken(co, fields, r, cr, w, act)
 		}

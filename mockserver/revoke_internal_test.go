@@ -43,7 +43,7 @@ func TestDenyListConsultedAfterCache(t *testing.T) {
 	if _, ok := v.Validate(raw, now); ok {
 		t.Error("a revoked JWT still in the verification cache passes")
 	}
-	if _, ok := fr.verifyJWT(raw, now, ""); ok {
+	if _, ok := fr.verifyJWT(raw, now, s.issuers); ok {
 		t.Error("a revoked JWT passes verification")
 	}
 }

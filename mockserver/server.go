@@ -30,9 +30,12 @@ const (
 type Server struct {
 	opts     Options
 	flows    []*flowRuntime
-	clients  map[string]*registeredClient
+	clients  *clientRegistry
+	clock    *controlClock // also opts.Clock
+	faults   *faultTable
+	capture  *requestCapture
+	issuers  *issuerSet
 	store    *tokens.Store
-	jwks     []byte
 	metadata *flowRuntime // the flow described at MetadataPath; nil when none fits
 	handler  http.Handler
 }
@@ -42,7 +45,8 @@ type flowRuntime struct {
 	flow     *spec.Flow
 	format   string
 	lifetime time.Duration
-	signer   *tokens.Signer        // jwt flows only
+	keys     *tokens.KeyRing       // jwt flows only: the signing keys, rotated by the control API
+	firstKey *tokens.Signer        // jwt flows only: the key the flow started with
 	cache    *tokens.VerifiedCache // jwt flows only
 	grants   grantTable
 
@@ -55,6 +59,9 @@ type flowRuntime struct {
 	// token when it has none), each entry kept until the token expires.
 	// jwt flows only: store-backed tokens are revoked by deletion.
 	revoked *tokens.Store
+	// issued records the live JWTs of the flow by jti, so that the control
+	// API can list and revoke them. jwt flows only.
+	issued *tokens.Store
 }
 
 type registeredClient struct {
@@ -76,7 +83,7 @@ func (s *Server) Flows() []*spec.Flow {
 }
 
 // Clients returns the registered clients (secrets included: this is a mock).
-func (s *Server) Clients() []Client { return append([]Client(nil), s.opts.Clients...) }
+func (s *Server) Clients() []Client { return s.clients.list() }
 
 // Clock returns the clock the server issues and validates tokens with.
 func (s *Server) Clock() Clock { return s.opts.Clock }
@@ -166,7 +173,7 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {
 		"response_types_supported":              []string{},
 		"scopes_supported":                      append([]string{}, fr.flow.Scopes...),
 	}
-	if fr.signer != nil {
+	if fr.keys != nil {
 		md["jwks_uri"] = iss + JWKSPath
 	}
 	// RFC 8414 §2: revocation_endpoint, introspection_endpoint and their
@@ -243,4 +250,75 @@ func (c *registeredClient) allowedScopes(f *spec.Flow) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// flow returns the served flow named name; nil when there is none.
+func (s *Server) flow(name string) *flowRuntime {
+	for _, fr := range s.flows {
+		if fr.flow.Name == name {
+			return fr
+		}
+	}
+	return nil
+}
+
+// flowNames lists the served flows' names.
+func (s *Server) flowNames() []string {
+	var out []string
+	for _, fr := range s.flows {
+		out = append(out, fr.flow.Name)
+	}
+	return out
+}
+
+// serveJWKS answers the JWK Set of every jwt flow's keys that are not
+// retired: after a rotation, the old key stays until the tokens it signed
+// have expired.
+func (s *Server) serveJWKS(w http.ResponseWriter, _ *http.Request) {
+	now := s.opts.Clock.Now()
+	var sets [][]byte
+	for _, fr := range s.flows {
+		if fr.keys != nil {
+			sets = append(sets, fr.keys.JWKS(now))
+		}
+	}
+	body := sets[0]
+	if len(sets) > 1 {
+		var err error
+		if body, err = mergeJWKSets(sets); err != nil {
+			http.Error(w, "JWKS: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+	}
+	w.Header()["Content-Type"] = jsonContentType
+	_, _ = w.Write(body)
+}
+
+// mergeJWKSets merges JWK Sets, dropping repeated keys (two flows signing
+// with one key file); nil for none.
+func mergeJWKSets(sets [][]byte) ([]byte, error) {
+	if len(sets) == 0 {
+		return nil, nil
+	}
+	seen := map[string]bool{}
+	keys := []json.RawMessage{}
+	for _, set := range sets {
+		var parsed struct {
+			Keys []json.RawMessage `json:"keys"`
+		}
+		if err := json.Unmarshal(set, &parsed); err != nil {
+			return nil, fmt.Errorf("mockserver: JWKS: %w", err)
+		}
+		for _, k := range parsed.Keys {
+			if !seen[string(k)] {
+				seen[string(k)] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	b, err := json.Marshal(map[string]any{"keys": keys})
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: JWKS: %w", err)
+	}
+	return b, nil
 }

@@ -32,6 +32,7 @@ func (s *Server) tokenHandler(fr *flowRuntime) http.Handler {
 			return
 		}
 		cr, oerr := co.read(w, r)
+		noteClient(w, cr.clientID)
 		var body []byte
 		if oerr == nil {
 			body, oerr = s.grant(fr, r, cr)
@@ -183,11 +184,19 @@ func (m jwtMinter) mint(r *http.Request, client *registeredClient, scope string)
 	if err != nil {
 		return mintedToken{}, err
 	}
-	t.token, err = m.fr.signer.Sign(tokens.Claims{
-		Issuer: m.s.issuer(r), Subject: client.ID, ClientID: client.ID, Scope: scope, ID: jti,
-		Audience: []string{m.fr.flow.Name}, IssuedAt: t.issuedAt, ExpiresAt: t.issuedAt.Add(t.lifetime),
+	iss := m.s.issuer(r)
+	m.s.issuers.note(iss)
+	exp := t.issuedAt.Add(t.lifetime)
+	t.token, err = m.fr.keys.Current().Sign(tokens.Claims{
+		Issuer: iss, Subject: client.ID, ClientID: client.ID, Scope: scope, ID: jti,
+		Audience: append([]string{m.fr.flow.Name}, client.Audience...), IssuedAt: t.issuedAt, ExpiresAt: exp,
+		Extra: client.Claims,
 	})
-	return t, err
+	if err != nil {
+		return mintedToken{}, err
+	}
+	m.fr.issued.Put(jti, m.fr.grants.get(m.fr.flow.Name, client.ID, scope), exp, t.issuedAt)
+	return t, nil
 }
 
 // tokenResponse encodes a token response at the flow's pointers. When every

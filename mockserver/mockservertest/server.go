@@ -25,14 +25,19 @@ type Server struct {
 type Option func(*config)
 
 type config struct {
-	opts      mockserver.Options
-	flows     []*spec.Flow
-	documents []string
+	systemClock bool
+	opts        mockserver.Options
+	flows       []*spec.Flow
+	documents   []string
 }
 
 // WithOptions sets the mock server's options. Options.Clock is replaced by
 // the server's manual clock.
 func WithOptions(o mockserver.Options) Option { return func(c *config) { c.opts = o } }
+
+// WithSystemClock drives the server with the system clock instead of a
+// manual one (Server.Clock is then nil); the control API can still move it.
+func WithSystemClock() Option { return func(c *config) { c.systemClock = true } }
 
 // WithFlows serves these flows instead of the built-in documents.
 // WithFlows() with no flows serves only what WithDocuments adds.
@@ -70,8 +75,11 @@ func NewServer(tb testing.TB, options ...Option) *Server {
 		}
 		c.flows = replaceFlow(c.flows, f)
 	}
-	clock := mockserver.NewManualClock(time.Now().Truncate(time.Second))
-	c.opts.Clock = clock
+	var clock *mockserver.ManualClock
+	if !c.systemClock {
+		clock = mockserver.NewManualClock(time.Now().Truncate(time.Second))
+		c.opts.Clock = clock
+	}
 	mock, err := mockserver.New(c.flows, c.opts)
 	if err != nil {
 		tb.Fatalf("mockservertest: %v", err)

@@ -316,6 +316,9 @@ func (s *Signer) Algorithm() string { return s.alg }
 // KeyID returns the "kid" the Signer writes in token headers and the JWKS.
 func (s *Signer) KeyID() string { return s.kid }
 
+// Type returns the "typ" header the Signer writes.
+func (s *Signer) Type() string { return s.typ }
+
 // PublicKey returns the public half of the signing key.
 func (s *Signer) PublicKey() crypto.PublicKey { return s.pub }
 

@@ -1,0 +1,191 @@
+package mockserver
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// RequestRecord is one request an endpoint of the server answered, as the
+// control API shows it: credentials and tokens redacted as in the request
+// log.
+type RequestRecord struct {
+	Time          time.Time `json:"time"`
+	Method        string    `json:"method"`
+	Path          string    `json:"path"`
+	Endpoint      string    `json:"endpoint"`            // token, revocation, introspection, jwks, metadata or a protected operationId
+	Flow          string    `json:"flow,omitempty"`      // empty for jwks and metadata
+	ClientID      string    `json:"client_id,omitempty"` // the authenticated client, or its token's; empty when unknown
+	Status        int       `json:"status"`
+	Authorization string    `json:"authorization,omitempty"` // redacted
+}
+
+// RequestFilter selects recorded requests; empty fields match anything.
+type RequestFilter struct {
+	Endpoint string
+	Flow     string
+	ClientID string
+}
+
+func (f RequestFilter) matches(r *capturedRequest) bool {
+	return (f.Endpoint == "" || f.Endpoint == r.ep.name()) &&
+		(f.Flow == "" || f.Flow == r.ep.flowName()) &&
+		(f.ClientID == "" || f.ClientID == r.client)
+}
+
+// capturedRequest is a RequestRecord as held: the raw Authorization
+// header (redacted only when shown) and the endpoint, so that recording
+// allocates nothing.
+type capturedRequest struct {
+	at     time.Time
+	method string
+	path   string
+	ep     endpoint
+	client string
+	status int
+	auth   string
+}
+
+func (c *capturedRequest) record() RequestRecord {
+	r := RequestRecord{Time: c.at, Method: c.method, Path: c.path, Endpoint: c.ep.name(), Flow: c.ep.flowName(),
+		ClientID: c.client, Status: c.status}
+	if c.auth != "" {
+		r.Authorization = redactAuthorization(c.auth)
+	}
+	return r
+}
+
+// requestCapture keeps the last requests the endpoints answered, in a ring
+// of fixed size.
+type requestCapture struct {
+	mu   sync.Mutex
+	ring []capturedRequest
+	next int // where the next record goes
+	pool sync.Pool
+}
+
+func newRequestCapture(size int) *requestCapture {
+	c := &requestCapture{ring: make([]capturedRequest, 0, size)}
+	c.pool.New = func() any { return &captureWriter{} }
+	return c
+}
+
+// captureWriter records the status of an answer and the client an
+// endpoint's handler names (noteClient).
+type captureWriter struct {
+	http.ResponseWriter
+	status int
+	client string
+}
+
+func (w *captureWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *captureWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *captureWriter) noteClient(id string) { w.client = id }
+
+// clientNoter is a ResponseWriter that wants to know which client a
+// request came from.
+type clientNoter interface{ noteClient(id string) }
+
+// noteClient tells w, if it wants to know, which client the request came
+// from. It does not allocate.
+func noteClient(w http.ResponseWriter, id string) {
+	if n, ok := w.(clientNoter); ok {
+		n.noteClient(id)
+	}
+}
+
+// wrap records every request ep answers.
+func (c *requestCapture) wrap(ep endpoint, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cw := c.pool.Get().(*captureWriter)
+		cw.ResponseWriter, cw.status, cw.client = w, 0, ""
+		defer func() {
+			status := cw.status
+			aborted := recover()
+			if status == 0 && aborted == nil {
+				status = http.StatusOK
+			}
+			c.add(capturedRequest{at: time.Now(), method: r.Method, path: r.URL.Path, ep: ep, client: cw.client,
+				status: status, auth: r.Header.Get("Authorization")})
+			cw.ResponseWriter = nil
+			c.pool.Put(cw)
+			if aborted != nil {
+				panic(aborted) // a reset connection (http.ErrAbortHandler): status 0 in the record
+			}
+		}()
+		next.ServeHTTP(cw, r)
+	})
+}
+
+func (c *requestCapture) add(r capturedRequest) {
+	c.mu.Lock()
+	if len(c.ring) < cap(c.ring) {
+		c.ring = append(c.ring, r)
+	} else {
+		c.ring[c.next] = r
+	}
+	c.next = (c.next + 1) % cap(c.ring)
+	c.mu.Unlock()
+}
+
+// list returns the held requests that f selects, oldest first, at most limit
+// (the newest ones) when limit > 0.
+func (c *requestCapture) list(f RequestFilter, limit int) []RequestRecord {
+	c.mu.Lock()
+	var held []capturedRequest
+	if len(c.ring) < cap(c.ring) {
+		held = append(held, c.ring...)
+	} else {
+		held = append(append(held, c.ring[c.next:]...), c.ring[:c.next]...)
+	}
+	c.mu.Unlock()
+	out := []RequestRecord{}
+	for i := range held {
+		if f.matches(&held[i]) {
+			out = append(out, held[i].record())
+		}
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[len(out)-limit:]
+	}
+	return out
+}
+
+// count is how many held requests f selects.
+func (c *requestCapture) count(f RequestFilter) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for i := range c.ring {
+		if f.matches(&c.ring[i]) {
+			n++
+		}
+	}
+	return n
+}
+
+// capacity is how many requests the ring holds.
+func (c *requestCapture) capacity() int { return cap(c.ring) }
+
+// reset forgets every request.
+func (c *requestCapture) reset() {
+	c.mu.Lock()
+	clear(c.ring)
+	c.ring, c.next = c.ring[:0], 0
+	c.mu.Unlock()
+}

@@ -1,0 +1,31 @@
+package tokens
+
+import "time"
+
+// Range calls fn for every token live at now (in no particular order)
+// until fn returns false. It holds one shard's read lock at a time, so fn
+// must not call the Store.
+func (s *Store) Range(now time.Time, fn func(token string, g *Grant, expires time.Time) bool) {
+	n := unixNano(now)
+	for i := range s.m.shards {
+		sh := &s.m.shards[i]
+		sh.mu.RLock()
+		for token, e := range sh.m {
+			if e.expires > n && !fn(token, e.grant, time.Unix(0, e.expires)) {
+				sh.mu.RUnlock()
+				return
+			}
+		}
+		sh.mu.RUnlock()
+	}
+}
+
+// Clear forgets every token.
+func (s *Store) Clear() {
+	for i := range s.m.shards {
+		sh := &s.m.shards[i]
+		sh.mu.Lock()
+		clear(sh.m)
+		sh.mu.Unlock()
+	}
+}
