@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -71,25 +72,31 @@ func (s *Server) revoke(fr *flowRuntime, client *registeredClient, raw string, n
 	}
 	if s.defects != nil && s.defects.revocationDelay > 0 {
 		// RFC 7009 §2.1 allows "a propagation delay": a conformant variation.
-		time.AfterFunc(s.defects.revocationDelay, func() { s.invalidate(fr, info, raw, now) })
+		time.AfterFunc(s.defects.revocationDelay, func() { _ = s.invalidate(fr, info, raw, now) }) // a variation: a full deny-list loses it
 		return nil
 	}
-	s.invalidate(fr, info, raw, now)
+	if full := (*tokens.FullError)(nil); errors.As(s.invalidate(fr, info, raw, now), &full) {
+		return storeFull(full, "revoked JWTs")
+	}
 	return nil
 }
 
 // invalidate makes a live token dead: a store-backed token is deleted, a
 // JWT's jti goes on the deny-list until the token would have expired and
-// its cached verification is dropped.
-func (s *Server) invalidate(fr *flowRuntime, info tokenInfo, raw string, now time.Time) {
+// its cached verification is dropped. A full deny-list (Options.MaxTokens)
+// leaves the JWT live and returns a *tokens.FullError.
+func (s *Server) invalidate(fr *flowRuntime, info tokenInfo, raw string, now time.Time) error {
 	if info.claims == nil {
 		s.store.Revoke(raw)
-		return
+		return nil
 	}
-	fr.revoked.Put(revocationKey(info.claims.ID, raw), info.grant, info.expiry, now)
+	if err := fr.revoked.Add(revocationKey(info.claims.ID, raw), info.grant, info.expiry, now); err != nil {
+		return err
+	}
 	if s.defects == nil || !s.defects.jwtRevocationIgnoredByCache {
 		fr.cache.Remove(raw)
 	}
+	return nil
 }
 
 // clientHandler serves a revocation or introspection operation: POST only,
@@ -152,7 +159,11 @@ func (s *Server) revocationHandler(fr *flowRuntime) http.Handler {
 	unauthenticated := s.defects != nil && s.defects.revokeWithoutAuth
 	contentType := []string{co.Success.ContentType}
 	return s.clientHandler(fr, fr.revocation, co, unauthenticated, func(w http.ResponseWriter, client *registeredClient, token string) *oautherr.Error {
-		if oerr := s.revoke(fr, client, token, s.opts.Clock.Now()); oerr != nil {
+		now := s.opts.Clock.Now()
+		if oerr := s.revoke(fr, client, token, now); oerr != nil {
+			if oerr.Code == temporarilyUnavailable {
+				w.Header()["Retry-After"] = retryAfter(fr.revoked, now)
+			}
 			return oerr
 		}
 		switch {

@@ -44,6 +44,7 @@ type Server struct {
 	metadata      *flowRuntime // the flow described at MetadataPath; nil when none fits
 	handler       http.Handler
 	defects       *defects // deliberate bugs for the suite's self-test; nil normally
+	sweeper       *sweeper // deletes expired tokens on a timer; stopped by Close
 }
 
 // flowRuntime is one flow as the server runs it, with everything precomputed.
@@ -69,7 +70,8 @@ type registeredClient struct {
 }
 
 // New builds a server for flows with opts. It fails, naming the fix, when
-// the options do not fit the flows or two flows claim the same route.
+// the options do not fit the flows or two flows claim the same route. The
+// server sweeps expired tokens in the background until Close is called.
 func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	opts, err := opts.validate(flows)
 	if err != nil {
@@ -78,7 +80,7 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	s := &Server{
 		opts:    opts,
 		clients: map[string]*registeredClient{},
-		store:   tokens.NewStore(tokens.StoreOptions{}),
+		store:   tokens.NewStore(tokens.StoreOptions{MaxTokens: opts.MaxTokens}),
 	}
 	if s.defects, err = newDefects(opts.Mutations); err != nil {
 		return nil, err
@@ -102,7 +104,7 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	}
 	var jwksKeys []json.RawMessage
 	for _, f := range flows {
-		fr, err := newFlowRuntime(f, opts.Flows[f.Name], key)
+		fr, err := newFlowRuntime(f, opts.Flows[f.Name], key, opts.MaxTokens)
 		if err != nil {
 			return nil, err
 		}
@@ -133,6 +135,7 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	if opts.Logger != nil {
 		s.handler = logRequests(opts.Logger, s.handler)
 	}
+	s.startSweeper()
 	return s, nil
 }
 
@@ -154,7 +157,7 @@ func (s *Server) Clients() []Client { return append([]Client(nil), s.opts.Client
 // Clock returns the clock the server issues and validates tokens with.
 func (s *Server) Clock() Clock { return s.opts.Clock }
 
-func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer) (*flowRuntime, error) {
+func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer, maxTokens int) (*flowRuntime, error) {
 	fr := &flowRuntime{
 		flow:     f,
 		format:   f.TokenFormat,
@@ -192,7 +195,7 @@ func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer) (*flowRunti
 	}
 	fr.signer = signer
 	fr.cache = tokens.NewVerifiedCache(jwtCacheEntries)
-	fr.revoked = tokens.NewStore(tokens.StoreOptions{})
+	fr.revoked = tokens.NewStore(tokens.StoreOptions{MaxTokens: maxTokens})
 	return fr, nil
 }
 

@@ -55,6 +55,9 @@ func (s *Server) tokenHandler(fr *flowRuntime) http.Handler {
 			body, oerr = s.grant(fr, req, r)
 		}
 		if oerr != nil {
+			if oerr.Code == temporarilyUnavailable {
+				h["Retry-After"] = retryAfter(s.store, s.opts.Clock.Now())
+			}
 			s.writeClientError(w, oerr, req.basic, acceptsBasic, basicChallenge)
 			return
 		}
@@ -313,6 +316,9 @@ func (s *Server) grant(fr *flowRuntime, req tokenRequest, r *http.Request) ([]by
 		scope = strings.Join(client.allowedScopes(fr.flow), " ")
 	}
 	body, err := s.issue(fr, client, scope, r)
+	if full := (*tokens.FullError)(nil); errors.As(err, &full) {
+		return nil, storeFull(full, "live tokens")
+	}
 	if err != nil {
 		if s.opts.Logger != nil {
 			s.opts.Logger.ErrorContext(r.Context(), "token issuance failed", "flow", fr.flow.Name, "error", err)
@@ -373,12 +379,16 @@ func (s *Server) issue(fr *flowRuntime, client *registeredClient, scope string, 
 		if token, err = tokens.NewOpaque(); err != nil {
 			return nil, err
 		}
-		s.store.Put(token, grant, now.Add(lifetime), now)
+		if err = s.store.Add(token, grant, now.Add(lifetime), now); err != nil {
+			return nil, err
+		}
 	default:
 		if token, err = tokens.NewUUID(); err != nil {
 			return nil, err
 		}
-		s.store.Put(token, grant, now.Add(lifetime), now)
+		if err = s.store.Add(token, grant, now.Add(lifetime), now); err != nil {
+			return nil, err
+		}
 	}
 	if d := s.defects; d != nil {
 		token = d.mangleToken(fr.flow.Name+" "+client.ID, token, func(t string) { s.store.Put(t, grant, now.Add(lifetime), now) })

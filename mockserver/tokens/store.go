@@ -141,6 +141,14 @@ func (s *Store) put(token string, e entry, now int64, reserved bool) {
 	}
 }
 
+// NextExpiry returns a time at or before the moment the earliest token held
+// expires, and false when the Store is empty. A refused Add can be retried
+// then.
+func (s *Store) NextExpiry() (time.Time, bool) {
+	next := s.nextExpiry()
+	return time.Unix(0, next), next != math.MaxInt64
+}
+
 // nextExpiry is at or before the earliest expiry held (math.MaxInt64 when
 // the Store is empty).
 func (s *Store) nextExpiry() int64 {
