@@ -3,9 +3,12 @@ package mockserver
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/tollgate/tollgate/spec/authheader"
@@ -61,3 +64,108 @@ func (r *statusRecorder) WriteHeader(code int) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Defaults of NewLogBuffer.
+const (
+	DefaultLogBufferSize    = 64 << 10
+	DefaultLogFlushInterval = 100 * time.Millisecond
+)
+
+// LogBuffer is an io.Writer for request logs that writes to its destination
+// in batches instead of once per line: a line costs a copy into a buffer of
+// fixed size, and the buffer goes out when the next line would not fit,
+// every flush interval, and on Flush and Close. Each Write is kept whole
+// within one write to the destination, so lines from other writers to the
+// same destination never cut into one.
+//
+// Memory is bounded by the buffer size. When the destination cannot keep
+// up, the Write that finds the buffer full writes it out itself and the
+// others wait for it: logging slows the requests down and loses nothing.
+//
+// After Close, writes go straight to the destination. A LogBuffer is safe
+// for concurrent use; slog handlers call Write once per record.
+type LogBuffer struct {
+	mu     sync.Mutex
+	dst    io.Writer
+	buf    []byte
+	closed bool
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+}
+
+// NewLogBuffer returns a LogBuffer writing to dst. size <= 0 means
+// DefaultLogBufferSize and flushEvery <= 0 DefaultLogFlushInterval. Call
+// Close to stop its flushing goroutine and write out what is buffered.
+func NewLogBuffer(dst io.Writer, size int, flushEvery time.Duration) *LogBuffer {
+	if size <= 0 {
+		size = DefaultLogBufferSize
+	}
+	if flushEvery <= 0 {
+		flushEvery = DefaultLogFlushInterval
+	}
+	b := &LogBuffer{dst: dst, buf: make([]byte, 0, size), stop: make(chan struct{}), done: make(chan struct{})}
+	go b.flushEvery(flushEvery)
+	return b
+}
+
+func (b *LogBuffer) flushEvery(d time.Duration) {
+	defer close(b.done)
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			_ = b.Flush() // a failed write shows up on the next one, which slog reports nowhere either
+		case <-b.stop:
+			return
+		}
+	}
+}
+
+// Write buffers p, writing the buffer out first when p does not fit. A p
+// larger than the whole buffer, or any p after Close, goes out directly.
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(p) > cap(b.buf)-len(b.buf) || b.closed {
+		if err := b.flushLocked(); err != nil {
+			return 0, err
+		}
+		if len(p) > cap(b.buf) || b.closed {
+			return b.dst.Write(p)
+		}
+	}
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+// Flush writes out what is buffered.
+func (b *LogBuffer) Flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.flushLocked()
+}
+
+func (b *LogBuffer) flushLocked() error {
+	if len(b.buf) == 0 {
+		return nil
+	}
+	_, err := b.dst.Write(b.buf)
+	b.buf = b.buf[:0]
+	if err != nil {
+		return fmt.Errorf("mockserver: request log: %w", err)
+	}
+	return nil
+}
+
+// Close stops the periodic flushing and writes out what is buffered; later
+// writes go straight to the destination. It is safe to call more than once.
+func (b *LogBuffer) Close() error {
+	b.once.Do(func() { close(b.stop) })
+	<-b.done
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	return b.flushLocked()
+}
