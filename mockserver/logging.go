@@ -4,37 +4,94 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tollgate/tollgate/spec/authheader"
 )
 
 // logRequests logs one line per request. The Authorization header is
-// reduced to its scheme and a short prefix of the token, or the Basic client
+// reduced to its scheme and a fingerprint of the token, or the Basic client
 // id; secrets and whole tokens never reach the log. The query string is
 // left out, since clients sometimes put tokens there.
+//
+// It is on every request's path, so it does the work of logger.LogAttrs
+// without what the line does not need: the record is handed to the
+// handler with no caller PC (slog would walk the stack for one even
+// without AddSource), its time is the one the duration was taken with, the
+// status recorders are pooled, and the description of a recent
+// Authorization value is reused. The line is the one LogAttrs would write.
 func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
+	h := logger.Handler()
+	redact := &redactor{seed: maphash.MakeSeed()}
+	recorders := sync.Pool{New: func() any { return new(statusRecorder) }}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if !h.Enabled(ctx, slog.LevelInfo) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec, _ := recorders.Get().(*statusRecorder)
+		rec.ResponseWriter, rec.status = w, http.StatusOK
 		next.ServeHTTP(rec, r)
-		attrs := []slog.Attr{
+		status := rec.status
+		rec.ResponseWriter = nil // the pool keeps no writer alive
+		recorders.Put(rec)
+		end := time.Now()
+		record := slog.NewRecord(end, slog.LevelInfo, "request", 0)
+		record.AddAttrs(
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Int("status", status),
+			slog.Duration("duration", end.Sub(start)),
 			slog.String("remote", r.RemoteAddr),
-		}
+		)
 		if auth := r.Header.Get("Authorization"); auth != "" {
-			attrs = append(attrs, slog.String("auth", redactAuthorization(auth)))
+			record.AddAttrs(slog.String("auth", redact.describe(auth)))
 		}
-		logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		_ = h.Handle(ctx, record) // as LogAttrs: a handler's error goes nowhere
 	})
+}
+
+// redactorSlots and maxRedactorKey bound the redactor: 256 recent
+// Authorization values of at most 2 KiB each.
+const (
+	redactorSlots  = 256
+	maxRedactorKey = 2 << 10
+)
+
+// redactor remembers the descriptions of recent Authorization values, so
+// that a client sending the same token again costs a hash and a compare,
+// not a SHA-256 of the token and a new string. It is a direct-mapped cache
+// of fixed size: a value evicts whatever shared its slot. Safe for
+// concurrent use.
+type redactor struct {
+	seed  maphash.Seed
+	slots [redactorSlots]atomic.Pointer[redaction]
+}
+
+type redaction struct{ value, text string }
+
+// describe returns redactAuthorization(v).
+func (c *redactor) describe(v string) string {
+	if len(v) > maxRedactorKey {
+		return redactAuthorization(v)
+	}
+	slot := &c.slots[maphash.String(c.seed, v)%redactorSlots]
+	if e := slot.Load(); e != nil && e.value == v {
+		return e.text
+	}
+	text := redactAuthorization(v)
+	slot.Store(&redaction{value: strings.Clone(v), text: text})
+	return text
 }
 
 // redactAuthorization describes an Authorization header without its secret:
