@@ -65,6 +65,7 @@ mkdir -p "$WORK"
 go build -o "$WORK/tollgate" ./cmd/tollgate
 go build -o "$WORK/bareserver" ./scripts/bareserver
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 
@@ -208,6 +209,7 @@ r_load=$(ratio 29)
 r_header=$(ratio 30)
 
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)
+load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 summary=$(
 	cat <<EOF
 | measurement (GET, ${CONC} connections, ${DURATION}, median of ${ROUNDS}) | req/s | p50 | p99 |
@@ -244,6 +246,9 @@ measured in the same run, rather than the absolute rates.
 
 - date: $(date -u +%Y-%m-%dT%H:%MZ)
 - machine: $(nproc) CPUs (nproc), ${cpu}
+- load average (1, 5, 15 min) before the run: ${load_before}; after: ${load_after}. Above
+  nproc, other work shared the cores and the per-round ratios below scatter
+  accordingly; run again on a quiet machine for tighter figures.
 - $(go version | sed 's/^go version //'), $(wrk --version 2>&1 | head -1 | awk '{ print "wrk " $2 }'), wrk threads ${THREADS}
 
 ${summary}
