@@ -39,11 +39,13 @@ fmt:
 vet:
 	$(GO) vet ./...
 
-bench: ## benchmarks with allocations; compare routes as ratios to the baseline route of the same run
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./mockserver/... ./spec/... ./suites/load
+bench: ## benchmarks with allocations, then the route ratios (protected ÷ bare route, logged ÷ quiet) of the same run
+	@mkdir -p .cache
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) ./mockserver/... ./spec/... ./suites/load | tee .cache/bench.txt
+	@awk -f scripts/route-ratios.awk .cache/bench.txt
 	$(GO) test -run '^$$' -bench 'BenchmarkStoreMemoryPerToken' -benchtime 1x -count 1 ./mockserver/tokens
 
-bench-compare: ## wrk vs tollgate load, and the mock's protected vs baseline route, on loopback; writes docs/benchmarks.md
+bench-compare: ## wrk on loopback: bare route vs protected (quiet, logged), UUID and JWT, and tollgate load; writes docs/benchmarks.md
 	bash scripts/bench-compare.sh
 
 fuzz: ## run each fuzz target for $(FUZZTIME)

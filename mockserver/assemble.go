@@ -47,7 +47,8 @@ type assembly struct {
 }
 
 // New builds a server for flows with opts. It fails, naming the fix, when
-// the options do not fit the flows or two flows claim the same route.
+// the options do not fit the flows or two flows claim the same route. The
+// server sweeps expired tokens in the background until Close is called.
 func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	opts, err := opts.validate(flows)
 	if err != nil {
@@ -59,7 +60,7 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 		clock:   newControlClock(opts.Clock),
 		capture: newRequestCapture(opts.CapturedRequests),
 		issuers: newIssuerSet(opts.Issuer),
-		store:   tokens.NewStore(tokens.StoreOptions{}),
+		store:   tokens.NewStore(tokens.StoreOptions{MaxTokens: opts.MaxTokens}),
 	}
 	s.opts.Clock = s.clock // one clock for issuance, validation, introspection and revocation
 	if opts.StartClock != nil {
@@ -70,7 +71,7 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 		return nil, err
 	}
 	for _, f := range flows {
-		fr, err := newFlowRuntime(f, opts.Flows[f.Name], key)
+		fr, err := newFlowRuntime(f, opts.Flows[f.Name], key, opts.MaxTokens)
 		if err != nil {
 			return nil, err
 		}
@@ -110,6 +111,7 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	if opts.Logger != nil {
 		s.handler = logRequests(opts.Logger, s.handler)
 	}
+	s.startSweeper()
 	return s, nil
 }
 
@@ -169,7 +171,7 @@ func (s *Server) assembleFlow(fr *flowRuntime, asm assembly, auth clientAuthenti
 	}
 }
 
-func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer) (*flowRuntime, error) {
+func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer, maxTokens int) (*flowRuntime, error) {
 	fr := &flowRuntime{flow: f, format: f.TokenFormat, lifetime: f.Lifetime}
 	if fo.TokenFormat != "" {
 		fr.format = fo.TokenFormat
@@ -193,8 +195,8 @@ func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer) (*flowRunti
 	}
 	fr.keys, fr.firstKey = tokens.NewKeyRing(signer), signer
 	fr.cache = tokens.NewVerifiedCache(jwtCacheEntries)
-	fr.revoked = tokens.NewStore(tokens.StoreOptions{})
-	fr.issued = tokens.NewStore(tokens.StoreOptions{})
+	fr.revoked = tokens.NewStore(tokens.StoreOptions{MaxTokens: maxTokens})
+	fr.issued = tokens.NewStore(tokens.StoreOptions{MaxTokens: maxTokens})
 	return fr, nil
 }
 

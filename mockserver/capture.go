@@ -61,11 +61,12 @@ type requestCapture struct {
 	mu   sync.Mutex
 	ring []capturedRequest
 	next int // where the next record goes
+	size int // the ring's capacity; never changes
 	pool sync.Pool
 }
 
 func newRequestCapture(size int) *requestCapture {
-	c := &requestCapture{ring: make([]capturedRequest, 0, size)}
+	c := &requestCapture{ring: make([]capturedRequest, 0, size), size: size}
 	c.pool.New = func() any { return &captureWriter{} }
 	return c
 }
@@ -180,7 +181,7 @@ func (c *requestCapture) count(f RequestFilter) int {
 }
 
 // capacity is how many requests the ring holds.
-func (c *requestCapture) capacity() int { return cap(c.ring) }
+func (c *requestCapture) capacity() int { return c.size }
 
 // reset forgets every request.
 func (c *requestCapture) reset() {

@@ -167,12 +167,8 @@ func TestAdvancingTheClockExpiresTokens(t *testing.T) {
 			}
 		}
 	}
-	// Back to the system clock: the tokens live again (they were never revoked).
-	if status, _ := control(t, srv, http.MethodDelete, "/_tollgate/clock", nil); status != http.StatusOK {
-		t.Fatalf("DELETE clock: %d", status)
-	}
-	if status, _ := bearerStatus(t, srv, "/api/collections", tokens["simple"]); status != http.StatusOK {
-		t.Errorf("after DELETE /_tollgate/clock the token got %d, want 200", status)
+	if status, clock := control(t, srv, http.MethodDelete, "/_tollgate/clock", nil); status != http.StatusOK || clock["frozen"] != false {
+		t.Fatalf("DELETE clock: %d %v", status, clock)
 	}
 }
 

@@ -15,3 +15,29 @@ func (s *Server) RevokedJWTs(now time.Time) int {
 	}
 	return n
 }
+
+// StoredTokens counts the uuid and opaque tokens held, expired ones not yet
+// swept included.
+func (s *Server) StoredTokens() int { return s.store.Len() }
+
+// RevokedJWTsHeld counts the JWT deny-list entries of every flow without
+// sweeping them.
+func (s *Server) RevokedJWTsHeld() int {
+	n := 0
+	for _, fr := range s.flows {
+		if fr.revoked != nil {
+			n += fr.revoked.Len()
+		}
+	}
+	return n
+}
+
+// SweeperStopped reports whether Close has stopped the sweeper.
+func (s *Server) SweeperStopped() bool {
+	select {
+	case <-s.sweeper.done:
+		return true
+	default:
+		return false
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate/tollgate/mockserver/tokens"
 	"github.com/tollgate/tollgate/spec"
 )
 
@@ -41,6 +42,19 @@ type Options struct {
 	// may call the mock from a page on another origin. Nil means any ("*"),
 	// which suits a local mock; an empty list turns CORS off.
 	CORSOrigins []string `yaml:"cors_origins"`
+
+	// MaxTokens bounds the live tokens the server holds: issued uuid and
+	// opaque tokens (all flows together), and the revoked JWTs of each jwt
+	// flow (jwt flows store nothing else). When the bound is reached, the
+	// token endpoint (and revocation of a JWT) answers 503
+	// temporarily_unavailable with Retry-After until the earliest token
+	// expires; no live token is ever evicted. Zero means DefaultMaxTokens.
+	MaxTokens int `yaml:"max_tokens"`
+
+	// SweepInterval is how often expired tokens are deleted in the
+	// background, so that their memory comes back on an idle server. Zero
+	// means 30 seconds.
+	SweepInterval time.Duration `yaml:"sweep_interval"`
 
 	// Mutations switch on deliberate defects (see Mutations), for testing
 	// that a conformance suite catches them. Empty for a correct server.
@@ -188,6 +202,18 @@ func (o Options) validate(flows []*spec.Flow) (Options, error) {
 	}
 	if o.CapturedRequests < 1 || o.CapturedRequests > maxCapturedRequests {
 		return o, fmt.Errorf("mockserver: captured_requests: %d is not between 1 and %d", o.CapturedRequests, maxCapturedRequests)
+	}
+	if o.MaxTokens == 0 {
+		o.MaxTokens = DefaultMaxTokens
+	}
+	if o.MaxTokens < 0 {
+		return o, fmt.Errorf("mockserver: max_tokens %d is negative: give a positive bound, or leave it out for %d", o.MaxTokens, DefaultMaxTokens)
+	}
+	if o.SweepInterval == 0 {
+		o.SweepInterval = tokens.DefaultSweepInterval
+	}
+	if o.SweepInterval < time.Millisecond {
+		return o, fmt.Errorf("mockserver: sweep_interval %v is too short: use at least 1ms (e.g. 30s), or leave it out for %v", o.SweepInterval, tokens.DefaultSweepInterval)
 	}
 	if o.CORSOrigins == nil {
 		o.CORSOrigins = []string{"*"}

@@ -191,6 +191,16 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			want: []string{"max_body_bytes -1", "at least 256"},
 		},
 		{
+			name: "max_tokens negative",
+			opts: mockserver.Options{MaxTokens: -5},
+			want: []string{"max_tokens -5", "positive bound"},
+		},
+		{
+			name: "sweep_interval too short",
+			opts: mockserver.Options{SweepInterval: time.Microsecond},
+			want: []string{"sweep_interval 1µs", "at least 1ms"},
+		},
+		{
 			name: "signing key file missing",
 			opts: mockserver.Options{SigningKeyFile: filepath.Join(t.TempDir(), "absent.pem")},
 			want: []string{"signing_key_file", "absent.pem", "no such file"},

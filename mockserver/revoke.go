@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -63,24 +64,32 @@ func (s *Server) revoke(fr *flowRuntime, client *registeredClient, raw string, n
 		// refused and the client is informed of the error".
 		return oautherr.New(oautherr.UnauthorizedClient, "the token was not issued to this client, so it cannot revoke it")
 	}
-	fr.invalidate(info, raw, now)
+	if full := (*tokens.FullError)(nil); errors.As(fr.invalidate(info, raw, now), &full) {
+		return storeFull(full, "revoked JWTs")
+	}
 	return nil
 }
 
-// invalidator makes a live token of a flow dead. Each flow's is chosen by New.
-type invalidator func(info tokenInfo, raw string, now time.Time)
+// invalidator makes a live token of a flow dead. Each flow's is chosen by
+// New. A full deny-list (Options.MaxTokens) leaves a JWT live and returns
+// a *tokens.FullError.
+type invalidator func(info tokenInfo, raw string, now time.Time) error
 
 // invalidator returns the correct invalidator of fr: a store-backed token is
 // deleted, a JWT's jti goes on the deny-list until the token would have
 // expired and its cached verification is dropped.
 func (s *Server) invalidator(fr *flowRuntime) invalidator {
-	return func(info tokenInfo, raw string, now time.Time) {
+	return func(info tokenInfo, raw string, now time.Time) error {
 		if info.claims == nil {
 			s.store.Revoke(raw)
-			return
+			return nil
 		}
-		fr.revoked.Put(revocationKey(info.claims.ID, raw), info.grant, info.expiry, now)
+		if err := fr.revoked.Add(revocationKey(info.claims.ID, raw), info.grant, info.expiry, now); err != nil {
+			return err
+		}
 		fr.cache.Remove(raw)
+		fr.issued.Revoke(info.claims.ID) // no longer live
+		return nil
 	}
 }
 
@@ -141,7 +150,11 @@ func (s *Server) revocationHandler(fr *flowRuntime) http.Handler {
 	co := fr.flow.Revocation
 	contentType := []string{co.Success.ContentType}
 	return s.tokenActionHandler(fr.revocation, co.Request, func(w http.ResponseWriter, client *registeredClient, token string) *oautherr.Error {
-		if oerr := s.revoke(fr, client, token, s.opts.Clock.Now()); oerr != nil {
+		now := s.opts.Clock.Now()
+		if oerr := s.revoke(fr, client, token, now); oerr != nil {
+			if oerr.Code == temporarilyUnavailable {
+				w.Header()["Retry-After"] = retryAfter(fr.revoked, now)
+			}
 			return oerr
 		}
 		if co.Success.ContentType != "" {

@@ -38,6 +38,7 @@ type Server struct {
 	store    *tokens.Store
 	metadata *flowRuntime // the flow described at MetadataPath; nil when none fits
 	handler  http.Handler
+	sweeper  *sweeper // deletes expired tokens on a timer; stopped by Close
 }
 
 // flowRuntime is one flow as the server runs it, with everything precomputed.

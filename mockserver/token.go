@@ -3,6 +3,7 @@ package mockserver
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -38,6 +39,9 @@ func (s *Server) tokenHandler(fr *flowRuntime) http.Handler {
 			body, oerr = s.grant(fr, r, cr)
 		}
 		if oerr != nil {
+			if oerr.Code == temporarilyUnavailable {
+				h["Retry-After"] = retryAfter(fr.liveTokens(s.store), s.opts.Clock.Now())
+			}
 			co.refuse(w, oerr, cr.basic)
 			return
 		}
@@ -94,6 +98,9 @@ func (s *Server) grant(fr *flowRuntime, r *http.Request, cr clientRequest) ([]by
 		return nil, oerr
 	}
 	minted, err := fr.minter.mint(r, client, scope)
+	if full := (*tokens.FullError)(nil); errors.As(err, &full) {
+		return nil, storeFull(full, "live tokens")
+	}
 	var body []byte
 	if err == nil {
 		body, err = fr.tokenResponse(minted)
@@ -167,7 +174,9 @@ func (m storeMinter) mint(_ *http.Request, client *registeredClient, scope strin
 		return mintedToken{}, err
 	}
 	t := mintedToken{token: token, scope: scope, issuedAt: m.clock.Now(), lifetime: m.fr.lifetimeOf(client)}
-	m.store.Put(token, m.fr.grants.get(m.fr.flow.Name, client.ID, scope), t.issuedAt.Add(t.lifetime), t.issuedAt)
+	if err := m.store.Add(token, m.fr.grants.get(m.fr.flow.Name, client.ID, scope), t.issuedAt.Add(t.lifetime), t.issuedAt); err != nil {
+		return mintedToken{}, err
+	}
 	return t, nil
 }
 
@@ -195,7 +204,9 @@ func (m jwtMinter) mint(r *http.Request, client *registeredClient, scope string)
 	if err != nil {
 		return mintedToken{}, err
 	}
-	m.fr.issued.Put(jti, m.fr.grants.get(m.fr.flow.Name, client.ID, scope), exp, t.issuedAt)
+	if err := m.fr.issued.Add(jti, m.fr.grants.get(m.fr.flow.Name, client.ID, scope), exp, t.issuedAt); err != nil {
+		return mintedToken{}, err // bounded like stored tokens, so that the control API can list and revoke every JWT
+	}
 	return t, nil
 }
 
@@ -273,4 +284,13 @@ func scopeList(alternatives [][]string) string {
 	s := append([]string(nil), alternatives[0]...)
 	sort.Strings(s)
 	return strings.Join(s, " ")
+}
+
+// liveTokens is the store that holds fr's live tokens: the server's token
+// store, or for a jwt flow its record of issued JWTs.
+func (fr *flowRuntime) liveTokens(store *tokens.Store) *tokens.Store {
+	if fr.issued != nil {
+		return fr.issued
+	}
+	return store
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -28,6 +29,9 @@ type serveConfig struct {
 	Documents []string `yaml:"documents"`
 	// LogFormat is text (default) or json.
 	LogFormat string `yaml:"log_format"`
+	// ShutdownTimeout is how long requests in flight may run once a stop
+	// is signalled. Zero means 5s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 
 	mockserver.Options `yaml:",inline"`
 
@@ -80,7 +84,7 @@ func (c serveConfig) locate(err error) error {
 	if c.file == "" {
 		return err
 	}
-	m := regexp.MustCompile(`^mockserver: (?:clients\[(\d+)\]|flows\.([\w-]+)(?:\.(\w+))?|(max_body_bytes|cors_origins|issuer|signing_key_file))`).FindStringSubmatch(err.Error())
+	m := regexp.MustCompile(`^mockserver: (?:clients\[(\d+)\]|flows\.([\w-]+)(?:\.(\w+))?|(max_body_bytes|max_tokens|sweep_interval|cors_origins|issuer|signing_key_file))`).FindStringSubmatch(err.Error())
 	line := 0
 	switch {
 	case m == nil:

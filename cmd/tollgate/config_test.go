@@ -22,12 +22,15 @@ func TestLoadServeConfigExample(t *testing.T) {
 		t.Fatalf("loadServeConfig(%s): %v", file, err)
 	}
 	want := serveConfig{
-		Addr:         "127.0.0.1:4455",
-		EnabledFlows: []string{"simple", "oauth2"},
-		LogFormat:    "text",
+		Addr:            "127.0.0.1:4455",
+		EnabledFlows:    []string{"simple", "oauth2"},
+		LogFormat:       "text",
+		ShutdownTimeout: 5 * time.Second,
 		Options: mockserver.Options{
-			MaxBodyBytes: 65536,
-			CORSOrigins:  []string{"http://localhost:3000", "http://localhost:5173"},
+			MaxBodyBytes:  65536,
+			MaxTokens:     1_000_000,
+			SweepInterval: 30 * time.Second,
+			CORSOrigins:   []string{"http://localhost:3000", "http://localhost:5173"},
 			Flows: map[string]mockserver.FlowOptions{
 				"simple": {TokenFormat: "uuid", TokenLifetime: 30 * time.Minute},
 				"oauth2": {TokenLifetime: 2 * time.Hour, Algorithm: "RS256"},

@@ -31,7 +31,12 @@ type serveFlags struct {
 	acceptAnyClient bool
 	logFormat       string
 	quiet           bool
+	maxTokens       int
+	shutdownTimeout time.Duration
 }
+
+// defaultShutdownTimeout is how long a stopping server waits for requests in flight.
+const defaultShutdownTimeout = 5 * time.Second
 
 func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 	var fl serveFlags
@@ -41,7 +46,11 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Start the mock auth server for the built-in flows (simple and oauth2) and any
 extra flow documents. Flags override the config file; the config file overrides
 the defaults. Once the server accepts connections it prints one line
-"listening on http://HOST:PORT", then the flows and example curl commands.`,
+"listening on http://HOST:PORT", then the flows and example curl commands.
+
+On SIGINT or SIGTERM it stops accepting connections, lets the requests in
+flight finish for up to --shutdown-timeout, closes the connections of any
+still running, and exits 0.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -57,6 +66,8 @@ the defaults. Once the server accepts connections it prints one line
 	f.BoolVar(&fl.acceptAnyClient, "accept-any-client", false, "issue tokens to any client id and secret (demos only)")
 	f.StringVar(&fl.logFormat, "log-format", "text", "request log format: text or json")
 	f.BoolVar(&fl.quiet, "quiet", false, "do not log requests")
+	f.IntVar(&fl.maxTokens, "max-tokens", mockserver.DefaultMaxTokens, "most live tokens held; beyond it token requests get 503 temporarily_unavailable")
+	f.DurationVar(&fl.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "on SIGINT/SIGTERM, how long requests in flight may take before their connections are closed")
 	return cmd
 }
 
@@ -82,6 +93,18 @@ func resolveServeConfig(cmd *cobra.Command, fl serveFlags) (serveConfig, error) 
 	}
 	if flags.Changed("log-format") || cfg.LogFormat == "" {
 		cfg.LogFormat = fl.logFormat
+	}
+	if flags.Changed("max-tokens") {
+		if fl.maxTokens <= 0 {
+			return cfg, usagef("--max-tokens %d: give a positive number of tokens (default %d)", fl.maxTokens, mockserver.DefaultMaxTokens)
+		}
+		cfg.MaxTokens = fl.maxTokens
+	}
+	if flags.Changed("shutdown-timeout") || cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = fl.shutdownTimeout
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		return cfg, usagef("shutdown timeout %v: give a positive duration, e.g. 5s", cfg.ShutdownTimeout)
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, usagef("log format %q: use text or json", cfg.LogFormat)
@@ -138,9 +161,13 @@ func serve(ctx context.Context, cmd *cobra.Command, fl serveFlags, stdout, stder
 	if err != nil {
 		return err
 	}
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	// Log lines go out in batches (mockserver.LogBuffer), not one write
+	// per request; everything buffered is written before serve returns.
+	logOut := mockserver.NewLogBuffer(stderr, 0, 0)
+	defer func() { _ = logOut.Close() }()
+	var handler slog.Handler = slog.NewTextHandler(logOut, nil)
 	if cfg.LogFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, nil)
+		handler = slog.NewJSONHandler(logOut, nil)
 	}
 	logger := slog.New(handler)
 	opts := cfg.Options
@@ -151,6 +178,7 @@ func serve(ctx context.Context, cmd *cobra.Command, fl serveFlags, stdout, stder
 	if err != nil {
 		return usageError{cfg.locate(err)}
 	}
+	defer func() { _ = srv.Close() }()
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return usagef("listen on %s: %w (pick another --addr; port 0 picks a free one)", cfg.Addr, err)
@@ -179,14 +207,34 @@ func serve(ctx context.Context, cmd *cobra.Command, fl serveFlags, stdout, stder
 		return fmt.Errorf("server stopped: %w", err)
 	case <-ctx.Done():
 	}
+	_ = logOut.Flush() // the lines so far come before the notice
 	fmt.Fprintln(stderr, "tollgate: shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	if err := shutdown(httpSrv, cfg.ShutdownTimeout, stderr); err != nil {
+		return err
 	}
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("server stopped: %w", err)
+	}
+	return nil
+}
+
+// shutdown stops httpSrv gracefully: no new connections, and the requests
+// in flight get up to timeout to finish. The connections of those still
+// running then are closed; their clients see the connection end without
+// an answer. Either way the stop was asked for, so it is not an error.
+func shutdown(httpSrv *http.Server, timeout time.Duration, stderr io.Writer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := httpSrv.Shutdown(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		if err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		return nil
+	}
+	fmt.Fprintf(stderr, "tollgate: requests still running after the %v shutdown timeout: closing their connections (raise --shutdown-timeout to let them finish)\n", timeout)
+	if err := httpSrv.Close(); err != nil {
+		return fmt.Errorf("shutdown: close connections: %w", err)
 	}
 	return nil
 }

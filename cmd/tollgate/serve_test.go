@@ -366,6 +366,30 @@ func TestServeRequestLog(t *testing.T) {
 	}
 }
 
+// TestServeLogFlushedOnStop stops a logging server right after a burst of
+// requests: every request's line is on stderr when serve returns, although
+// lines are written in batches.
+func TestServeLogFlushedOnStop(t *testing.T) {
+	t.Parallel()
+	p := startServe(t, "--addr", "127.0.0.1:0")
+	const n = 100
+	for range n {
+		if status, _, _ := call(t, http.MethodGet, p.base+"/_tollgate/health", "", "", ""); status != http.StatusOK {
+			t.Fatalf("GET /_tollgate/health: status %d", status)
+		}
+	}
+	if err := p.stop(t); err != nil {
+		t.Fatalf("Execute after cancel: %v, want nil", err)
+	}
+	logs := p.stderr.String()
+	if got := strings.Count(logs, "path=/_tollgate/health"); got != n {
+		t.Errorf("%d request lines after stop, want %d:\n%s", got, n, logs)
+	}
+	if !strings.HasSuffix(logs, "tollgate: shutting down\n") {
+		t.Errorf("stderr should end with the shutdown notice, after every request line:\n%s", logs)
+	}
+}
+
 // writeFile writes content to a new file in a temporary directory.
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
@@ -412,6 +436,8 @@ func TestRunExitCodes(t *testing.T) {
 	unknownKey := writeFile(t, "unknown.yaml", "addr: 127.0.0.1:0\nclients:\n  - id: a\n    secret: b\n    scope: [x]\n")
 	noUnit := writeFile(t, "nounit.yaml", "flows:\n  simple:\n    token_lifetime: 1800\n")
 	badOptions := writeFile(t, "badoptions.yaml", "flows:\n  simple:\n    token_format: base64\n")
+	badMaxTokens := writeFile(t, "badmax.yaml", "addr: 127.0.0.1:0\nmax_tokens: -3\n")
+	badShutdown := writeFile(t, "badshutdown.yaml", "shutdown_timeout: -1s\n")
 
 	// Flags that keep a command that wrongly starts serving off fixed ports.
 	anyPort := []string{"--addr", "127.0.0.1:0"}
@@ -430,6 +456,10 @@ func TestRunExitCodes(t *testing.T) {
 		{name: "config unknown key", args: append([]string{"serve", "--config", unknownKey}, anyPort...), want: []string{unknownKey + ":5:", "unknown key scope", "docs/config.md"}},
 		{name: "config duration without unit", args: append([]string{"serve", "--config", noUnit}, anyPort...), want: []string{noUnit + ":3:", "durations with a unit", "90s"}},
 		{name: "config options the flows reject", args: append([]string{"serve", "--config", badOptions}, anyPort...), want: []string{"flows.simple.token_format", "use uuid, opaque or jwt"}},
+		{name: "max tokens not positive", args: append([]string{"serve", "--max-tokens", "0"}, anyPort...), want: []string{"--max-tokens 0", "positive number"}},
+		{name: "config max_tokens negative", args: append([]string{"serve", "--config", badMaxTokens}, anyPort...), want: []string{badMaxTokens + ":2:", "max_tokens -3", "positive bound"}},
+		{name: "shutdown timeout not positive", args: append([]string{"serve", "--shutdown-timeout", "0s"}, anyPort...), want: []string{"shutdown timeout 0s", "positive duration"}},
+		{name: "config shutdown_timeout negative", args: append([]string{"serve", "--config", badShutdown}, anyPort...), want: []string{"shutdown timeout -1s", "positive duration"}},
 		{name: "flow document not YAML", args: append([]string{"serve", "--document", brokenDoc}, anyPort...), want: []string{brokenDoc, "not YAML or JSON", "line 3"}},
 		{name: "flow document invalid", args: append([]string{"serve", "--document", badFormatDoc}, anyPort...), want: []string{badFormatDoc + ":13:", "x-tollgate.token.format", "known: uuid, opaque, jwt"}},
 		{name: "missing flow document", args: append([]string{"serve", "--document", "/does/not/exist.yaml"}, anyPort...), want: []string{"/does/not/exist.yaml"}},

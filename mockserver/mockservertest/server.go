@@ -84,8 +84,13 @@ func NewServer(tb testing.TB, options ...Option) *Server {
 	if err != nil {
 		tb.Fatalf("mockservertest: %v", err)
 	}
+	tb.Cleanup(func() {
+		if err := mock.Close(); err != nil {
+			tb.Errorf("mockservertest: close: %v", err)
+		}
+	})
 	ts := httptest.NewServer(mock)
-	tb.Cleanup(ts.Close)
+	tb.Cleanup(ts.Close) // runs first: no request is in flight when the mock closes
 	return &Server{Server: ts, Mock: mock, Clock: clock}
 }
 

@@ -63,7 +63,7 @@ func (c *VerifiedCache) Add(raw string, g *Grant, id string, expires time.Time, 
 			clear(sh.m)
 		}
 	}
-	sh.m[raw] = e
+	sh.setLocked(raw, e)
 }
 
 // Lookup returns the Grant and jti cached for raw. It reports false when
@@ -77,6 +77,20 @@ func (c *VerifiedCache) Lookup(raw string, now time.Time) (*Grant, string, bool)
 // Remove drops raw from the cache, e.g. when the token is revoked.
 func (c *VerifiedCache) Remove(raw string) {
 	c.m.remove(raw)
+}
+
+// Sweep removes every cached token that is expired at now and returns how
+// many it removed.
+func (c *VerifiedCache) Sweep(now time.Time) int {
+	n := unixNano(now)
+	removed := 0
+	for i := range c.m.shards {
+		sh := &c.m.shards[i]
+		sh.mu.Lock()
+		removed += sh.sweepLocked(n)
+		sh.mu.Unlock()
+	}
+	return removed
 }
 
 // Len returns the number of cached tokens, including expired ones that have

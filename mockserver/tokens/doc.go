@@ -6,8 +6,11 @@
 //   - Token generators: [NewOpaque] (256 random bits, base64url) and
 //     [NewUUID] (RFC 4122 version 4) for opaque access and refresh tokens.
 //   - [Store], a sharded in-memory store mapping issued opaque tokens to the
-//     [Grant] they were issued for, with lazy sweeping of expired tokens.
-//     Its Lookup is on the request hot path and does not allocate.
+//     [Grant] they were issued for, with lazy sweeping of expired tokens,
+//     an explicit [Store.Sweep] for a timer, and an optional bound on the
+//     tokens held ([StoreOptions].MaxTokens, enforced by [Store.Add], which
+//     refuses with a [FullError] rather than drop a live token). Its Lookup
+//     is on the request hot path and does not allocate.
 //   - [Signer], which signs and verifies JWT access tokens (RFC 9068 style)
 //     with go-jose and serves the matching JWK Set, and [VerifiedCache], a
 //     bounded, non-allocating cache of JWTs that have already been verified

@@ -36,12 +36,21 @@ type shardData[E expiring] struct {
 	// nextSweep is the Unix-nanosecond time at or after which the next Put
 	// sweeps this shard. Only used by Store; guarded by mu.
 	nextSweep int64
+	// minExpiry is at or before the earliest expiry held (math.MaxInt64
+	// when the shard has never held anything since its last sweep): a
+	// sweep before then would find nothing. Exact after a sweep; a removal
+	// leaves it low. Guarded by mu.
+	minExpiry int64
+	// peak is the most entries m has held since it was last rebuilt: Go
+	// maps keep their buckets when entries are deleted, so a sweep that
+	// empties most of a large map rebuilds it (see sweepLocked). Guarded by mu.
+	peak int
 }
 
 type shard[E expiring] struct {
 	shardData[E]
 	// Every instantiation has the size of shardData[entry]: a mutex, a map
-	// pointer and an int64.
+	// pointer and three words.
 	_ [cacheLine - unsafe.Sizeof(shardData[entry]{})%cacheLine]byte
 }
 
@@ -57,6 +66,7 @@ func newShardedMap[E expiring]() *shardedMap[E] {
 	sm := &shardedMap[E]{seed: maphash.MakeSeed()}
 	for i := range sm.shards {
 		sm.shards[i].m = make(map[string]E)
+		sm.shards[i].minExpiry = math.MaxInt64
 	}
 	return sm
 }
@@ -92,15 +102,55 @@ func (sm *shardedMap[E]) remove(key string) bool {
 	return ok
 }
 
+// setLocked stores e under key and reports whether key is new. The caller
+// holds sh.mu for writing.
+func (sh *shard[E]) setLocked(key string, e E) bool {
+	_, exists := sh.m[key]
+	sh.m[key] = e
+	if exp := e.expiry(); exp < sh.minExpiry {
+		sh.minExpiry = exp
+	}
+	if l := len(sh.m); l > sh.peak {
+		sh.peak = l
+	}
+	return !exists
+}
+
+// Rebuild bounds: a map that once held at least shrinkMinPeak entries is
+// rebuilt when a sweep leaves at most 1/shrinkRatio of its peak.
+const (
+	shrinkMinPeak = 256
+	shrinkRatio   = 4
+)
+
 // sweepLocked deletes the shard's entries that are expired at now and
-// returns how many it deleted. The caller holds sh.mu for writing.
+// returns how many it deleted. It does nothing when minExpiry says no entry
+// can have expired. Since deleting from a Go map frees none of its buckets,
+// a sweep that leaves a large map mostly empty copies the survivors into a
+// new map, so that the memory of a burst of tokens comes back once they
+// expire. The caller holds sh.mu for writing.
 func (sh *shard[E]) sweepLocked(now int64) int {
+	if sh.minExpiry > now {
+		return 0
+	}
 	n := 0
+	next := int64(math.MaxInt64)
 	for k, e := range sh.m {
-		if e.expiry() <= now {
+		switch exp := e.expiry(); {
+		case exp <= now:
 			delete(sh.m, k)
 			n++
+		case exp < next:
+			next = exp
 		}
+	}
+	sh.minExpiry = next
+	if l := len(sh.m); sh.peak >= shrinkMinPeak && l <= sh.peak/shrinkRatio {
+		m := make(map[string]E, l)
+		for k, e := range sh.m {
+			m[k] = e
+		}
+		sh.m, sh.peak = m, l
 	}
 	return n
 }

@@ -1,6 +1,9 @@
 package tokens
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Range calls fn for every token live at now (in no particular order)
 // until fn returns false. It holds one shard's read lock at a time, so fn
@@ -25,7 +28,10 @@ func (s *Store) Clear() {
 	for i := range s.m.shards {
 		sh := &s.m.shards[i]
 		sh.mu.Lock()
-		clear(sh.m)
+		removed := len(sh.m)
+		sh.m = make(map[string]entry) // the old map's memory goes back
+		sh.minExpiry = math.MaxInt64
 		sh.mu.Unlock()
+		s.n.Add(int64(-removed))
 	}
 }

@@ -75,9 +75,7 @@ func ParseBearer(v string) (token string, r BearerResult) {
 		i++
 	}
 	start := i
-	for i < j && isToken68(v[i]) {
-		i++
-	}
+	i += token68Len(v[i:j])
 	if i == start {
 		return "", BearerMalformed
 	}

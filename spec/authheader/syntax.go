@@ -83,6 +83,24 @@ const token68Table = "" +
 // isToken68 reports whether c may appear in a token68 before its padding.
 func isToken68(c byte) bool { return token68Table[c] != 0 }
 
+// token68Len returns the length of the longest prefix of s made of token68
+// bytes. Tokens run to a kilobyte (JWTs), so it checks eight bytes per step
+// with one branch instead of eight.
+func token68Len(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		b := s[i : i+8]
+		if token68Table[b[0]]&token68Table[b[1]]&token68Table[b[2]]&token68Table[b[3]]&
+			token68Table[b[4]]&token68Table[b[5]]&token68Table[b[6]]&token68Table[b[7]] == 0 {
+			break
+		}
+	}
+	for i < len(s) && isToken68(s[i]) {
+		i++
+	}
+	return i
+}
+
 // isOWS reports whether c is optional whitespace (SP / HTAB, RFC 9110 §5.6.3).
 func isOWS(c byte) bool { return c == ' ' || c == '\t' }
 

@@ -1,0 +1,80 @@
+package mockserver_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tollgate/tollgate/mockserver"
+	"github.com/tollgate/tollgate/mockserver/mockservertest"
+)
+
+// TestRequestLogLine pins the whole request line, in both formats of
+// `tollgate serve`: the fields, their order and the redacted credential are
+// those slog's Logger.LogAttrs wrote before the log path was trimmed. The
+// same token twice checks the reused description too.
+func TestRequestLogLine(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		handler func(*syncBuffer) slog.Handler
+		line    func(status, auth string) string // a regexp
+		auth    func(fingerprint string) string  // the auth field, in the line's format
+	}{
+		{
+			name:    "text",
+			handler: func(b *syncBuffer) slog.Handler { return slog.NewTextHandler(b, nil) },
+			line: func(status, auth string) string {
+				return `^time=\S+ level=INFO msg=request method=GET path=/api/collections status=` + status +
+					` duration=[0-9.]+[µnm]?s remote=127\.0\.0\.1:\d+` + auth + `$`
+			},
+			auth: func(fp string) string { return ` auth="` + fp + `"` },
+		},
+		{
+			name:    "json",
+			handler: func(b *syncBuffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
+			line: func(status, auth string) string {
+				return `^\{"time":"[^"]+","level":"INFO","msg":"request","method":"GET","path":"/api/collections","status":` + status +
+					`,"duration":\d+,"remote":"127\.0\.0\.1:\d+"` + auth + `\}$`
+			},
+			auth: func(fp string) string { return `,"auth":"` + fp + `"` },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs syncBuffer
+			srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{Logger: slog.New(tt.handler(&logs))}))
+			tok := token(t, srv, "simple", mockserver.SeedClientID, mockserver.SeedClientSecret)
+			sum := sha256.Sum256([]byte(tok))
+			fp := regexp.QuoteMeta("Bearer sha256:" + hex.EncodeToString(sum[:4]) + " (" + strconv.Itoa(len(tok)) + " chars)")
+			auth := tt.auth(fp)
+			want := []*regexp.Regexp{
+				regexp.MustCompile(tt.line("200", auth)),
+				regexp.MustCompile(tt.line("200", auth)),
+				regexp.MustCompile(tt.line("401", "")),
+			}
+			for _, bearer := range []string{tok, tok, ""} {
+				req := newRequest(t, http.MethodGet, srv.URL+"/api/collections", "", "")
+				if bearer != "" {
+					req.Header.Set("Authorization", "Bearer "+bearer)
+				}
+				send(t, srv, req)
+			}
+			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")[1:] // after the token request's line
+			if len(lines) != len(want) {
+				t.Fatalf("%d request lines, want %d:\n%s", len(lines), len(want), logs.String())
+			}
+			for i, re := range want {
+				if !re.MatchString(lines[i]) {
+					t.Errorf("line %d\n%s\ndoes not match\n%s", i+1, lines[i], re)
+				}
+			}
+		})
+	}
+}
