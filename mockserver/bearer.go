@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,7 +63,7 @@ func (fr *flowRuntime) verifyJWT(raw string, now time.Time, issuer string) (toke
 		return tokens.Claims{}, false
 	}
 	claims, err := fr.signer.Verify(raw, now)
-	if err != nil || !contains(claims.Audience, fr.flow.Name) || (issuer != "" && claims.Issuer != issuer) {
+	if err != nil || !slices.Contains(claims.Audience, fr.flow.Name) || (issuer != "" && claims.Issuer != issuer) {
 		return tokens.Claims{}, false
 	}
 	return claims, !fr.isRevoked(claims.ID, raw, now)
@@ -161,6 +162,7 @@ func bearer(v TokenValidator, clock Clock, realm string, scopes [][]string, d *d
 	}
 	insufficient := newBearerReply(realm, oautherr.New(oautherr.InsufficientScope, "the access token lacks the scope this operation needs"), scopeParams...)
 	contentType, noStore := []string{"application/json"}, []string{"no-store"}
+	need := spec.Operation{Scopes: scopes} // Allows is the scope rule; only the scopes matter to it
 
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -198,7 +200,7 @@ func bearer(v TokenValidator, clock Clock, realm string, scopes [][]string, d *d
 				invalid.write(w, contentType, noStore)
 				return
 			}
-			if !scopesSatisfied(grant.Scopes, scopes) {
+			if !need.Allows(grant.Scopes) {
 				insufficient.write(w, contentType, noStore)
 				return
 			}
@@ -227,27 +229,6 @@ func (s *Server) bearer(fr *flowRuntime, op spec.Operation) func(http.Handler) h
 		}
 	}
 	return bearer(v, s.opts.Clock, fr.flow.Realm, scopes, d)
-}
-
-// scopesSatisfied reports whether granted covers every scope of at least one
-// alternative; no alternatives means any token passes.
-func scopesSatisfied(granted []string, alternatives [][]string) bool {
-	if len(alternatives) == 0 {
-		return true
-	}
-	for _, need := range alternatives {
-		ok := true
-		for _, s := range need {
-			if !contains(granted, s) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
 }
 
 // queryHasToken reports whether a raw query carries an access_token parameter.

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -759,7 +760,7 @@ func (d *defects) acceptForgedJWT(fr *flowRuntime, raw string, now time.Time) (*
 		ClientID  string           `json:"client_id"`
 		Scope     string           `json:"scope"`
 	}
-	if json.Unmarshal(payload, &c) != nil || c.ExpiresAt == nil || !c.ExpiresAt.Time().After(now) || !contains(c.Audience, fr.flow.Name) {
+	if json.Unmarshal(payload, &c) != nil || c.ExpiresAt == nil || !c.ExpiresAt.Time().After(now) || !slices.Contains(c.Audience, fr.flow.Name) {
 		return nil, false
 	}
 	return fr.grants.get(fr.flow.Name, c.ClientID, c.Scope), true

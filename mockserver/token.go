@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -111,7 +112,7 @@ type clientEndpoint struct {
 
 func newClientEndpoint(op spec.Operation, mediaTypes, clientAuth []string, id, secret spec.Pointer) *clientEndpoint {
 	ep := &clientEndpoint{op: op, mediaTypes: map[string]bool{}, mediaList: mediaTypes,
-		acceptsBasic: contains(clientAuth, spec.ClientAuthBasic), clientID: id, clientSecret: secret}
+		acceptsBasic: slices.Contains(clientAuth, spec.ClientAuthBasic), clientID: id, clientSecret: secret}
 	for _, mt := range mediaTypes {
 		ep.mediaTypes[mt] = true
 	}
@@ -334,11 +335,11 @@ func grantedScope(f *spec.Flow, client *registeredClient, requested string) (str
 		switch {
 		case s == "":
 			continue // leading, trailing or doubled spaces
-		case !contains(f.Scopes, s):
+		case !slices.Contains(f.Scopes, s):
 			return "", oautherr.New(oautherr.InvalidScope, fmt.Sprintf("unknown scope '%s' (this flow has: %s)", truncate(s, 40), strings.Join(f.Scopes, " ")))
-		case !contains(allowed, s):
+		case !slices.Contains(allowed, s):
 			return "", oautherr.New(oautherr.InvalidScope, fmt.Sprintf("scope '%s' is not allowed for this client", s))
-		case !contains(granted, s):
+		case !slices.Contains(granted, s):
 			granted = append(granted, s)
 		}
 	}

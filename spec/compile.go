@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,7 +62,7 @@ func (c *compiler) compile() (*Flow, error) {
 	if !validName(f.Name) {
 		return nil, c.extErr("flow", "%q is not a usable flow name: use lower-case letters, digits, '-' and '_'", f.Name)
 	}
-	if !contains(Profiles(), f.Profile) {
+	if !slices.Contains(Profiles(), f.Profile) {
 		return nil, c.extErr("profile", "unknown profile %q (known: %s)", f.Profile, strings.Join(Profiles(), ", "))
 	}
 	if !printable(f.Realm) {
@@ -150,7 +151,7 @@ func (c *compiler) compileToken(f *Flow) error {
 		return nil
 	}
 	f.Algorithm = orDefault(t.Algorithm, DefaultAlgorithm)
-	if !contains(Algorithms(), f.Algorithm) {
+	if !slices.Contains(Algorithms(), f.Algorithm) {
 		return c.extErr("token.algorithm", "unsupported algorithm %q (supported: %s)", f.Algorithm, strings.Join(Algorithms(), ", "))
 	}
 	return nil

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -96,7 +97,7 @@ type TokenOperation struct {
 }
 
 // AcceptsClientAuth reports whether the token operation accepts method m.
-func (t TokenOperation) AcceptsClientAuth(m string) bool { return contains(t.ClientAuth, m) }
+func (t TokenOperation) AcceptsClientAuth(m string) bool { return slices.Contains(t.ClientAuth, m) }
 
 // RequestFields locates the token request members in its body.
 type RequestFields struct {
@@ -126,7 +127,7 @@ type ClientOperation struct {
 }
 
 // AcceptsClientAuth reports whether the operation accepts method m.
-func (c ClientOperation) AcceptsClientAuth(m string) bool { return contains(c.ClientAuth, m) }
+func (c ClientOperation) AcceptsClientAuth(m string) bool { return slices.Contains(c.ClientAuth, m) }
 
 // ClientRequestFields locates the members of a revocation or introspection
 // request in its body.

@@ -16,6 +16,7 @@ import (
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/conformance"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // TestConformance runs every check. With TOLLGATE_TARGET (and the other
@@ -80,13 +81,13 @@ func mockFrameworks(t *testing.T) []*framework.Framework {
 	t.Cleanup(srv.Close)
 	var out []*framework.Framework
 	for _, f := range flows {
-		cfg := framework.Config{
+		cfg := framework.Config{Config: probe.Config{
 			Target:        srv.URL,
 			Flow:          f.Name,
 			Client:        framework.Credentials{ID: mockserver.SeedClientID, Secret: mockserver.SeedClientSecret},
 			ExpiryClient:  framework.Credentials{ID: mockserver.ShortLivedClientID, Secret: mockserver.ShortLivedClientSecret},
 			MaxExpiryWait: mockserver.ShortLivedLifetime + 10*time.Second,
-		}
+		}}
 		if len(f.Scopes) > 1 {
 			cfg.ScopedClient = framework.Credentials{ID: mockserver.ScopedClientID, Secret: mockserver.ScopedClientSecret}
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate/tollgate/spec/yamlnode"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -135,10 +136,8 @@ func LoadWaivers(path string) ([]Waiver, error) {
 
 // lineOfKey returns the line of a key of a mapping node, or the mapping's.
 func lineOfKey(m *yaml.Node, key string) int {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i].Line
-		}
+	if k, _ := yamlnode.Lookup(m, key); k != nil {
+		return k.Line
 	}
 	return m.Line
 }

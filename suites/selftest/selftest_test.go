@@ -20,6 +20,7 @@ import (
 	"github.com/tollgate/tollgate/openapi"
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // variant is one mock to check: a defect (want names the checks that must
@@ -273,11 +274,11 @@ func foreignToken(t *testing.T, target string, flows []*spec.Flow, flow string) 
 		if f.Name == flow {
 			continue
 		}
-		cfg := framework.Config{Target: target, Flow: f.Name, Client: framework.Credentials{ID: mockserver.SeedClientID, Secret: mockserver.SeedClientSecret}}
+		cfg := probe.Config{Target: target, Flow: f.Name, Client: probe.Credentials{ID: mockserver.SeedClientID, Secret: mockserver.SeedClientSecret}}
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		tr, _, err := framework.New(cfg, f).Token(t.Context(), cfg.Client)
+		tr, _, err := probe.New(cfg, f).Token(t.Context(), cfg.Client)
 		if err != nil {
 			t.Logf("no %s token for BEAR-022: %v", f.Name, err)
 			return ""
