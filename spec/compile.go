@@ -40,12 +40,12 @@ type compiler struct {
 
 // extErr reports a problem at a path inside x-tollgate, with its line.
 func (c *compiler) extErr(path, format string, args ...any) error {
-	return &LoadError{Document: c.name, Line: c.src.lineOf(path), Path: ExtensionKey + "." + path, Err: fmt.Errorf(format, args...)}
+	return &ReadError{Document: c.name, Line: c.src.lineOf(path), Path: ExtensionKey + "." + path, Err: fmt.Errorf(format, args...)}
 }
 
 // opErr reports a problem with an operation of the document.
 func (c *compiler) opErr(method, path, format string, args ...any) error {
-	return &LoadError{Document: c.name, Path: "paths." + path + "." + strings.ToLower(method), Err: fmt.Errorf(format, args...)}
+	return &ReadError{Document: c.name, Path: "paths." + path + "." + strings.ToLower(method), Err: fmt.Errorf(format, args...)}
 }
 
 func (c *compiler) compile() (*Flow, error) {

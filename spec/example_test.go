@@ -11,7 +11,7 @@ import (
 
 // builtin returns a built-in flow; the examples share it.
 func builtin(name string) (*spec.Flow, error) {
-	flows, err := spec.LoadAll(context.Background(), openapi.FS())
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
 	if err != nil {
 		return nil, fmt.Errorf("load the built-in flows: %w", err)
 	}

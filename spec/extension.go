@@ -86,22 +86,22 @@ type extensionSource struct {
 func decodeExtension(name string, data []byte) (extensionSource, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return extensionSource{}, &LoadError{Document: name, Err: fmt.Errorf("not YAML or JSON: %w", err)}
+		return extensionSource{}, &ReadError{Document: name, Err: fmt.Errorf("not YAML or JSON: %w", err)}
 	}
 	node := yamlnode.Value(&root, ExtensionKey)
 	if node == nil {
-		return extensionSource{}, &LoadError{Document: name, Path: ExtensionKey,
+		return extensionSource{}, &ReadError{Document: name, Path: ExtensionKey,
 			Err: errors.New("missing: add an x-tollgate object at the top level (see docs/flow-documents.md)")}
 	}
 	if node.Kind != yaml.MappingNode {
-		return extensionSource{}, &LoadError{Document: name, Line: node.Line, Path: ExtensionKey, Err: errors.New("must be an object")}
+		return extensionSource{}, &ReadError{Document: name, Line: node.Line, Path: ExtensionKey, Err: errors.New("must be an object")}
 	}
 	if err := rejectUnknownKeys(name, node, ExtensionKey, extensionKeys()); err != nil {
 		return extensionSource{}, err
 	}
 	var ext extension
 	if err := node.Decode(&ext); err != nil {
-		return extensionSource{}, &LoadError{Document: name, Path: ExtensionKey, Err: cleanYAMLError(err)}
+		return extensionSource{}, &ReadError{Document: name, Path: ExtensionKey, Err: cleanYAMLError(err)}
 	}
 	return extensionSource{ext: ext, node: node}, nil
 }
@@ -129,7 +129,7 @@ func rejectUnknownKeys(name string, node *yaml.Node, path string, known map[stri
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		key, value := node.Content[i], node.Content[i+1]
 		if !slices.Contains(allowed, key.Value) {
-			return &LoadError{Document: name, Line: key.Line, Path: path + "." + key.Value,
+			return &ReadError{Document: name, Line: key.Line, Path: path + "." + key.Value,
 				Err: fmt.Errorf("unknown key (known keys here: %s)", strings.Join(allowed, ", "))}
 		}
 		if err := rejectUnknownKeys(name, value, path+"."+key.Value, known); err != nil {

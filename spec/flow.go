@@ -27,7 +27,7 @@ const (
 func Profiles() []string { return []string{"rfc6749", "oauth21", "cl", "simple"} }
 
 // Flow is the compiled, immutable view of one flow document. All fields are
-// read-only after Load; a Flow is safe for concurrent use.
+// read-only after Read; a Flow is safe for concurrent use.
 type Flow struct {
 	Name         string        // the flow's name, e.g. "simple"
 	Document     string        // where it was loaded from, e.g. "openapi/simple.yaml"

@@ -49,7 +49,7 @@ func TestOperationAllowsDoesNotAllocate(t *testing.T) {
 
 func TestFlowProtectedNamed(t *testing.T) {
 	t.Parallel()
-	flows, err := spec.LoadAll(context.Background(), openapi.FS())
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,9 +38,9 @@ type serveConfig struct {
 
 const defaultAddr = "127.0.0.1:4455"
 
-// loadServeConfig reads a config file strictly: unknown keys and wrong types
+// readServeConfig reads a config file strictly: unknown keys and wrong types
 // fail with the file, the line and what to fix.
-func loadServeConfig(file string) (serveConfig, error) {
+func readServeConfig(file string) (serveConfig, error) {
 	var cfg serveConfig
 	f, err := os.Open(file)
 	if err != nil {

@@ -66,7 +66,7 @@ func resolveServeConfig(cmd *cobra.Command, fl serveFlags) (serveConfig, error) 
 	var cfg serveConfig
 	if fl.config != "" {
 		var err error
-		if cfg, err = loadServeConfig(fl.config); err != nil {
+		if cfg, err = readServeConfig(fl.config); err != nil {
 			return cfg, err
 		}
 	}
@@ -96,7 +96,7 @@ func resolveServeConfig(cmd *cobra.Command, fl serveFlags) (serveConfig, error) 
 // loadFlows compiles the built-in documents and the extra ones, then keeps
 // the enabled flows.
 func loadFlows(ctx context.Context, documents, enabled []string) ([]*spec.Flow, error) {
-	builtin, err := spec.LoadAll(ctx, openapi.FS())
+	builtin, err := spec.ReadAll(ctx, openapi.FS())
 	if err != nil {
 		return nil, fmt.Errorf("built-in flow documents: %w", err)
 	}
@@ -105,7 +105,7 @@ func loadFlows(ctx context.Context, documents, enabled []string) ([]*spec.Flow, 
 		byName[f.Name] = f
 	}
 	for _, d := range documents {
-		f, err := spec.LoadFile(ctx, d)
+		f, err := spec.ReadFile(ctx, d)
 		if err != nil {
 			return nil, usageError{err}
 		}

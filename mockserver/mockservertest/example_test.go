@@ -115,7 +115,7 @@ func TestNewServer(t *testing.T) {
 
 func TestNewServerOptions(t *testing.T) {
 	t.Parallel()
-	flows, err := spec.LoadAll(context.Background(), openapi.FS())
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,14 +74,14 @@ func NewServer(tb testing.TB, options ...Option) *Server {
 	}
 	ctx := context.Background()
 	if c.flows == nil {
-		flows, err := spec.LoadAll(ctx, openapi.FS())
+		flows, err := spec.ReadAll(ctx, openapi.FS())
 		if err != nil {
 			tb.Fatalf("mockservertest: built-in documents: %v", err)
 		}
 		c.flows = flows
 	}
 	for _, d := range c.documents {
-		f, err := spec.LoadFile(ctx, d)
+		f, err := spec.ReadFile(ctx, d)
 		if err != nil {
 			tb.Fatalf("mockservertest: %v", err)
 		}

@@ -29,7 +29,7 @@ func TestConformance(t *testing.T) {
 	}
 	var frameworks []*framework.Framework
 	if cfg.Target != "" {
-		flows, err := spec.LoadAll(ctx, openapi.FS())
+		flows, err := spec.ReadAll(ctx, openapi.FS())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func findFlow(ctx context.Context, flows []*spec.Flow, name string) (*spec.Flow,
 			return f, nil
 		}
 	}
-	return spec.LoadFile(ctx, name)
+	return spec.ReadFile(ctx, name)
 }
 
 // checkCatalogCovered: every catalog check has a spec, and (CheckIt panics

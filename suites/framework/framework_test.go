@@ -13,7 +13,7 @@ import (
 )
 
 var loadFlows = sync.OnceValues(func() ([]*spec.Flow, error) {
-	return spec.LoadAll(context.Background(), openapi.FS())
+	return spec.ReadAll(context.Background(), openapi.FS())
 })
 
 // builtinFlow returns a built-in flow by name.

@@ -50,11 +50,11 @@ const waiverKeys = "check, flow, reason, expires"
 // yamlLine finds the line number yaml.v3 puts at the start of a message.
 var yamlLine = regexp.MustCompile(`^line (\d+): `)
 
-// LoadWaivers reads a waivers file: a YAML list of waivers. It is strict:
+// ReadWaivers reads a waivers file: a YAML list of waivers. It is strict:
 // an unknown key, a value that is not a string, a bad date, an unknown check
 // ID, a missing check or reason and a duplicate waiver are errors naming the
 // file, the line and the fix. An empty file holds no waivers.
-func LoadWaivers(path string) ([]Waiver, error) {
+func ReadWaivers(path string) ([]Waiver, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("waivers: %w (give an existing file to --waivers)", err)

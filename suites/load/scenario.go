@@ -174,7 +174,7 @@ func expiredTokens(ctx context.Context, in ValidateInput) ([]string, string, err
 	}
 	cfg := in.F.Config
 	if cfg.StaleTokenFile != "" {
-		st, err := probe.LoadSavedToken(cfg.StaleTokenFile)
+		st, err := probe.ReadSavedToken(cfg.StaleTokenFile)
 		if err != nil {
 			return nil, "", fmt.Errorf("load: %w", err)
 		}

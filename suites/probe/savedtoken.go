@@ -67,8 +67,8 @@ func (p *Prober) StaleToken() (SavedToken, bool) {
 	return *p.stale, true
 }
 
-// LoadSavedToken reads a file written by SavePrimaryToken.
-func LoadSavedToken(path string) (SavedToken, error) {
+// ReadSavedToken reads a file written by SavePrimaryToken.
+func ReadSavedToken(path string) (SavedToken, error) {
 	var t SavedToken
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -55,7 +55,7 @@ func (p *Prober) PrimaryToken(ctx context.Context) (spec.TokenResponse, error) {
 // before it passes, so a broken setup never reports "0 checks, green".
 func (p *Prober) Preflight(ctx context.Context) error {
 	if p.Config.StaleTokenFile != "" {
-		saved, err := LoadSavedToken(p.Config.StaleTokenFile)
+		saved, err := ReadSavedToken(p.Config.StaleTokenFile)
 		if err != nil {
 			return err
 		}
