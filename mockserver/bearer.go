@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,7 +59,7 @@ func (fr *flowRuntime) verifyJWT(raw string, now time.Time, issuers *issuerSet) 
 		return tokens.Claims{}, false
 	}
 	claims, err := fr.keys.Verify(raw, now)
-	if err != nil || !contains(claims.Audience, fr.flow.Name) || !issuers.allows(claims.Issuer) {
+	if err != nil || !slices.Contains(claims.Audience, fr.flow.Name) || !issuers.allows(claims.Issuer) {
 		return tokens.Claims{}, false
 	}
 	return claims, !fr.isRevoked(claims.ID, raw, now)
@@ -151,6 +152,7 @@ func Bearer(v TokenValidator, clock Clock, realm string, scopes [][]string) func
 		scopeParams = []authheader.Param{{Name: "scope", Value: list}}
 	}
 	insufficient := newBearerReply(realm, oautherr.New(oautherr.InsufficientScope, "the access token lacks the scope this operation needs"), scopeParams...)
+	need := spec.Operation{Scopes: scopes} // Allows is the scope rule; only the scopes matter to it
 
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -182,7 +184,7 @@ func Bearer(v TokenValidator, clock Clock, realm string, scopes [][]string) func
 				return
 			}
 			noteClient(w, grant.ClientID)
-			if !scopesSatisfied(grant.Scopes, scopes) {
+			if !need.Allows(grant.Scopes) {
 				insufficient.write(w)
 				return
 			}
@@ -195,27 +197,6 @@ func Bearer(v TokenValidator, clock Clock, realm string, scopes [][]string) func
 // the validator New assembled for the flow.
 func (s *Server) bearer(fr *flowRuntime, op spec.Operation) func(http.Handler) http.Handler {
 	return Bearer(fr.validator, s.opts.Clock, fr.flow.Realm, op.Scopes)
-}
-
-// scopesSatisfied reports whether granted covers every scope of at least one
-// alternative; no alternatives means any token passes.
-func scopesSatisfied(granted []string, alternatives [][]string) bool {
-	if len(alternatives) == 0 {
-		return true
-	}
-	for _, need := range alternatives {
-		ok := true
-		for _, s := range need {
-			if !contains(granted, s) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
 }
 
 // queryHasToken reports whether a raw query carries an access_token parameter.

@@ -68,7 +68,7 @@ func (w *benchDiscardWriter) reset() {
 // benchServer builds a mock server for the built-in flows with the system clock.
 func benchServer(b *testing.B, opts mockserver.Options) *mockserver.Server {
 	b.Helper()
-	flows, err := spec.LoadAll(context.Background(), openapi.FS())
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
 	if err != nil {
 		b.Fatal(err)
 	}

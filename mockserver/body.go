@@ -54,36 +54,10 @@ func parseJSONObject(body []byte) (map[string]any, error) {
 	if !ok {
 		return nil, errors.New("the body must be a JSON object")
 	}
-	if dup := duplicateMember(body); dup != "" {
-		return nil, fmt.Errorf("member '%s' is repeated (RFC 6749 section 3.2)", truncate(dup, 40))
+	if dups, _ := spec.DuplicateMembers(body); len(dups) > 0 { // body was decoded above: no error
+		return nil, fmt.Errorf("member '%s' is repeated (RFC 6749 section 3.2)", truncate(dups[0], 40))
 	}
 	return doc, nil
-}
-
-// duplicateMember returns the first top-level member of a valid JSON object
-// that occurs twice, or "" (encoding/json would silently keep the last).
-func duplicateMember(body []byte) string {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if _, err := dec.Token(); err != nil { // the opening brace
-		return ""
-	}
-	seen := map[string]bool{}
-	for dec.More() {
-		key, err := dec.Token()
-		if err != nil {
-			return ""
-		}
-		name, _ := key.(string)
-		if seen[name] {
-			return name
-		}
-		seen[name] = true
-		var skip json.RawMessage
-		if dec.Decode(&skip) != nil {
-			return ""
-		}
-	}
-	return ""
 }
 
 // stringField returns the member p names, "" when it is absent, null or

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/spec/authheader"
 	"github.com/tollgate/tollgate/spec/oautherr"
 )
@@ -173,8 +174,8 @@ func decodeFields(r *http.Request, fields map[string]any) error {
 	if err := json.Unmarshal(body, &members); err != nil || members == nil {
 		return errors.New("the body must be one JSON object")
 	}
-	if dup := duplicateMember(body); dup != "" {
-		return fieldError(dup, "given twice")
+	if dups, _ := spec.DuplicateMembers(body); len(dups) > 0 {
+		return fieldError(dups[0], "given twice")
 	}
 	for name, raw := range members {
 		dst, ok := fields[name]

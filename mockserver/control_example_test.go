@@ -16,7 +16,7 @@ import (
 
 // exampleServer starts a mock for the built-in flows on 127.0.0.1.
 func exampleServer() (*mockserver.Server, *httptest.Server) {
-	flows, err := spec.LoadAll(context.Background(), openapi.FS())
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 // token on the simple flow, then call a protected operation with and
 // without it.
 func ExampleNew() {
-	flows, err := spec.LoadAll(context.Background(), openapi.FS())
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
 	if err != nil {
 		log.Fatal(err)
 	}

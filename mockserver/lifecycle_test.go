@@ -160,7 +160,7 @@ func TestSweeperFreesIdleServer(t *testing.T) {
 
 func TestCloseStopsSweeper(t *testing.T) {
 	t.Parallel()
-	flows, err := spec.LoadAll(context.Background(), openapi.FS())
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
 	if err != nil {
 		t.Fatal(err)
 	}

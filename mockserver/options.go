@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -238,7 +239,7 @@ func (o Options) validate(flows []*spec.Flow) (Options, error) {
 		if err := checkLifetime(fo.TokenLifetime); err != nil {
 			return o, fmt.Errorf("mockserver: flows.%s.token_lifetime: %w", name, err)
 		}
-		if fo.Algorithm != "" && !contains(spec.Algorithms(), fo.Algorithm) {
+		if fo.Algorithm != "" && !slices.Contains(spec.Algorithms(), fo.Algorithm) {
 			return o, fmt.Errorf("mockserver: flows.%s.algorithm: unsupported %q (use one of %s)", name, fo.Algorithm, strings.Join(spec.Algorithms(), ", "))
 		}
 	}
@@ -341,13 +342,4 @@ func flowNames(flows []*spec.Flow) string {
 		names[i] = f.Name
 	}
 	return strings.Join(names, ", ")
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

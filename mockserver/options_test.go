@@ -32,7 +32,7 @@ import (
 // order.
 func optFlows(t *testing.T) []*spec.Flow {
 	t.Helper()
-	flows, err := spec.LoadAll(context.Background(), openapi.FS())
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
 	if err != nil {
 		t.Fatalf("built-in documents: %v", err)
 	}

@@ -15,7 +15,7 @@ import (
 // survives (a revocation racing a first verification can leave one behind).
 func TestDenyListConsultedAfterCache(t *testing.T) {
 	t.Parallel()
-	flows, err := spec.LoadAll(context.Background(), openapi.FS())
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
 	if err != nil {
 		t.Fatal(err)
 	}

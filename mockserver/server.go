@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -92,7 +93,7 @@ func (s *Server) Clock() Clock { return s.opts.Clock }
 // methodNotAllowed answers a documented path called with an undocumented method.
 func methodNotAllowed(methods []string) http.Handler {
 	sort.Strings(methods)
-	if contains(methods, http.MethodGet) && !contains(methods, http.MethodHead) {
+	if slices.Contains(methods, http.MethodGet) && !slices.Contains(methods, http.MethodHead) {
 		methods = append(methods, http.MethodHead)
 	}
 	allow := []string{strings.Join(methods, ", ")}
@@ -200,10 +201,10 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {
 // authMethods names client authentication methods as RFC 8414 metadata does.
 func authMethods(clientAuth []string) []string {
 	methods := []string{}
-	if contains(clientAuth, spec.ClientAuthBasic) {
+	if slices.Contains(clientAuth, spec.ClientAuthBasic) {
 		methods = append(methods, "client_secret_basic")
 	}
-	if contains(clientAuth, spec.ClientAuthBody) {
+	if slices.Contains(clientAuth, spec.ClientAuthBody) {
 		methods = append(methods, "client_secret_post")
 	}
 	return methods
@@ -245,7 +246,7 @@ func (c *registeredClient) allowedScopes(f *spec.Flow) []string {
 	}
 	var out []string
 	for _, s := range c.Scopes {
-		if contains(f.Scopes, s) {
+		if slices.Contains(f.Scopes, s) {
 			out = append(out, s)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -126,11 +127,11 @@ func grantedScope(f *spec.Flow, client *registeredClient, requested string) (str
 		switch {
 		case s == "":
 			continue // leading, trailing or doubled spaces
-		case !contains(f.Scopes, s):
+		case !slices.Contains(f.Scopes, s):
 			return "", oautherr.New(oautherr.InvalidScope, fmt.Sprintf("unknown scope '%s' (this flow has: %s)", truncate(s, 40), strings.Join(f.Scopes, " ")))
-		case !contains(allowed, s):
+		case !slices.Contains(allowed, s):
 			return "", oautherr.New(oautherr.InvalidScope, fmt.Sprintf("scope '%s' is not allowed for this client", s))
-		case !contains(granted, s):
+		case !slices.Contains(granted, s):
 			granted = append(granted, s)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,12 +40,12 @@ type compiler struct {
 
 // extErr reports a problem at a path inside x-tollgate, with its line.
 func (c *compiler) extErr(path, format string, args ...any) error {
-	return &LoadError{Document: c.name, Line: c.src.lineOf(path), Path: ExtensionKey + "." + path, Err: fmt.Errorf(format, args...)}
+	return &ReadError{Document: c.name, Line: c.src.lineOf(path), Path: ExtensionKey + "." + path, Err: fmt.Errorf(format, args...)}
 }
 
 // opErr reports a problem with an operation of the document.
 func (c *compiler) opErr(method, path, format string, args ...any) error {
-	return &LoadError{Document: c.name, Path: "paths." + path + "." + strings.ToLower(method), Err: fmt.Errorf(format, args...)}
+	return &ReadError{Document: c.name, Path: "paths." + path + "." + strings.ToLower(method), Err: fmt.Errorf(format, args...)}
 }
 
 func (c *compiler) compile() (*Flow, error) {
@@ -61,7 +62,7 @@ func (c *compiler) compile() (*Flow, error) {
 	if !validName(f.Name) {
 		return nil, c.extErr("flow", "%q is not a usable flow name: use lower-case letters, digits, '-' and '_'", f.Name)
 	}
-	if !contains(Profiles(), f.Profile) {
+	if !slices.Contains(Profiles(), f.Profile) {
 		return nil, c.extErr("profile", "unknown profile %q (known: %s)", f.Profile, strings.Join(Profiles(), ", "))
 	}
 	if !printable(f.Realm) {
@@ -150,7 +151,7 @@ func (c *compiler) compileToken(f *Flow) error {
 		return nil
 	}
 	f.Algorithm = orDefault(t.Algorithm, DefaultAlgorithm)
-	if !contains(Algorithms(), f.Algorithm) {
+	if !slices.Contains(Algorithms(), f.Algorithm) {
 		return c.extErr("token.algorithm", "unsupported algorithm %q (supported: %s)", f.Algorithm, strings.Join(Algorithms(), ", "))
 	}
 	return nil

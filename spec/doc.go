@@ -10,8 +10,8 @@
 // Both sides of Tollgate use the compiled Flow: the mock server serves it and
 // the conformance suite probes a target with it. Neither side routes requests
 // through OpenAPI at run time: everything that can be computed from the
-// document is computed once, in Load.
+// document is computed once, in Read.
 //
-// Use Load or LoadAll for documents in an fs.FS (such as the embedded
-// openapi.FS()), LoadFile for a document on disk.
+// Use Read or ReadAll for documents in an fs.FS (such as the embedded
+// openapi.FS()), ReadFile for a document on disk.
 package spec

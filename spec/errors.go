@@ -5,10 +5,10 @@ import (
 	"strings"
 )
 
-// LoadError reports a problem with a flow document: which document, where in
+// ReadError reports a problem with a flow document: which document, where in
 // it (a YAML line when known, and a dotted path such as
 // "x-tollgate.token.format"), and what is wrong.
-type LoadError struct {
+type ReadError struct {
 	Document string // the document's name, e.g. "openapi/simple.yaml"
 	Line     int    // 1-based line of the problem; 0 when unknown
 	Path     string // where in the document; empty for the document as a whole
@@ -16,7 +16,7 @@ type LoadError struct {
 }
 
 // Error formats "spec: DOCUMENT[:LINE][: PATH]: problem".
-func (e *LoadError) Error() string {
+func (e *ReadError) Error() string {
 	var b strings.Builder
 	b.WriteString("spec: ")
 	b.WriteString(e.Document)
@@ -33,4 +33,4 @@ func (e *LoadError) Error() string {
 }
 
 // Unwrap returns the underlying problem.
-func (e *LoadError) Unwrap() error { return e.Err }
+func (e *ReadError) Unwrap() error { return e.Err }

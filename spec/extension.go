@@ -3,8 +3,10 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/tollgate/tollgate/spec/yamlnode"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -84,22 +86,22 @@ type extensionSource struct {
 func decodeExtension(name string, data []byte) (extensionSource, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return extensionSource{}, &LoadError{Document: name, Err: fmt.Errorf("not YAML or JSON: %w", err)}
+		return extensionSource{}, &ReadError{Document: name, Err: fmt.Errorf("not YAML or JSON: %w", err)}
 	}
-	node := mappingValue(documentRoot(&root), ExtensionKey)
+	node := yamlnode.Value(&root, ExtensionKey)
 	if node == nil {
-		return extensionSource{}, &LoadError{Document: name, Path: ExtensionKey,
+		return extensionSource{}, &ReadError{Document: name, Path: ExtensionKey,
 			Err: errors.New("missing: add an x-tollgate object at the top level (see docs/flow-documents.md)")}
 	}
 	if node.Kind != yaml.MappingNode {
-		return extensionSource{}, &LoadError{Document: name, Line: node.Line, Path: ExtensionKey, Err: errors.New("must be an object")}
+		return extensionSource{}, &ReadError{Document: name, Line: node.Line, Path: ExtensionKey, Err: errors.New("must be an object")}
 	}
 	if err := rejectUnknownKeys(name, node, ExtensionKey, extensionKeys()); err != nil {
 		return extensionSource{}, err
 	}
 	var ext extension
 	if err := node.Decode(&ext); err != nil {
-		return extensionSource{}, &LoadError{Document: name, Path: ExtensionKey, Err: cleanYAMLError(err)}
+		return extensionSource{}, &ReadError{Document: name, Path: ExtensionKey, Err: cleanYAMLError(err)}
 	}
 	return extensionSource{ext: ext, node: node}, nil
 }
@@ -126,8 +128,8 @@ func rejectUnknownKeys(name string, node *yaml.Node, path string, known map[stri
 	}
 	for i := 0; i+1 < len(node.Content); i += 2 {
 		key, value := node.Content[i], node.Content[i+1]
-		if !contains(allowed, key.Value) {
-			return &LoadError{Document: name, Line: key.Line, Path: path + "." + key.Value,
+		if !slices.Contains(allowed, key.Value) {
+			return &ReadError{Document: name, Line: key.Line, Path: path + "." + key.Value,
 				Err: fmt.Errorf("unknown key (known keys here: %s)", strings.Join(allowed, ", "))}
 		}
 		if err := rejectUnknownKeys(name, value, path+"."+key.Value, known); err != nil {
@@ -146,41 +148,13 @@ func (s extensionSource) lineOf(path string) int {
 	}
 	line := node.Line
 	for _, key := range strings.Split(path, ".") {
-		next := mappingValue(node, key)
+		next := yamlnode.Value(node, key)
 		if next == nil {
 			return line
 		}
 		node, line = next, next.Line
 	}
 	return line
-}
-
-func documentRoot(n *yaml.Node) *yaml.Node {
-	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
-		return n.Content[0]
-	}
-	return n
-}
-
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func cleanYAMLError(err error) error {

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -26,7 +27,7 @@ const (
 func Profiles() []string { return []string{"rfc6749", "oauth21", "cl", "simple"} }
 
 // Flow is the compiled, immutable view of one flow document. All fields are
-// read-only after Load; a Flow is safe for concurrent use.
+// read-only after Read; a Flow is safe for concurrent use.
 type Flow struct {
 	Name         string        // the flow's name, e.g. "simple"
 	Document     string        // where it was loaded from, e.g. "openapi/simple.yaml"
@@ -96,7 +97,7 @@ type TokenOperation struct {
 }
 
 // AcceptsClientAuth reports whether the token operation accepts method m.
-func (t TokenOperation) AcceptsClientAuth(m string) bool { return contains(t.ClientAuth, m) }
+func (t TokenOperation) AcceptsClientAuth(m string) bool { return slices.Contains(t.ClientAuth, m) }
 
 // RequestFields locates the token request members in its body.
 type RequestFields struct {
@@ -126,7 +127,7 @@ type ClientOperation struct {
 }
 
 // AcceptsClientAuth reports whether the operation accepts method m.
-func (c ClientOperation) AcceptsClientAuth(m string) bool { return contains(c.ClientAuth, m) }
+func (c ClientOperation) AcceptsClientAuth(m string) bool { return slices.Contains(c.ClientAuth, m) }
 
 // ClientRequestFields locates the members of a revocation or introspection
 // request in its body.

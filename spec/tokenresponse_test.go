@@ -11,7 +11,7 @@ import (
 
 func oauth2Flow(tb testing.TB) *spec.Flow {
 	tb.Helper()
-	f, err := spec.Load(context.Background(), openapi.FS(), "oauth2.yaml")
+	f, err := spec.Read(context.Background(), openapi.FS(), "oauth2.yaml")
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -131,7 +131,7 @@ func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (fr
 
 // resolveFlow finds a built-in flow by name, else loads a document path.
 func resolveFlow(ctx context.Context, name string) (*spec.Flow, error) {
-	builtin, err := spec.LoadAll(ctx, openapi.FS())
+	builtin, err := spec.ReadAll(ctx, openapi.FS())
 	if err != nil {
 		return nil, fmt.Errorf("built-in flow documents: %w", err)
 	}
@@ -145,7 +145,7 @@ func resolveFlow(ctx context.Context, name string) (*spec.Flow, error) {
 	if _, statErr := os.Stat(name); statErr != nil {
 		return nil, usagef("unknown flow %q: use %s, or a path to a flow document", name, strings.Join(names, ", "))
 	}
-	f, err := spec.LoadFile(ctx, name)
+	f, err := spec.ReadFile(ctx, name)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -181,7 +181,7 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	}
 	var waivers []framework.Waiver
 	if waiversFile != "" {
-		if waivers, err = framework.LoadWaivers(waiversFile); err != nil {
+		if waivers, err = framework.ReadWaivers(waiversFile); err != nil {
 			return usageError{err}
 		}
 	}

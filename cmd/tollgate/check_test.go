@@ -24,6 +24,7 @@ import (
 	"github.com/tollgate/tollgate/mockserver"
 	"github.com/tollgate/tollgate/mockserver/mockservertest"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // `tollgate check` runs the Ginkgo suite, and ginkgo.RunSpecs runs once per
@@ -599,7 +600,7 @@ func TestCheckSaveAndStaleToken(t *testing.T) {
 	if info.Mode().Perm() != 0o600 {
 		t.Errorf("the saved token file has mode %v, want 0600: it holds a live token", info.Mode().Perm())
 	}
-	var tok framework.SavedToken
+	var tok probe.SavedToken
 	data, _ := os.ReadFile(saved)
 	if err := json.Unmarshal(data, &tok); err != nil || tok.Token == "" || tok.Target != target || tok.Flow != "simple" || tok.ExpiresIn != 1800 {
 		t.Fatalf("saved token %s (%v): want the target, flow simple, a token and expires_in 1800", data, err)
@@ -616,7 +617,7 @@ func TestCheckSaveAndStaleToken(t *testing.T) {
 
 	aged := func(token string) string {
 		t.Helper()
-		old := framework.SavedToken{Target: target, Flow: "simple", Token: token, IssuedAt: time.Now().Add(-2 * time.Hour), ExpiresIn: 1800}
+		old := probe.SavedToken{Target: target, Flow: "simple", Token: token, IssuedAt: time.Now().Add(-2 * time.Hour), ExpiresIn: 1800}
 		data, err := json.Marshal(old)
 		if err != nil {
 			t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tollgate/tollgate/mockserver"
+	"github.com/tollgate/tollgate/spec/yamlnode"
 )
 
 // serveConfig is the `tollgate serve` config file. docs/config.md documents
@@ -41,9 +42,9 @@ type serveConfig struct {
 
 const defaultAddr = "127.0.0.1:4455"
 
-// loadServeConfig reads a config file strictly: unknown keys and wrong types
+// readServeConfig reads a config file strictly: unknown keys and wrong types
 // fail with the file, the line and what to fix.
-func loadServeConfig(file string) (serveConfig, error) {
+func readServeConfig(file string) (serveConfig, error) {
 	var cfg serveConfig
 	f, err := os.Open(file)
 	if err != nil {
@@ -90,11 +91,11 @@ func (c serveConfig) locate(err error) error {
 	case m == nil:
 	case m[1] != "":
 		i, _ := strconv.Atoi(m[1])
-		if clients := yamlValue(c.root, "clients"); clients != nil && i < len(clients.Content) {
+		if clients := yamlnode.Value(c.root, "clients"); clients != nil && i < len(clients.Content) {
 			line = clients.Content[i].Line
 		}
 	case m[2] != "":
-		line = lineOf(yamlValue(c.root, "flows"), m[2], m[3])
+		line = lineOf(yamlnode.Value(c.root, "flows"), m[2], m[3])
 	default:
 		line = lineOf(c.root, m[4])
 	}
@@ -104,22 +105,6 @@ func (c serveConfig) locate(err error) error {
 	return fmt.Errorf("config %s:%d: %w", c.file, line, err)
 }
 
-// yamlValue returns the value node of a key of a document's top mapping.
-func yamlValue(n *yaml.Node, key string) *yaml.Node {
-	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
-		n = n.Content[0]
-	}
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
 // lineOf returns the line of the deepest existing key along path.
 func lineOf(n *yaml.Node, path ...string) int {
 	line := 0
@@ -127,7 +112,7 @@ func lineOf(n *yaml.Node, path ...string) int {
 		if key == "" {
 			break
 		}
-		next := yamlValue(n, key)
+		next := yamlnode.Value(n, key)
 		if next == nil {
 			break
 		}

@@ -14,12 +14,12 @@ import (
 	"github.com/tollgate/tollgate/mockserver"
 )
 
-func TestLoadServeConfigExample(t *testing.T) {
+func TestReadServeConfigExample(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join("..", "..", "tollgate.example.yaml")
-	got, err := loadServeConfig(file)
+	got, err := readServeConfig(file)
 	if err != nil {
-		t.Fatalf("loadServeConfig(%s): %v", file, err)
+		t.Fatalf("readServeConfig(%s): %v", file, err)
 	}
 	want := serveConfig{
 		Addr:            "127.0.0.1:4455",
@@ -48,7 +48,7 @@ func TestLoadServeConfigExample(t *testing.T) {
 	got.Documents = nil          // `documents: []` decodes to an empty, non-nil slice
 	got.file, got.root = "", nil // where it came from, not what it says
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("loadServeConfig(%s) =\n%+v\nwant\n%+v", file, got, want)
+		t.Errorf("readServeConfig(%s) =\n%+v\nwant\n%+v", file, got, want)
 	}
 
 	// The example is coherent: its options fit the flows it enables.
@@ -61,7 +61,7 @@ func TestLoadServeConfigExample(t *testing.T) {
 	}
 }
 
-func TestLoadServeConfigErrors(t *testing.T) {
+func TestReadServeConfigErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -139,9 +139,9 @@ func TestLoadServeConfigErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			file := writeFile(t, "tollgate.yaml", tt.content)
-			_, err := loadServeConfig(file)
+			_, err := readServeConfig(file)
 			if err == nil {
-				t.Fatalf("loadServeConfig accepted:\n%s", tt.content)
+				t.Fatalf("readServeConfig accepted:\n%s", tt.content)
 			}
 			var ue usageError
 			if !errors.As(err, &ue) {
@@ -166,10 +166,10 @@ func TestLoadServeConfigErrors(t *testing.T) {
 	}
 }
 
-func TestLoadServeConfigMissingFile(t *testing.T) {
+func TestReadServeConfigMissingFile(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "absent.yaml")
-	_, err := loadServeConfig(file)
+	_, err := readServeConfig(file)
 	var ue usageError
 	if !errors.As(err, &ue) {
 		t.Fatalf("error %v, want a usageError (exit code 2)", err)
@@ -181,7 +181,7 @@ func TestLoadServeConfigMissingFile(t *testing.T) {
 	}
 }
 
-func TestLoadServeConfigEmpty(t *testing.T) {
+func TestReadServeConfigEmpty(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -193,19 +193,19 @@ func TestLoadServeConfigEmpty(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := loadServeConfig(writeFile(t, "tollgate.yaml", tt.content))
+			got, err := readServeConfig(writeFile(t, "tollgate.yaml", tt.content))
 			if err != nil {
-				t.Fatalf("loadServeConfig: %v", err)
+				t.Fatalf("readServeConfig: %v", err)
 			}
 			got.file, got.root = "", nil // where it came from, not what it says
 			if !reflect.DeepEqual(got, serveConfig{}) {
-				t.Errorf("loadServeConfig = %+v, want the zero config (the defaults)", got)
+				t.Errorf("readServeConfig = %+v, want the zero config (the defaults)", got)
 			}
 		})
 	}
 }
 
-func TestLoadServeConfigDocumentsRelativeToFile(t *testing.T) {
+func TestReadServeConfigDocumentsRelativeToFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	userpass, err := os.ReadFile(filepath.Join("..", "..", "testdata", "flows", "userpass.yaml"))
@@ -225,9 +225,9 @@ func TestLoadServeConfigDocumentsRelativeToFile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cfg, err := loadServeConfig(cfgFile)
+	cfg, err := readServeConfig(cfgFile)
 	if err != nil {
-		t.Fatalf("loadServeConfig: %v", err)
+		t.Fatalf("readServeConfig: %v", err)
 	}
 	want := []string{filepath.Join(dir, "flows", "userpass.yaml"), abs}
 	if !reflect.DeepEqual(cfg.Documents, want) {

@@ -229,7 +229,7 @@ func runLoad(cmd *cobra.Command, fl loadFlags, stdout, stderr io.Writer) error {
 		if len(ops) == 0 {
 			ops = f.Config.Operations // the target file's, or TOLLGATE_OPERATIONS
 		}
-		in := load.ValidateInput{F: f, Mix: plan.mix, Operations: ops, TokensPerClient: fl.tokensPerClient, RunFor: fl.duration}
+		in := load.ValidateInput{F: f.Prober, Mix: plan.mix, Operations: ops, TokensPerClient: fl.tokensPerClient, RunFor: fl.duration}
 		if in.Tokens, err = readTokens(fl.tokenFile, "--token-file"); err != nil {
 			return err
 		}
@@ -248,7 +248,7 @@ func runLoad(cmd *cobra.Command, fl loadFlags, stdout, stderr io.Writer) error {
 		}
 	}
 	if fl.scenario != "validate" {
-		if issue, err = load.BuildIssue(f); err != nil {
+		if issue, err = load.BuildIssue(f.Prober); err != nil {
 			return usageError{err}
 		}
 	}

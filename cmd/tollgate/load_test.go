@@ -10,8 +10,8 @@ import (
 
 	"github.com/tollgate/tollgate/mockserver"
 	"github.com/tollgate/tollgate/mockserver/mockservertest"
-	"github.com/tollgate/tollgate/suites/framework"
 	"github.com/tollgate/tollgate/suites/load"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // loadMock starts a mock (loopback) and writes a token of its short-lived
@@ -20,11 +20,11 @@ func loadMock(t *testing.T, flow string, mutations ...string) (url, expiredFile 
 	t.Helper()
 	tollgateBin(t)
 	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{Mutations: mutations}))
-	cfg := framework.Config{Target: srv.URL, Flow: flow, Client: framework.Credentials{ID: mockserver.ShortLivedClientID, Secret: mockserver.ShortLivedClientSecret}}
+	cfg := probe.Config{Target: srv.URL, Flow: flow, Client: probe.Credentials{ID: mockserver.ShortLivedClientID, Secret: mockserver.ShortLivedClientSecret}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	tr, _, err := framework.New(cfg, srv.Flow(t, flow)).Token(context.Background(), cfg.Client)
+	tr, _, err := probe.New(cfg, srv.Flow(t, flow)).Token(context.Background(), cfg.Client)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestLoadExitTwo(t *testing.T) {
 		{name: "an unknown sender", env: seedEnv, args: append(base, "--sender", "curl"), want: []string{"wire or net/http"}},
 		{name: "an unbounded run", env: seedEnv, args: append(base, "--duration", "0s"), want: []string{"bounded"}},
 		{name: "a bad error rate", env: seedEnv, args: append(base, "--max-error-rate", "lots"), want: []string{"--max-error-rate", "0.1%"}},
-		{name: "an unknown operation", env: seedEnv, args: append(base, "--operation", "nope"), want: []string{"unknown operation", "listCollections"}},
+		{name: "an unknown operation", env: seedEnv, args: append(base, "--operation", "nope"), want: []string{"is not a protected operation", "listCollections"}},
 		{name: "a missing token file", env: seedEnv, args: append(base, "--token-file", "/nonexistent/tokens"), want: []string{"--token-file"}},
 		{name: "a wrong secret fails preflight", env: []string{"TOLLGATE_CLIENT_ID=" + mockserver.SeedClientID, "TOLLGATE_CLIENT_SECRET=wrong"}, args: base, want: []string{"preflight", "TOLLGATE_CLIENT_SECRET"}},
 		{name: "a report that does not exist", args: []string{"load", "report", "/nonexistent/a.json"}, want: []string{"load: report"}},

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -76,7 +77,7 @@ func resolveServeConfig(cmd *cobra.Command, fl serveFlags) (serveConfig, error) 
 	var cfg serveConfig
 	if fl.config != "" {
 		var err error
-		if cfg, err = loadServeConfig(fl.config); err != nil {
+		if cfg, err = readServeConfig(fl.config); err != nil {
 			return cfg, err
 		}
 	}
@@ -118,7 +119,7 @@ func resolveServeConfig(cmd *cobra.Command, fl serveFlags) (serveConfig, error) 
 // loadFlows compiles the built-in documents and the extra ones, then keeps
 // the enabled flows.
 func loadFlows(ctx context.Context, documents, enabled []string) ([]*spec.Flow, error) {
-	builtin, err := spec.LoadAll(ctx, openapi.FS())
+	builtin, err := spec.ReadAll(ctx, openapi.FS())
 	if err != nil {
 		return nil, fmt.Errorf("built-in flow documents: %w", err)
 	}
@@ -127,7 +128,7 @@ func loadFlows(ctx context.Context, documents, enabled []string) ([]*spec.Flow, 
 		byName[f.Name] = f
 	}
 	for _, d := range documents {
-		f, err := spec.LoadFile(ctx, d)
+		f, err := spec.ReadFile(ctx, d)
 		if err != nil {
 			return nil, usageError{err}
 		}
@@ -260,14 +261,7 @@ func printBanner(w io.Writer, base string, srv *mockserver.Server) {
 			}
 		}
 		for _, op := range f.Protected() {
-			path := op.Path
-			for strings.Contains(path, "{") {
-				i, j := strings.Index(path, "{"), strings.Index(path, "}")
-				if j < i {
-					break
-				}
-				path = path[:i] + "1" + path[j+1:]
-			}
+			path := spec.SamplePath(op.Path)
 			note := ""
 			if len(op.Scopes) > 0 {
 				note = "   # needs scope " + strings.Join(op.Scopes[0], " ")
@@ -299,7 +293,7 @@ func methodFlag(method string) string {
 
 func clientFor(clients []mockserver.Client, flow string) (mockserver.Client, bool) {
 	for _, c := range clients {
-		if len(c.Flows) == 0 || contains(c.Flows, flow) {
+		if len(c.Flows) == 0 || slices.Contains(c.Flows, flow) {
 			if c.Scopes == nil && c.TokenLifetime == 0 {
 				return c, true
 			}
@@ -336,7 +330,7 @@ func tokenCurls(base string, f *spec.Flow, c mockserver.Client) []string {
 		}
 		lines = append(lines, fmt.Sprintf("curl -s -X POST %s%s -H 'Content-Type: %s' -d '%s'", base, tok.Path, mediaType, body))
 	}
-	if tok.AcceptsClientAuth(spec.ClientAuthBasic) && contains(tok.MediaTypes, spec.FormMediaType) && tok.GrantType != "" {
+	if tok.AcceptsClientAuth(spec.ClientAuthBasic) && slices.Contains(tok.MediaTypes, spec.FormMediaType) && tok.GrantType != "" {
 		lines = append(lines, fmt.Sprintf("curl -s -X POST %s%s -u '%s:%s' -d %s=%s", base, tok.Path, c.ID, c.Secret, tok.Request.GrantType.Name(), tok.GrantType))
 	}
 	return lines
@@ -358,13 +352,4 @@ func bodyMediaType(f *spec.Flow) string {
 		}
 	}
 	return f.Token.MediaTypes[0]
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tollgate/tollgate/mockserver/mockservertest"
 	"github.com/tollgate/tollgate/openapi"
 	"github.com/tollgate/tollgate/spec"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // do sends a request to srv and returns its status and body.
@@ -114,7 +115,7 @@ func TestNewServer(t *testing.T) {
 
 func TestNewServerOptions(t *testing.T) {
 	t.Parallel()
-	flows, err := spec.LoadAll(context.Background(), openapi.FS())
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,5 +265,66 @@ func TestWithDocumentsReplacesByName(t *testing.T) {
 	srv := mockservertest.NewServer(t, mockservertest.WithDocuments(filepath.Join("..", "..", "openapi", "simple.yaml")))
 	if n := len(srv.Mock.Flows()); n != 2 {
 		t.Errorf("serving %d flows, want the 2 built-ins", n)
+	}
+}
+
+// exampleTB stands in for the *testing.T an Example does not have: it
+// keeps cleanups until close and panics on Fatalf. Other methods of
+// testing.TB are not called by NewServer, Flow and TargetConfig.
+type exampleTB struct {
+	testing.TB
+	cleanups []func()
+}
+
+func (e *exampleTB) Helper()                           {}
+func (e *exampleTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+func (e *exampleTB) Cleanup(f func())                  { e.cleanups = append(e.cleanups, f) }
+
+func (e *exampleTB) close() {
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
+}
+
+// A conformance or load test gets a running mock and the suite's
+// configuration for it in two lines, then probes it like any target.
+func ExampleServer_TargetConfig() {
+	tb := &exampleTB{} // in a test: t
+	defer tb.close()
+	srv := mockservertest.NewServer(tb, mockservertest.WithSystemClock())
+	cfg := srv.TargetConfig(tb, "oauth2")
+	fmt.Println("primary:", cfg.Client.ID, "| second:", cfg.Client2.ID, "| expiry:", cfg.ExpiryClient.ID, "| scoped:", cfg.ScopedClient.ID)
+
+	ctx := context.Background()
+	flow := srv.Flow(tb, "oauth2")
+	p := probe.New(cfg, flow)
+	if err := p.Preflight(ctx); err != nil {
+		fmt.Println("preflight:", err)
+		return
+	}
+	tr, err := p.PrimaryToken(ctx)
+	if err != nil {
+		fmt.Println("token:", err)
+		return
+	}
+	ex, err := p.Call(ctx, flow.Protected()[0], "", "Bearer "+tr.AccessToken)
+	if err != nil {
+		fmt.Println("call:", err)
+		return
+	}
+	fmt.Println(ex.Method, strings.TrimPrefix(ex.URL, srv.URL), ex.Status)
+	// Output:
+	// primary: testClient | second: encoded client | expiry: shortLivedClient | scoped: metricsClient
+	// GET /api/markets 200
+}
+
+func TestWithSystemClock(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t, mockservertest.WithSystemClock())
+	if srv.Clock != nil {
+		t.Error("Clock is set with WithSystemClock, want nil")
+	}
+	if tok := simpleToken(t, srv); tok == "" {
+		t.Error("no token from a server on the system clock")
 	}
 }

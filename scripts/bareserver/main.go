@@ -40,7 +40,7 @@ func main() {
 func run(addr string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	flows, err := spec.LoadAll(ctx, openapi.FS())
+	flows, err := spec.ReadAll(ctx, openapi.FS())
 	if err != nil {
 		return fmt.Errorf("built-in flow documents: %w", err)
 	}

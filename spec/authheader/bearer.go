@@ -74,16 +74,30 @@ func ParseBearer(v string) (token string, r BearerResult) {
 	for i < j && v[i] == ' ' {
 		i++
 	}
-	start := i
-	i += token68Len(v[i:j])
-	if i == start {
+	if n := b64tokenLen(v[i:j]); n == 0 || i+n != j {
 		return "", BearerMalformed
 	}
-	for i < j && v[i] == '=' {
+	return v[i:j], BearerOK
+}
+
+// IsB64Token reports whether s is an RFC 6750 §2.1 b64token, the only
+// token an Authorization header can carry:
+//
+//	b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+func IsB64Token(s string) bool {
+	n := b64tokenLen(s)
+	return n > 0 && n == len(s)
+}
+
+// b64tokenLen returns the length of the b64token s starts with, 0 when it
+// starts with none. It does not allocate.
+func b64tokenLen(s string) int {
+	i := token68Len(s)
+	if i == 0 {
+		return 0
+	}
+	for i < len(s) && s[i] == '=' {
 		i++
 	}
-	if i != j {
-		return "", BearerMalformed
-	}
-	return v[start:j], BearerOK
+	return i
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/tollgate/tollgate/spec/authheader"
 	"github.com/tollgate/tollgate/spec/oautherr"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // BearerChecks defines the BEAR checks for r's flow, probing its protected
@@ -25,7 +26,7 @@ func BearerChecks(r *framework.Registrar) {
 		framework.Sent(g, nil, err)
 		return tr.AccessToken
 	}
-	call := func(ctx ginkgo.SpecContext, g Gomega, op spec.Operation, query string, auth ...string) *framework.Exchange {
+	call := func(ctx ginkgo.SpecContext, g Gomega, op spec.Operation, query string, auth ...string) *probe.Exchange {
 		ex, err := f.Call(ctx, op, query, auth...)
 		return framework.Sent(g, ex, err)
 	}
@@ -37,7 +38,7 @@ func BearerChecks(r *framework.Registrar) {
 			framework.NotVerified("%s %s answers %d without credentials (BEAR-002 judges that)", op.Method, op.Path, ex.Status)
 		}
 	}
-	expectUnauthorized := func(g Gomega, ex *framework.Exchange, code string) {
+	expectUnauthorized := func(g Gomega, ex *probe.Exchange, code string) {
 		g.Expect(ex.Status).To(Equal(http.StatusUnauthorized))
 		c := bearerChallenge(g, ex)
 		if code != "" {
@@ -45,7 +46,7 @@ func BearerChecks(r *framework.Registrar) {
 			g.Expect(got).To(Equal(code), "challenge %q", ex.Header.Get("WWW-Authenticate"))
 		}
 	}
-	expectRefused := func(g Gomega, ex *framework.Exchange, what string) {
+	expectRefused := func(g Gomega, ex *probe.Exchange, what string) {
 		g.Expect(ex.Status).To(And(BeNumerically(">=", 400), BeNumerically("<", 500)), "%s must be refused with a 4xx", what)
 	}
 
@@ -74,7 +75,7 @@ func BearerChecks(r *framework.Registrar) {
 	r.CheckIt("BEAR-005", func(ctx ginkgo.SpecContext, g Gomega) {
 		tok := token(ctx, g)
 		variants := map[string]string{
-			"first character changed": mutate(tok, 0),
+			"first character changed": spec.AlterToken(tok, 0),
 			"truncated":               tok[:len(tok)-1],
 			"extended":                tok + "A",
 		}
@@ -82,10 +83,10 @@ func BearerChecks(r *framework.Registrar) {
 			// Not the last character: in base64url its low bits may be
 			// padding that decoders ignore, so the signature would be the
 			// same and the token, in substance, unmodified.
-			variants["JWT payload changed"] = parts[0] + "." + mutate(parts[1], len(parts[1])/2) + "." + parts[2]
-			variants["JWT signature changed"] = parts[0] + "." + parts[1] + "." + mutate(parts[2], len(parts[2])/2)
+			variants["JWT payload changed"] = parts[0] + "." + spec.AlterToken(parts[1], len(parts[1])/2) + "." + parts[2]
+			variants["JWT signature changed"] = parts[0] + "." + parts[1] + "." + spec.AlterToken(parts[2], len(parts[2])/2)
 		} else {
-			variants["last character changed"] = mutate(tok, len(tok)-1)
+			variants["last character changed"] = spec.AlterToken(tok, len(tok)-1)
 		}
 		for name, v := range variants {
 			ex := call(ctx, g, target(), "", "Bearer "+v)
@@ -148,7 +149,7 @@ func BearerChecks(r *framework.Registrar) {
 		}
 		refusesAnonymous(ctx, g, op)
 		header := http.Header{"Content-Type": {spec.FormMediaType}, "Accept": {"application/json"}}
-		ex, err := f.Do(ctx, http.MethodGet, f.Config.Target+framework.FillPath(op.Path), header, []byte("access_token="+url.QueryEscape(token(ctx, g))))
+		ex, err := f.Do(ctx, http.MethodGet, f.Config.Target+spec.SamplePath(op.Path), header, []byte("access_token="+url.QueryEscape(token(ctx, g))))
 		framework.Sent(g, ex, err)
 		g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "a GET carrying the token in a form body was served (RFC 6750 §2.2)")
 	})
@@ -209,7 +210,7 @@ func BearerChecks(r *framework.Registrar) {
 		granted := strings.Fields(tr.Scope)
 		var op *spec.Operation
 		for i := range protected {
-			if len(protected[i].Scopes) > 0 && !satisfied(granted, protected[i].Scopes) {
+			if len(protected[i].Scopes) > 0 && !protected[i].Allows(granted) {
 				op = &protected[i]
 				break
 			}
@@ -247,7 +248,7 @@ func BearerChecks(r *framework.Registrar) {
 	r.CheckIt("BEAR-020", func(ctx ginkgo.SpecContext, g Gomega) {
 		op := target()
 		refusesAnonymous(ctx, g, op)
-		path := framework.FillPath(op.Path)
+		path := spec.SamplePath(op.Path)
 		variants := []struct{ method, path string }{
 			{op.Method, path + "/"},
 			{op.Method, "/" + path},
@@ -267,7 +268,7 @@ func BearerChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("BEAR-021", func(ctx ginkgo.SpecContext, g Gomega) {
-		tok := mutate(token(ctx, g), 0)
+		tok := spec.AlterToken(token(ctx, g), 0)
 		ex := call(ctx, g, target(), "", "Bearer "+tok)
 		if ex.Status < 300 {
 			framework.NotVerified("an altered token was accepted with %d, so there is no rejection to inspect (BEAR-005 judges that)", ex.Status)
@@ -304,21 +305,7 @@ func BearerChecks(r *framework.Registrar) {
 	})
 }
 
-// satisfied reports whether granted covers one alternative of required scopes.
-func satisfied(granted []string, alternatives [][]string) bool {
-	for _, need := range alternatives {
-		ok := true
-		for _, s := range need {
-			ok = ok && contains(granted, s)
-		}
-		if ok {
-			return true
-		}
-	}
-	return len(alternatives) == 0
-}
-
 // findChallenge returns the challenge of a scheme, if any.
-func findChallenge(g Gomega, ex *framework.Exchange, scheme string) (authheader.Challenge, bool) {
+func findChallenge(g Gomega, ex *probe.Exchange, scheme string) (authheader.Challenge, bool) {
 	return authheader.Find(challenges(g, ex), scheme)
 }

@@ -2,16 +2,14 @@ package conformance_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"os"
 	"sort"
 	"testing"
-	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
 
-	"github.com/tollgate/tollgate/mockserver"
+	"github.com/tollgate/tollgate/mockserver/mockservertest"
 	"github.com/tollgate/tollgate/openapi"
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/conformance"
@@ -31,7 +29,7 @@ func TestConformance(t *testing.T) {
 	}
 	var frameworks []*framework.Framework
 	if cfg.Target != "" {
-		flows, err := spec.LoadAll(ctx, openapi.FS())
+		flows, err := spec.ReadAll(ctx, openapi.FS())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,35 +66,10 @@ func TestConformance(t *testing.T) {
 // clients and returns a framework per flow.
 func mockFrameworks(t *testing.T) []*framework.Framework {
 	t.Helper()
-	flows, err := spec.LoadAll(context.Background(), openapi.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	mock, err := mockserver.New(flows, mockserver.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(mock)
-	t.Cleanup(srv.Close)
+	srv := mockservertest.NewServer(t, mockservertest.WithSystemClock())
 	var out []*framework.Framework
-	for _, f := range flows {
-		cfg := framework.Config{
-			Target:        srv.URL,
-			Flow:          f.Name,
-			Client:        framework.Credentials{ID: mockserver.SeedClientID, Secret: mockserver.SeedClientSecret},
-			ExpiryClient:  framework.Credentials{ID: mockserver.ShortLivedClientID, Secret: mockserver.ShortLivedClientSecret},
-			MaxExpiryWait: mockserver.ShortLivedLifetime + 10*time.Second,
-		}
-		if len(f.Scopes) > 1 {
-			cfg.ScopedClient = framework.Credentials{ID: mockserver.ScopedClientID, Secret: mockserver.ScopedClientSecret}
-		}
-		if f.Token.AcceptsClientAuth(spec.ClientAuthBasic) {
-			// Its id and secret need RFC 6749 Appendix B encoding (TOK-017).
-			cfg.Client2 = framework.Credentials{ID: mockserver.EncodedClientID, Secret: mockserver.EncodedClientSecret}
-		} else {
-			// A second client for REV-005 (another client cannot revoke my token).
-			cfg.Client2 = framework.Credentials{ID: mockserver.ShortLivedClientID, Secret: mockserver.ShortLivedClientSecret}
-		}
+	for _, f := range srv.Mock.Flows() {
+		cfg := framework.Config{Config: srv.TargetConfig(t, f.Name)}
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +98,7 @@ func findFlow(ctx context.Context, flows []*spec.Flow, name string) (*spec.Flow,
 			return f, nil
 		}
 	}
-	return spec.LoadFile(ctx, name)
+	return spec.ReadFile(ctx, name)
 }
 
 // checkCatalogCovered: every catalog check has a spec, and (CheckIt panics

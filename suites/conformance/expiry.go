@@ -12,6 +12,7 @@ import (
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/spec/oautherr"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // ExpiryChecks defines the EXP checks for r's flow.
@@ -95,14 +96,14 @@ func ExpiryChecks(r *framework.Registrar) {
 		ginkgo.AddReportEntry("expiry-strategy", strategy)
 		return tr, ex.Sent.Add(lifetime), strategy
 	}
-	use := func(ctx ginkgo.SpecContext, g Gomega, token string) *framework.Exchange {
+	use := func(ctx ginkgo.SpecContext, g Gomega, token string) *probe.Exchange {
 		ex, err := f.Call(ctx, target(), "", "Bearer "+token)
 		return framework.Sent(g, ex, err)
 	}
 	// outlive polls once a second from exp until the token is refused; it
 	// fails when the token still works after exp + leeway, and ends NOT
 	// VERIFIED when --max-expiry-wait runs out first.
-	outlive := func(ctx ginkgo.SpecContext, g Gomega, token string, exp, issued time.Time) (*framework.Exchange, time.Duration) {
+	outlive := func(ctx ginkgo.SpecContext, g Gomega, token string, exp, issued time.Time) (*probe.Exchange, time.Duration) {
 		deadline := exp.Add(f.Config.Leeway + time.Second)
 		limit := issued.Add(f.Config.MaxExpiryWait)
 		sleep(ctx, time.Until(exp.Add(time.Second)))
@@ -124,7 +125,7 @@ func ExpiryChecks(r *framework.Registrar) {
 
 	// EXP-005, 006, 007 and 011 share one token's life: issue, use, outlive, renew.
 	ginkgo.Describe("a token's life", ginkgo.Ordered, func() {
-		var rejected *framework.Exchange
+		var rejected *probe.Exchange
 		var grace time.Duration
 		var expired string
 		const noLife = "EXP-005 did not see an expired token rejected, so there is nothing to judge"

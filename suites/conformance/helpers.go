@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -16,17 +15,18 @@ import (
 	"github.com/tollgate/tollgate/spec/authheader"
 	"github.com/tollgate/tollgate/spec/oautherr"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // errorOf parses an RFC 6749 / 6750 error body; problems with its shape are
 // returned, not asserted, so each check decides what they mean.
-func errorOf(ex *framework.Exchange) (*oautherr.Error, error) {
+func errorOf(ex *probe.Exchange) (*oautherr.Error, error) {
 	return oautherr.Parse(ex.Body)
 }
 
 // expectRejected asserts a token request got no token: a 4xx without an
 // access token member.
-func expectRejected(g gomega.Gomega, r *framework.Registrar, ex *framework.Exchange) {
+func expectRejected(g gomega.Gomega, r *framework.Registrar, ex *probe.Exchange) {
 	g.Expect(ex.Status).To(gomega.And(gomega.BeNumerically(">=", 400), gomega.BeNumerically("<", 500)),
 		"want a 4xx rejection, got %d", ex.Status)
 	var doc map[string]any
@@ -37,7 +37,7 @@ func expectRejected(g gomega.Gomega, r *framework.Registrar, ex *framework.Excha
 }
 
 // expectErrorCode asserts the error body names one of the codes.
-func expectErrorCode(g gomega.Gomega, ex *framework.Exchange, codes ...string) {
+func expectErrorCode(g gomega.Gomega, ex *probe.Exchange, codes ...string) {
 	e, err := errorOf(ex)
 	g.Expect(e).NotTo(gomega.BeNil(), "the body is not an RFC 6749 error: %v", err)
 	g.Expect(codes).To(gomega.ContainElement(e.Code), "error code")
@@ -60,20 +60,20 @@ func probedOperation(f *framework.Framework) spec.Operation {
 }
 
 // isErrorCode reports whether the body is an RFC 6749 error with code.
-func isErrorCode(ex *framework.Exchange, code string) bool {
+func isErrorCode(ex *probe.Exchange, code string) bool {
 	e, _ := errorOf(ex)
 	return e != nil && e.Code == code
 }
 
 // challenges parses every WWW-Authenticate line of a response.
-func challenges(g gomega.Gomega, ex *framework.Exchange) []authheader.Challenge {
+func challenges(g gomega.Gomega, ex *probe.Exchange) []authheader.Challenge {
 	cs, err := authheader.ParseChallenges(ex.Header.Values("WWW-Authenticate")...)
 	g.Expect(err).NotTo(gomega.HaveOccurred(), "WWW-Authenticate is malformed: %q", ex.Header.Values("WWW-Authenticate"))
 	return cs
 }
 
 // bearerChallenge asserts a response carries a Bearer challenge and returns it.
-func bearerChallenge(g gomega.Gomega, ex *framework.Exchange) authheader.Challenge {
+func bearerChallenge(g gomega.Gomega, ex *probe.Exchange) authheader.Challenge {
 	c, ok := authheader.Find(challenges(g, ex), "Bearer")
 	g.Expect(ok).To(gomega.BeTrue(), "no Bearer challenge in WWW-Authenticate %q", ex.Header.Values("WWW-Authenticate"))
 	return c
@@ -81,7 +81,7 @@ func bearerChallenge(g gomega.Gomega, ex *framework.Exchange) authheader.Challen
 
 // challengeOrNotVerified returns the Bearer challenge, ending the check NOT
 // VERIFIED when there is none (BEAR-002 reports that).
-func challengeOrNotVerified(g gomega.Gomega, ex *framework.Exchange) authheader.Challenge {
+func challengeOrNotVerified(g gomega.Gomega, ex *probe.Exchange) authheader.Challenge {
 	c, ok := authheader.Find(challenges(g, ex), "Bearer")
 	if !ok {
 		framework.NotVerified("no Bearer challenge to inspect (status %d; BEAR-002 judges that)", ex.Status)
@@ -90,7 +90,7 @@ func challengeOrNotVerified(g gomega.Gomega, ex *framework.Exchange) authheader.
 }
 
 // baseMediaType returns the media type of a response without parameters.
-func baseMediaType(ex *framework.Exchange) string {
+func baseMediaType(ex *probe.Exchange) string {
 	mt, _, err := mime.ParseMediaType(ex.Header.Get("Content-Type"))
 	if err != nil {
 		return ""
@@ -111,60 +111,6 @@ func cacheDirectives(h http.Header) []string {
 		}
 	}
 	return out
-}
-
-// isB64token reports whether s matches RFC 6750 b64token.
-func isB64token(s string) bool {
-	if s == "" {
-		return false
-	}
-	i := 0
-	for ; i < len(s); i++ {
-		c := s[i]
-		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && strings.IndexByte("-._~+/", c) < 0 {
-			break
-		}
-	}
-	if i == 0 {
-		return false
-	}
-	for ; i < len(s); i++ {
-		if s[i] != '=' {
-			return false
-		}
-	}
-	return true
-}
-
-// duplicateKeys returns the top-level members of a JSON object that occur
-// more than once (encoding/json would silently keep the last).
-func duplicateKeys(body []byte) ([]string, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fmt.Errorf("not a JSON object")
-	}
-	seen := map[string]bool{}
-	var dups []string
-	for dec.More() {
-		keyTok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, _ := keyTok.(string)
-		if seen[key] {
-			dups = append(dups, key)
-		}
-		seen[key] = true
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return nil, err
-		}
-	}
-	return dups, nil
 }
 
 // rawMember returns the raw JSON of a top-level member.
@@ -197,15 +143,4 @@ func jwtClaims(token string) (map[string]any, bool) {
 		return nil, false
 	}
 	return claims, true
-}
-
-// mutate changes one character of a token to another b64token character.
-func mutate(token string, i int) string {
-	b := []byte(token)
-	if b[i] == 'A' {
-		b[i] = 'B'
-	} else {
-		b[i] = 'A'
-	}
-	return string(b)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tollgate/tollgate/spec/oautherr"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // IntrospectionChecks defines the INTRO checks for r's flow: RFC 7662 token
@@ -21,12 +22,12 @@ import (
 func IntrospectionChecks(r *framework.Registrar) {
 	f := r.F
 	u := newTokenUser(f)
-	introspect := func(ctx ginkgo.SpecContext, g Gomega, ep *framework.ActionEndpoint, auth, token string) *framework.Exchange {
-		ex, err := f.TokenAction(ctx, ep, framework.TokenActionRequest{Client: f.Config.Client, Auth: auth, Token: token, Hint: "access_token"})
+	introspect := func(ctx ginkgo.SpecContext, g Gomega, ep *probe.ClientOperationEndpoint, auth, token string) *probe.Exchange {
+		ex, err := f.CallClientOperation(ctx, ep, probe.ClientOperationRequest{Client: f.Config.Client, Auth: auth, Token: token, Hint: "access_token"})
 		return framework.Sent(g, ex, err)
 	}
 	// answer parses an introspection response: a 200 with a JSON object.
-	answer := func(g Gomega, ex *framework.Exchange, what string) map[string]json.RawMessage {
+	answer := func(g Gomega, ex *probe.Exchange, what string) map[string]json.RawMessage {
 		g.Expect(ex.Status).To(Equal(http.StatusOK), "introspecting %s", what)
 		var doc map[string]json.RawMessage
 		g.Expect(json.Unmarshal(ex.Body, &doc)).To(Succeed(), "introspecting %s: the answer is not a JSON object", what)
@@ -34,7 +35,7 @@ func IntrospectionChecks(r *framework.Registrar) {
 	}
 	// inactive asserts RFC 7662 §2.2 for a dead token and warns about
 	// anything said besides active.
-	inactive := func(g Gomega, ex *framework.Exchange, what string) {
+	inactive := func(g Gomega, ex *probe.Exchange, what string) {
 		doc := answer(g, ex, what)
 		g.Expect(string(doc["active"])).To(Equal("false"), "%s is not \"active\": false (RFC 7662 §2.2)", what)
 		var extra []string
@@ -95,7 +96,7 @@ func IntrospectionChecks(r *framework.Registrar) {
 		var unchecked []string
 		if rev := findActionEndpoint(ctx, g, f, revocationKind); rev != nil {
 			token := u.fresh(ctx, g, f.Config.Client)
-			ex, err := f.TokenAction(ctx, rev, framework.TokenActionRequest{Client: f.Config.Client, Token: token, Hint: "access_token"})
+			ex, err := f.CallClientOperation(ctx, rev, probe.ClientOperationRequest{Client: f.Config.Client, Token: token, Hint: "access_token"})
 			if framework.Sent(g, ex, err).Status == http.StatusOK {
 				g.Eventually(ctx, func(g Gomega) {
 					inactive(g, introspect(ctx, g, ep, "", token), "a revoked token")

@@ -24,6 +24,7 @@ import (
 
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // wellKnownJWKS is where the suite looks for the JWK Set when the target
@@ -47,7 +48,7 @@ func JWTChecks(r *framework.Registrar) {
 		}
 		return t
 	}
-	call := func(ctx ginkgo.SpecContext, g Gomega, token string) *framework.Exchange {
+	call := func(ctx ginkgo.SpecContext, g Gomega, token string) *probe.Exchange {
 		ex, err := f.Call(ctx, target(), "", "Bearer "+token)
 		return framework.Sent(g, ex, err)
 	}

@@ -44,7 +44,7 @@ func LoadSpecs(f *framework.Framework) {
 				gomega.Expect(err).NotTo(gomega.HaveOccurred(), "fix load.rate in the target file")
 				pacer = rate
 			}
-			sc, err := load.BuildValidate(ctx, load.ValidateInput{F: f, Mix: mix, RunFor: cfg.Duration})
+			sc, err := load.BuildValidate(ctx, load.ValidateInput{F: f.Prober, Mix: mix, RunFor: cfg.Duration})
 			gomega.Expect(err).NotTo(gomega.HaveOccurred())
 			for _, n := range sc.Notes {
 				ginkgo.AddReportEntry("note", n)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // wellKnownMetadata is the RFC 8414 §3 well-known URI suffix.
@@ -85,14 +86,14 @@ func MetadataChecks(r *framework.Registrar) {
 		}
 		tested := 0
 		for _, m := range methods {
-			var tr framework.TokenRequest
+			var tr probe.TokenRequest
 			switch m {
 			case "client_secret_basic":
-				tr = framework.TokenRequest{Client: f.Config.Client, Auth: spec.ClientAuthBasic}
+				tr = probe.TokenRequest{Client: f.Config.Client, Auth: spec.ClientAuthBasic}
 			case "client_secret_post":
 				// RFC 7591 §2: client_secret_post "uses the HTTP POST
 				// parameters as defined in OAuth 2.0, Section 2.3.1".
-				tr = framework.TokenRequest{Client: f.Config.Client, Auth: spec.ClientAuthBody}
+				tr = probe.TokenRequest{Client: f.Config.Client, Auth: spec.ClientAuthBody}
 				if slices.Contains(f.Flow.Token.MediaTypes, spec.FormMediaType) {
 					tr.MediaType = spec.FormMediaType
 				}
@@ -150,7 +151,7 @@ func issuerMatches(f *framework.Framework, md map[string]any) bool {
 
 // fetchMetadata GETs the target's RFC 8414 metadata. md is nil unless the
 // answer is a 200 with a JSON object.
-func fetchMetadata(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) (*framework.Exchange, map[string]any) {
+func fetchMetadata(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) (*probe.Exchange, map[string]any) {
 	ex, err := f.Do(ctx, http.MethodGet, metadataURL(f.Config.Target), http.Header{"Accept": {"application/json"}}, nil)
 	framework.Sent(g, ex, err)
 	if ex.Status != http.StatusOK {

@@ -13,6 +13,7 @@ import (
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/spec/oautherr"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // Kinds of token endpoints the REV and INTRO checks find.
@@ -25,7 +26,7 @@ const (
 // the configuration's, else the flow document's, else the one its RFC 8414
 // metadata advertises (OAuth 2.0 flows only, and only when the metadata
 // issuer matches, RFC 8414 §3.3). With none the check is N/A.
-func actionEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, kind string) *framework.ActionEndpoint {
+func actionEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, kind string) *probe.ClientOperationEndpoint {
 	if ep := findActionEndpoint(ctx, g, f, kind); ep != nil {
 		if err := f.Config.MaySendSecretsTo(ep.URL); err != nil {
 			// Advertised by metadata: the configuration was checked before.
@@ -39,21 +40,21 @@ func actionEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, ki
 }
 
 // findActionEndpoint is actionEndpoint returning nil when there is none.
-func findActionEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, kind string) *framework.ActionEndpoint {
+func findActionEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, kind string) *probe.ClientOperationEndpoint {
 	configured, op := f.Config.RevocationEndpoint, f.Flow.Revocation
 	if kind == introspectionKind {
 		configured, op = f.Config.IntrospectionEndpoint, f.Flow.Introspection
 	}
 	switch {
 	case configured != "":
-		return &framework.ActionEndpoint{URL: f.Config.EndpointURL(configured), Source: "the configuration", Op: op}
+		return &probe.ClientOperationEndpoint{URL: f.Config.EndpointURL(configured), Source: "the configuration", Op: op}
 	case op != nil:
-		return &framework.ActionEndpoint{URL: f.Config.Target + op.Path, Source: "the flow document", Op: op}
+		return &probe.ClientOperationEndpoint{URL: f.Config.Target + op.Path, Source: "the flow document", Op: op}
 	}
 	if f.Flow.Token.GrantType != "" {
 		if _, md := fetchMetadata(ctx, g, f); md != nil && issuerMatches(f, md) {
 			if u, ok := md[kind+"_endpoint"].(string); ok && u != "" {
-				return &framework.ActionEndpoint{URL: u, Source: "RFC 8414 metadata",
+				return &probe.ClientOperationEndpoint{URL: u, Source: "RFC 8414 metadata",
 					AuthMethods: stringList(md[kind+"_endpoint_auth_methods_supported"])}
 			}
 		}
@@ -88,7 +89,7 @@ func (u tokenUser) use(ctx ginkgo.SpecContext, g Gomega, token string) int {
 // primary token, which other checks use) and shows that it works.
 func (u tokenUser) fresh(ctx ginkgo.SpecContext, g Gomega, c framework.Credentials) string {
 	tr, _, err := u.f.Token(ctx, c)
-	if errors.Is(err, framework.ErrInconclusive) {
+	if errors.Is(err, probe.ErrInconclusive) {
 		framework.Inconclusive("%v", err)
 	}
 	if err != nil {
@@ -107,8 +108,8 @@ func (u tokenUser) fresh(ctx ginkgo.SpecContext, g Gomega, c framework.Credentia
 func RevocationChecks(r *framework.Registrar) {
 	f := r.F
 	u := newTokenUser(f)
-	revoke := func(ctx ginkgo.SpecContext, g Gomega, ep *framework.ActionEndpoint, c framework.Credentials, token string) *framework.Exchange {
-		ex, err := f.TokenAction(ctx, ep, framework.TokenActionRequest{Client: c, Token: token, Hint: "access_token"})
+	revoke := func(ctx ginkgo.SpecContext, g Gomega, ep *probe.ClientOperationEndpoint, c framework.Credentials, token string) *probe.Exchange {
+		ex, err := f.CallClientOperation(ctx, ep, probe.ClientOperationRequest{Client: c, Token: token, Hint: "access_token"})
 		return framework.Sent(g, ex, err)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,18 +15,20 @@ import (
 	. "github.com/onsi/gomega" //nolint:revive // matchers read as prose in checks
 
 	"github.com/tollgate/tollgate/spec"
+	"github.com/tollgate/tollgate/spec/authheader"
 	"github.com/tollgate/tollgate/spec/oautherr"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // TokenChecks defines the TOK checks for r's flow.
 func TokenChecks(r *framework.Registrar) {
 	f := r.F
 	tok := f.Flow.Token
-	primary := func() framework.TokenRequest { return framework.TokenRequest{Client: f.Config.Client} }
+	primary := func() probe.TokenRequest { return probe.TokenRequest{Client: f.Config.Client} }
 	// issue sends a token request, ending the check as inconclusive when the
 	// target would not answer.
-	issue := func(ctx ginkgo.SpecContext, g Gomega, tr framework.TokenRequest) *framework.Exchange {
+	issue := func(ctx ginkgo.SpecContext, g Gomega, tr probe.TokenRequest) *probe.Exchange {
 		ex, err := f.RequestToken(ctx, tr)
 		return framework.Sent(g, ex, err)
 	}
@@ -40,8 +43,8 @@ func TokenChecks(r *framework.Registrar) {
 	// anError provokes a token-endpoint error: a wrong secret, or, where the
 	// server takes that (TOK-012 judges it), an unknown grant type. With no
 	// error to be had the check is NOT VERIFIED.
-	anError := func(ctx ginkgo.SpecContext, g Gomega) *framework.Exchange {
-		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret()})
+	anError := func(ctx ginkgo.SpecContext, g Gomega) *probe.Exchange {
+		ex := issue(ctx, g, probe.TokenRequest{Client: wrongSecret()})
 		if ex.Status >= 400 {
 			return ex
 		}
@@ -95,7 +98,7 @@ func TokenChecks(r *framework.Registrar) {
 		g.Expect(cacheDirectives(ex.Header)).To(ContainElement("no-store"), "Cache-Control %q on an error", ex.Header.Values("Cache-Control"))
 		// Other kinds of error, each from its own code path in most servers:
 		// a body of the wrong media type, and a missing grant_type.
-		probes := map[string]framework.TokenRequest{
+		probes := map[string]probe.TokenRequest{
 			"a text/plain body": {Client: primary().Client, MediaType: "text/plain", RawBody: []byte("tollgate")},
 		}
 		if tok.GrantType != "" {
@@ -143,7 +146,7 @@ func TokenChecks(r *framework.Registrar) {
 	r.CheckIt("TOK-009", func(ctx ginkgo.SpecContext, g Gomega) {
 		tr, err := f.PrimaryToken(ctx)
 		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(isB64token(tr.AccessToken)).To(BeTrue(), "the token has characters outside b64token, so no Authorization header can carry it")
+		g.Expect(authheader.IsB64Token(tr.AccessToken)).To(BeTrue(), "the token has characters outside b64token, so no Authorization header can carry it")
 	})
 
 	r.CheckIt("TOK-010", func(ctx ginkgo.SpecContext, g Gomega) {
@@ -166,26 +169,26 @@ func TokenChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("TOK-012", func(ctx ginkgo.SpecContext, g Gomega) {
-		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret()})
+		ex := issue(ctx, g, probe.TokenRequest{Client: wrongSecret()})
 		expectRejected(g, r, ex)
 		expectErrorCode(g, ex, oautherr.InvalidClient)
 	})
 
 	r.CheckIt("TOK-013", func(ctx ginkgo.SpecContext, g Gomega) {
-		ex := issue(ctx, g, framework.TokenRequest{Client: framework.Credentials{ID: "tollgate-unknown-client", Secret: f.Config.Client.Secret}})
+		ex := issue(ctx, g, probe.TokenRequest{Client: framework.Credentials{ID: "tollgate-unknown-client", Secret: f.Config.Client.Secret}})
 		expectRejected(g, r, ex)
 		expectErrorCode(g, ex, oautherr.InvalidClient)
 	})
 
 	r.CheckIt("TOK-014", func(ctx ginkgo.SpecContext, g Gomega) {
-		ex := issue(ctx, g, framework.TokenRequest{Auth: "none"})
+		ex := issue(ctx, g, probe.TokenRequest{Auth: "none"})
 		expectRejected(g, r, ex)
 		expectErrorCode(g, ex, oautherr.InvalidClient, oautherr.InvalidRequest)
 	})
 
 	r.CheckIt("TOK-015", func(ctx ginkgo.SpecContext, g Gomega) {
 		requireAuth(spec.ClientAuthBasic)
-		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret(), Auth: spec.ClientAuthBasic})
+		ex := issue(ctx, g, probe.TokenRequest{Client: wrongSecret(), Auth: spec.ClientAuthBasic})
 		if ex.Status < 300 {
 			framework.NotVerified("the target accepted a wrong secret over Basic (TOK-012 judges that), so there is no failed login to inspect")
 		}
@@ -196,18 +199,18 @@ func TokenChecks(r *framework.Registrar) {
 
 	r.CheckIt("TOK-016", func(ctx ginkgo.SpecContext, g Gomega) {
 		requireAuth(spec.ClientAuthBasic)
-		ex := issue(ctx, g, framework.TokenRequest{Client: f.Config.Client, Auth: spec.ClientAuthBasic})
+		ex := issue(ctx, g, probe.TokenRequest{Client: f.Config.Client, Auth: spec.ClientAuthBasic})
 		g.Expect(ex.Status).To(Equal(http.StatusOK))
 	})
 
 	r.CheckIt("TOK-018", func(ctx ginkgo.SpecContext, g Gomega) {
 		requireAuth(spec.ClientAuthBody)
-		ex := issue(ctx, g, framework.TokenRequest{Client: f.Config.Client, Auth: spec.ClientAuthBody})
+		ex := issue(ctx, g, probe.TokenRequest{Client: f.Config.Client, Auth: spec.ClientAuthBody})
 		g.Expect(ex.Status).To(Equal(http.StatusOK))
 	})
 
 	r.CheckIt("TOK-019", func(ctx ginkgo.SpecContext, g Gomega) {
-		if !contains(tok.MediaTypes, spec.FormMediaType) {
+		if !slices.Contains(tok.MediaTypes, spec.FormMediaType) {
 			framework.NotApplicable("the flow document takes no form-encoded requests")
 		}
 		tr := primary()
@@ -287,7 +290,7 @@ func TokenChecks(r *framework.Registrar) {
 
 	r.CheckIt("TOK-026", func(ctx ginkgo.SpecContext, g Gomega) {
 		requireGrantType()
-		if !contains(tok.MediaTypes, spec.FormMediaType) {
+		if !slices.Contains(tok.MediaTypes, spec.FormMediaType) {
 			framework.NotApplicable("a form is needed to repeat a parameter")
 		}
 		tr := primary()
@@ -306,14 +309,14 @@ func TokenChecks(r *framework.Registrar) {
 	r.CheckIt("TOK-027", func(ctx ginkgo.SpecContext, g Gomega) {
 		ex := issue(ctx, g, primary())
 		g.Expect(ex.Status).To(Equal(http.StatusOK))
-		dups, err := duplicateKeys(ex.Body)
+		dups, err := spec.DuplicateMembers(ex.Body)
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(dups).To(BeEmpty(), "duplicated members")
 	})
 
 	r.CheckIt("TOK-028", func(ctx ginkgo.SpecContext, g Gomega) {
 		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodDelete} {
-			tr := framework.TokenRequest{Client: f.Config.Client, Method: method}
+			tr := probe.TokenRequest{Client: f.Config.Client, Method: method}
 			ex := issue(ctx, g, tr)
 			g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "%s issued a token", method)
 			g.Expect([]int{http.StatusMethodNotAllowed, http.StatusBadRequest, http.StatusNotFound}).To(ContainElement(ex.Status), "%s answered %d", method, ex.Status)
@@ -332,7 +335,7 @@ func TokenChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("TOK-033", func(ctx ginkgo.SpecContext, g Gomega) {
-		ex := issue(ctx, g, framework.TokenRequest{Client: wrongSecret()})
+		ex := issue(ctx, g, probe.TokenRequest{Client: wrongSecret()})
 		if ex.Status >= 300 {
 			g.Expect([]int{400, 401}).To(ContainElement(ex.Status), "invalid_client")
 		} else if tok.GrantType == "" {
@@ -355,7 +358,7 @@ func TokenChecks(r *framework.Registrar) {
 
 	r.CheckIt("TOK-035", func(ctx ginkgo.SpecContext, g Gomega) {
 		canary := framework.Credentials{ID: "tollgate-canary-id-7f3a", Secret: "tollgate-canary-secret-9b2c"}
-		for _, tr := range []framework.TokenRequest{{Client: canary}, {Client: wrongSecret()}} {
+		for _, tr := range []probe.TokenRequest{{Client: canary}, {Client: wrongSecret()}} {
 			ex := issue(ctx, g, tr)
 			text := string(ex.Body) + headerText(ex.Header)
 			g.Expect(text).NotTo(ContainSubstring(canary.Secret), "the response echoes the secret")
@@ -376,10 +379,10 @@ func TokenChecks(r *framework.Registrar) {
 			"a bare string":  []byte(`"x"`),
 		}
 		for name, body := range bodies {
-			ex := issue(ctx, g, framework.TokenRequest{Client: f.Config.Client, MediaType: mt, RawBody: body})
+			ex := issue(ctx, g, probe.TokenRequest{Client: f.Config.Client, MediaType: mt, RawBody: body})
 			g.Expect(ex.Status).To(And(BeNumerically(">=", 400), BeNumerically("<", 500)), "%s", name)
 		}
-		ex := issue(ctx, g, framework.TokenRequest{Client: f.Config.Client, MediaType: "text/plain"})
+		ex := issue(ctx, g, probe.TokenRequest{Client: f.Config.Client, MediaType: "text/plain"})
 		g.Expect(ex.Status).To(And(BeNumerically(">=", 400), BeNumerically("<", 500)), "a text/plain body")
 	})
 
@@ -395,7 +398,7 @@ func TokenChecks(r *framework.Registrar) {
 		if client.IsZero() {
 			framework.NotVerified("no configured client has characters that need form-encoding in its id or secret: configure one as client2 (on the mock: id %q, secret %q)", "encoded client", "a:b+c%d e")
 		}
-		ex := issue(ctx, g, framework.TokenRequest{Client: client, Auth: spec.ClientAuthBasic})
+		ex := issue(ctx, g, probe.TokenRequest{Client: client, Auth: spec.ClientAuthBasic})
 		g.Expect(ex.Status).To(Equal(http.StatusOK), "Basic credentials encoded per RFC 6749 Appendix B were refused")
 	})
 
@@ -403,7 +406,7 @@ func TokenChecks(r *framework.Registrar) {
 		if !f.TargetIsLocal() && !f.OptedIn("TOK-029") {
 			framework.NotVerified("this probe puts a client secret into the target's access logs: opt in with --opt-in TOK-029, ideally with a disposable client")
 		}
-		tr := framework.TokenRequest{Client: f.Config.Client, Auth: "none"}
+		tr := probe.TokenRequest{Client: f.Config.Client, Auth: "none"}
 		ex, err := f.RequestToken(ctx, tr) // builds the body without credentials
 		framework.Sent(g, ex, err)
 		q := url.Values{}
@@ -480,8 +483,8 @@ func TokenChecks(r *framework.Registrar) {
 		}
 		var first, last time.Duration
 		for i := range 30 {
-			ex, err := f.RequestToken(ctx, framework.TokenRequest{Client: wrongSecret()})
-			if errors.Is(err, framework.ErrInconclusive) && ex != nil && ex.Status == http.StatusTooManyRequests {
+			ex, err := f.RequestToken(ctx, probe.TokenRequest{Client: wrongSecret()})
+			if errors.Is(err, probe.ErrInconclusive) && ex != nil && ex.Status == http.StatusTooManyRequests {
 				return // rate limited: protection exists
 			}
 			framework.Sent(g, ex, err)
@@ -547,15 +550,6 @@ func prefix(s string) string {
 		return s[:6]
 	}
 	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // entropyBits estimates an upper bound of a token's random bits: a UUIDv4

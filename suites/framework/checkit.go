@@ -8,6 +8,8 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
+
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // VerdictEntry is the name of the report entry that carries a verdict other
@@ -139,8 +141,8 @@ func NotApplicable(format string, args ...any) {
 // Sent turns a request error into the right outcome: inconclusive when the
 // target would not answer, otherwise a failure of the check through g. It
 // returns the exchange when there was a response.
-func Sent(g gomega.Gomega, ex *Exchange, err error) *Exchange {
-	if errors.Is(err, ErrInconclusive) {
+func Sent(g gomega.Gomega, ex *probe.Exchange, err error) *probe.Exchange {
+	if errors.Is(err, probe.ErrInconclusive) {
 		Inconclusive("%v", err)
 	}
 	g.Expect(err).NotTo(gomega.HaveOccurred(), "request failed")

@@ -3,57 +3,31 @@ package framework
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
-	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tollgate/tollgate/spec"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
-// Credentials identify one client of the target. The secret comes from
-// Secret or, when that is empty, from the file SecretFile names; it never
-// needs to be on a command line.
-type Credentials struct {
-	ID         string `yaml:"id"`
-	Secret     string `yaml:"secret"`
-	SecretFile string `yaml:"secret_file"`
-}
-
-// IsZero reports whether no client is configured.
-func (c Credentials) IsZero() bool { return c.ID == "" }
-
-// resolve reads SecretFile into Secret.
-func (c *Credentials) resolve(what string) error {
-	if c.Secret != "" || c.SecretFile == "" {
-		return nil
-	}
-	data, err := os.ReadFile(c.SecretFile)
-	if err != nil {
-		return fmt.Errorf("%s secret file: %w", what, err)
-	}
-	c.Secret = strings.TrimRight(string(data), "\r\n")
-	return nil
-}
+// Credentials identify one client of the target (see probe.Credentials).
+type Credentials = probe.Credentials
 
 // Config says what to check and how. Its YAML form is the target file of
 // `tollgate check --config`; docs/check.md documents each field.
 type Config struct {
-	Target  string `yaml:"target"`  // base URL of the server under test
-	Flow    string `yaml:"flow"`    // a built-in flow name or a path to a flow document
+	// Config names the target, its flow and clients, and the limits on
+	// probing it; its fields are promoted, as in the target file.
+	probe.Config `yaml:",inline"`
+
 	Profile string `yaml:"profile"` // rfc6749, oauth21, cl or simple; empty: the document's
 
-	Client       Credentials `yaml:"client"`        // the primary client: REQUIRED
-	Client2      Credentials `yaml:"client2"`       // a second client, for cross-client checks
-	ExpiryClient Credentials `yaml:"expiry_client"` // a client with short-lived tokens, for EXP-005
-	ScopedClient Credentials `yaml:"scoped_client"` // a client limited to some scopes, for BEAR-017
-
-	ForeignToken   string   `yaml:"foreign_token"`    // a live token issued for another audience or resource server, for BEAR-022
-	StaleTokenFile string   `yaml:"stale_token_file"` // a token saved by an earlier run (tollgate check --save-token), for EXP-012
-	OptIn          []string `yaml:"opt_in"`           // checks that are off by default: TOK-029 against a non-local target, TOK-037
-	Operations     []string `yaml:"operations"`       // protected operations to probe, by operationId or "METHOD /path"; empty: every one the flow document secures
+	ForeignToken string   `yaml:"foreign_token"` // a live token issued for another audience or resource server, for BEAR-022
+	OptIn        []string `yaml:"opt_in"`        // checks that are off by default: TOK-029 against a non-local target, TOK-037
+	Operations   []string `yaml:"operations"`    // protected operations to probe, by operationId or "METHOD /path"; empty: every one the flow document secures
 
 	// RevocationEndpoint (RFC 7009) and IntrospectionEndpoint (RFC 7662) are
 	// absolute URLs or paths on the target. Empty: the flow document's
@@ -63,13 +37,7 @@ type Config struct {
 	IntrospectionEndpoint string        `yaml:"introspection_endpoint"`
 	RevocationPropagation time.Duration `yaml:"revocation_propagation"` // how long a revoked token may keep working (REV-002); default 5s
 
-	MaxExpiryWait time.Duration `yaml:"max_expiry_wait"` // longest the expiry checks may wait; default 30s
-	Leeway        time.Duration `yaml:"leeway"`          // accepted grace after exp; default 5s
-	ClockSkew     time.Duration `yaml:"clock_skew"`      // tolerated Date skew; default 5s
-	TokenBudget   int           `yaml:"token_budget"`    // most token requests per run; default 100
-	RequestRate   float64       `yaml:"request_rate"`    // most requests per second; 0: unlimited
-	Timeout       time.Duration `yaml:"timeout"`         // per request; default 10s
-	Insecure      bool          `yaml:"insecure"`        // allow plain http to a non-loopback target
+	ClockSkew time.Duration `yaml:"clock_skew"` // tolerated Date skew; default 5s
 
 	Load LoadConfig `yaml:"load"` // the specs labelled "load" (tollgate check --load)
 }
@@ -97,25 +65,17 @@ const (
 	DefaultLoadMix         = "valid=90,invalid=5,missing=5"
 )
 
-// Defaults for the zero fields of Config.
+// Defaults for the zero fields of Config; probe.Config has those of the
+// fields it holds.
 const (
-	DefaultMaxExpiryWait = 30 * time.Second
-	DefaultLeeway        = 5 * time.Second
+	DefaultMaxExpiryWait = probe.DefaultMaxExpiryWait
+	DefaultLeeway        = probe.DefaultLeeway
 	DefaultClockSkew     = 5 * time.Second
-	DefaultTokenBudget   = 100
-	DefaultTimeout       = 10 * time.Second
+	DefaultTokenBudget   = probe.DefaultTokenBudget
+	DefaultTimeout       = probe.DefaultTimeout
 
 	DefaultRevocationPropagation = 5 * time.Second
 )
-
-// EndpointURL turns a configured endpoint (absolute, or a path on the
-// target) into a URL; "" stays "".
-func (c *Config) EndpointURL(endpoint string) string {
-	if strings.HasPrefix(endpoint, "/") {
-		return c.Target + endpoint
-	}
-	return endpoint
-}
 
 // ApplyEnv fills fields from TOLLGATE_* variables where lookup finds them,
 // overriding what the file said; flags then override the result.
@@ -193,33 +153,11 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 // Validate fills defaults, reads secret files and checks the config. Each
 // error is one line that names the fix.
 func (c *Config) Validate() error {
-	if c.Target == "" {
-		return errors.New("no target: give --target URL (or TOLLGATE_TARGET)")
+	if err := c.Config.Validate(); err != nil {
+		return err
 	}
-	u, err := url.Parse(c.Target)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("target %q is not an http(s) URL: write it like https://auth.example.com", c.Target)
-	}
-	if err := c.MaySendSecretsTo(c.Target); err != nil {
-		return fmt.Errorf("target %w", err)
-	}
-	c.Target = strings.TrimRight(c.Target, "/")
-	if c.Flow == "" {
-		return errors.New("no flow: give --flow (simple, oauth2, or a path to a flow document)")
-	}
-	if c.Profile != "" && !contains(spec.Profiles(), c.Profile) {
+	if c.Profile != "" && !slices.Contains(spec.Profiles(), c.Profile) {
 		return fmt.Errorf("unknown profile %q: use one of %s", c.Profile, strings.Join(spec.Profiles(), ", "))
-	}
-	for _, cl := range []struct {
-		what string
-		dst  *Credentials
-	}{{"client", &c.Client}, {"client2", &c.Client2}, {"expiry client", &c.ExpiryClient}, {"scoped client", &c.ScopedClient}} {
-		if err := cl.dst.resolve(cl.what); err != nil {
-			return err
-		}
-		if cl.dst.ID != "" && cl.dst.Secret == "" {
-			return fmt.Errorf("%s %q has no secret: set TOLLGATE_%s_SECRET or a secret file", cl.what, cl.dst.ID, strings.ToUpper(strings.ReplaceAll(cl.what, " ", "_")))
-		}
 	}
 	checks := NewChecks()
 	for i, id := range c.OptIn {
@@ -228,23 +166,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("opt-in %q is not a check ID (see tollgate check --list-checks)", id)
 		}
 	}
-	if c.Client.IsZero() {
-		return errors.New("no client: set TOLLGATE_CLIENT_ID and TOLLGATE_CLIENT_SECRET (or --client-secret-file)")
-	}
-	if c.MaxExpiryWait == 0 {
-		c.MaxExpiryWait = DefaultMaxExpiryWait
-	}
-	if c.Leeway == 0 {
-		c.Leeway = DefaultLeeway
-	}
 	if c.ClockSkew == 0 {
 		c.ClockSkew = DefaultClockSkew
-	}
-	if c.TokenBudget == 0 {
-		c.TokenBudget = DefaultTokenBudget
-	}
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
 	}
 	if c.RevocationPropagation == 0 {
 		c.RevocationPropagation = DefaultRevocationPropagation
@@ -275,38 +198,8 @@ func (c *Config) Validate() error {
 	if c.Load.Duration < 0 || c.Load.Concurrency < 0 || c.Load.MaxP99 < 0 || c.Load.MinRPS < 0 {
 		return errors.New("load: duration, concurrency, max_p99 and min_rps must not be negative")
 	}
-	if c.MaxExpiryWait < 0 || c.Leeway < 0 || c.ClockSkew < 0 || c.TokenBudget < 0 || c.RequestRate < 0 || c.Timeout < 0 || c.RevocationPropagation < 0 {
+	if c.ClockSkew < 0 || c.RevocationPropagation < 0 {
 		return errors.New("durations, the token budget and the request rate must not be negative")
 	}
 	return nil
-}
-
-// MaySendSecretsTo reports why client credentials and tokens may not go to
-// rawURL: plain http to a host other than loopback, without Insecure.
-func (c *Config) MaySendSecretsTo(rawURL string) error {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return fmt.Errorf("%q is not a URL: %w", rawURL, err)
-	}
-	if u.Scheme == "http" && !c.Insecure && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("%s uses plain http to a non-loopback host: use https, or pass --insecure if you mean it", rawURL)
-	}
-	return nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -12,15 +12,16 @@ import (
 
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // validConfig is the smallest config Validate accepts; each case changes it.
 func validConfig() framework.Config {
-	return framework.Config{
+	return framework.Config{Config: probe.Config{
 		Target: "https://auth.example.com",
 		Flow:   "simple",
 		Client: framework.Credentials{ID: "client-one", Secret: "s3cret"},
-	}
+	}}
 }
 
 func writeFile(t *testing.T, dir, name, content string) string {
@@ -386,16 +387,18 @@ func TestApplyEnvErrors(t *testing.T) {
 func TestApplyEnvPrecedence(t *testing.T) {
 	t.Parallel()
 	fromFile := framework.Config{
-		Target:        "https://file.example.com",
-		Flow:          "simple",
-		Profile:       "simple",
-		Client:        framework.Credentials{ID: "file-id", Secret: "file-secret"},
-		Client2:       framework.Credentials{ID: "file-id2", Secret: "file-secret2"},
-		MaxExpiryWait: time.Minute,
-		Leeway:        time.Second,
-		Timeout:       time.Second,
-		Insecure:      true,
-		TokenBudget:   5,
+		Config: probe.Config{
+			Target:        "https://file.example.com",
+			Flow:          "simple",
+			Client:        framework.Credentials{ID: "file-id", Secret: "file-secret"},
+			Client2:       framework.Credentials{ID: "file-id2", Secret: "file-secret2"},
+			MaxExpiryWait: time.Minute,
+			Leeway:        time.Second,
+			Timeout:       time.Second,
+			Insecure:      true,
+			TokenBudget:   5,
+		},
+		Profile: "simple",
 	}
 	tests := []struct {
 		name string

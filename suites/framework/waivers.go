@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tollgate/tollgate/spec/yamlnode"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -49,11 +50,11 @@ const waiverKeys = "check, flow, reason, expires"
 // yamlLine finds the line number yaml.v3 puts at the start of a message.
 var yamlLine = regexp.MustCompile(`^line (\d+): `)
 
-// LoadWaivers reads a waivers file: a YAML list of waivers. It is strict:
+// ReadWaivers reads a waivers file: a YAML list of waivers. It is strict:
 // an unknown key, a value that is not a string, a bad date, an unknown check
 // ID, a missing check or reason and a duplicate waiver are errors naming the
 // file, the line and the fix. An empty file holds no waivers.
-func LoadWaivers(path string) ([]Waiver, error) {
+func ReadWaivers(path string) ([]Waiver, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("waivers: %w (give an existing file to --waivers)", err)
@@ -135,10 +136,8 @@ func LoadWaivers(path string) ([]Waiver, error) {
 
 // lineOfKey returns the line of a key of a mapping node, or the mapping's.
 func lineOfKey(m *yaml.Node, key string) int {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i].Line
-		}
+	if k, _ := yamlnode.Lookup(m, key); k != nil {
+		return k.Line
 	}
 	return m.Line
 }

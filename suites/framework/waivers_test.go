@@ -33,7 +33,7 @@ func writeWaivers(t *testing.T, content string) string {
 	return path
 }
 
-func TestLoadWaivers(t *testing.T) {
+func TestReadWaivers(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -140,10 +140,10 @@ func TestLoadWaivers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			path := writeWaivers(t, tt.content)
-			got, err := framework.LoadWaivers(path)
+			got, err := framework.ReadWaivers(path)
 			if len(tt.wantErr) > 0 {
 				if err == nil {
-					t.Fatalf("LoadWaivers: %v, want an error", fieldsOf(got))
+					t.Fatalf("ReadWaivers: %v, want an error", fieldsOf(got))
 				}
 				msg := err.Error()
 				if !strings.HasPrefix(msg, "waivers "+path) || strings.Contains(msg, "\n") {
@@ -157,29 +157,29 @@ func TestLoadWaivers(t *testing.T) {
 				return
 			}
 			if err != nil {
-				t.Fatalf("LoadWaivers: %v", err)
+				t.Fatalf("ReadWaivers: %v", err)
 			}
 			if !reflect.DeepEqual(fieldsOf(got), tt.want) {
-				t.Errorf("LoadWaivers = %+v, want %+v", fieldsOf(got), tt.want)
+				t.Errorf("ReadWaivers = %+v, want %+v", fieldsOf(got), tt.want)
 			}
 		})
 	}
 }
 
-func TestLoadWaiversMissingFile(t *testing.T) {
+func TestReadWaiversMissingFile(t *testing.T) {
 	t.Parallel()
-	_, err := framework.LoadWaivers(filepath.Join(t.TempDir(), "nope.yaml"))
+	_, err := framework.ReadWaivers(filepath.Join(t.TempDir(), "nope.yaml"))
 	if err == nil || !strings.Contains(err.Error(), "nope.yaml") || !strings.Contains(err.Error(), "--waivers") {
 		t.Errorf("error %v, want one naming the file and --waivers", err)
 	}
 }
 
-// TestLoadWaiversPosition: the problems ApplyWaivers reports name the line
+// TestReadWaiversPosition: the problems ApplyWaivers reports name the line
 // of the waiver in the file.
-func TestLoadWaiversPosition(t *testing.T) {
+func TestReadWaiversPosition(t *testing.T) {
 	t.Parallel()
 	path := writeWaivers(t, "- check: TOK-011\n  reason: a\n\n- check: TOK-001\n  reason: fixed since\n")
-	ws, err := framework.LoadWaivers(path)
+	ws, err := framework.ReadWaivers(path)
 	if err != nil {
 		t.Fatal(err)
 	}

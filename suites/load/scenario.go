@@ -7,18 +7,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/tollgate/tollgate/spec"
-	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // ValidateInput says how to build a validate scenario from a flow.
 type ValidateInput struct {
-	// F talks to the target; Preflight must have passed.
-	F *framework.Framework
+	// F talks to the target; its Preflight must have passed.
+	F *probe.Prober
 	// Mix sets the shares of valid, invalid, missing and expired requests.
 	// The zero value sends only valid ones.
 	Mix Mix
@@ -59,16 +58,19 @@ type Scenario struct {
 // ones from valid ones, and prebuilds every request.
 func BuildValidate(ctx context.Context, in ValidateInput) (*Scenario, error) {
 	if in.F == nil {
-		return nil, errors.New("load: validate: no framework")
+		return nil, errors.New("load: validate: no prober (ValidateInput.F)")
 	}
 	f := in.F
 	mix := in.Mix
 	if mix.total() == 0 {
 		mix[KindValid] = 1
 	}
-	ops, err := protectedOps(f.Flow, in.Operations)
+	ops, err := f.Flow.ProtectedNamed(in.Operations)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	if len(ops) == 0 {
+		return nil, fmt.Errorf("load: flow %s has no protected operation to validate tokens against", f.Flow.Name)
 	}
 	sc := &Scenario{Name: "validate"}
 	// The expired token first: waiting for it must not eat into the life
@@ -100,7 +102,7 @@ func BuildValidate(ctx context.Context, in ValidateInput) (*Scenario, error) {
 	for _, op := range ops {
 		usable := 0
 		for _, tok := range valid {
-			if !tok.HasScope || scopesCover(strings.Fields(tok.Scope), op.Scopes) {
+			if !tok.HasScope || op.Allows(strings.Fields(tok.Scope)) {
 				if err := tg.add(KindValid, f, op, tok.AccessToken); err != nil {
 					return nil, err
 				}
@@ -111,7 +113,7 @@ func BuildValidate(ctx context.Context, in ValidateInput) (*Scenario, error) {
 			sc.Notes = append(sc.Notes, fmt.Sprintf("operation %s skipped for valid tokens: none of them has the scopes it needs", op.ID))
 		}
 		for _, tok := range valid {
-			if err := tg.add(KindInvalid, f, op, Tamper(tok.AccessToken)); err != nil {
+			if err := tg.add(KindInvalid, f, op, spec.TamperToken(tok.AccessToken)); err != nil {
 				return nil, err
 			}
 		}
@@ -133,45 +135,6 @@ func BuildValidate(ctx context.Context, in ValidateInput) (*Scenario, error) {
 	return sc, nil
 }
 
-// protectedOps returns the flow's protected operations, limited to names.
-func protectedOps(flow *spec.Flow, names []string) ([]spec.Operation, error) {
-	all := flow.Protected()
-	if len(all) == 0 {
-		return nil, fmt.Errorf("load: flow %s has no protected operation to validate tokens against", flow.Name)
-	}
-	if len(names) == 0 {
-		return all, nil
-	}
-	var out []spec.Operation
-	var known []string
-	for _, op := range all {
-		known = append(known, op.ID)
-		if slices.ContainsFunc(names, op.Named) {
-			out = append(out, op)
-		}
-	}
-	if len(out) != len(names) {
-		return nil, fmt.Errorf("load: flow %s: unknown operation in %q: use one of %s", flow.Name, names, strings.Join(known, ", "))
-	}
-	return out, nil
-}
-
-func scopesCover(granted []string, alternatives [][]string) bool {
-	if len(alternatives) == 0 {
-		return true
-	}
-	for _, need := range alternatives {
-		ok := true
-		for _, s := range need {
-			ok = ok && slices.Contains(granted, s)
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}
-
 // validTokens returns the given tokens, or obtains TokensPerClient tokens
 // for each configured client.
 func validTokens(ctx context.Context, in ValidateInput) ([]spec.TokenResponse, error) {
@@ -186,7 +149,7 @@ func validTokens(ctx context.Context, in ValidateInput) ([]spec.TokenResponse, e
 	if per <= 0 {
 		per = 2
 	}
-	clients := []framework.Credentials{in.F.Config.Client}
+	clients := []probe.Credentials{in.F.Config.Client}
 	if !in.F.Config.Client2.IsZero() {
 		clients = append(clients, in.F.Config.Client2)
 	}
@@ -211,7 +174,7 @@ func expiredTokens(ctx context.Context, in ValidateInput) ([]string, string, err
 	}
 	cfg := in.F.Config
 	if cfg.StaleTokenFile != "" {
-		st, err := framework.LoadSavedToken(cfg.StaleTokenFile)
+		st, err := probe.ReadSavedToken(cfg.StaleTokenFile)
 		if err != nil {
 			return nil, "", fmt.Errorf("load: %w", err)
 		}
@@ -248,34 +211,6 @@ func expiredTokens(ctx context.Context, in ValidateInput) ([]string, string, err
 	return []string{tr.AccessToken}, "", nil
 }
 
-// Tamper returns a token of the same length and alphabet that the server
-// never issued: four characters past the middle are rotated within their
-// class (digit, a-f, g-z, A-F, G-Z), so a UUID stays a UUID and a JWT keeps
-// its shape but fails its signature.
-func Tamper(tok string) string {
-	b := []byte(tok)
-	changed := 0
-	for i := len(b) / 2; i < len(b) && changed < 4; i++ {
-		if r, ok := rotate(b[i]); ok {
-			b[i] = r
-			changed++
-		}
-	}
-	if changed == 0 {
-		return tok + "0"
-	}
-	return string(b)
-}
-
-func rotate(c byte) (byte, bool) {
-	for _, class := range []string{"0123456789", "abcdef", "ghijklmnopqrstuvwxyz", "ABCDEF", "GHIJKLMNOPQRSTUVWXYZ"} {
-		if i := strings.IndexByte(class, c); i >= 0 {
-			return class[(i+1)%len(class)], true
-		}
-	}
-	return c, false
-}
-
 // mixTargeter hands out prebuilt requests, the kind of request n set by the
 // mix's schedule and the request among that kind's by rotation.
 type mixTargeter struct {
@@ -283,12 +218,12 @@ type mixTargeter struct {
 	targets  [numKinds][]*Target
 }
 
-func (m *mixTargeter) add(k Kind, f *framework.Framework, op spec.Operation, token string) error {
+func (m *mixTargeter) add(k Kind, f *probe.Prober, op spec.Operation, token string) error {
 	header := http.Header{"Accept": {"application/json"}}
 	if k != KindMissing {
 		header["Authorization"] = []string{"Bearer " + token}
 	}
-	t, err := newTarget(k, op.Method, f.Config.Target+framework.FillPath(op.Path), header, nil)
+	t, err := newTarget(k, op.Method, f.Config.Target+spec.SamplePath(op.Path), header, nil)
 	if err != nil {
 		return err
 	}
@@ -319,8 +254,8 @@ func newTarget(k Kind, method, rawURL string, header http.Header, body []byte) (
 
 // BuildIssue prebuilds the flow's token request for the primary client, as
 // Preflight found the server accepts it.
-func BuildIssue(f *framework.Framework) (*Scenario, error) {
-	method, rawURL, header, body := f.BuildTokenRequest(framework.TokenRequest{Client: f.Config.Client})
+func BuildIssue(f *probe.Prober) (*Scenario, error) {
+	method, rawURL, header, body := f.BuildTokenRequest(probe.TokenRequest{Client: f.Config.Client})
 	t, err := newTarget(KindIssue, method, rawURL, header, body)
 	if err != nil {
 		return nil, err

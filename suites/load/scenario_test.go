@@ -8,24 +8,24 @@ import (
 
 	"github.com/tollgate/tollgate/mockserver"
 	"github.com/tollgate/tollgate/mockserver/mockservertest"
-	"github.com/tollgate/tollgate/suites/framework"
 	"github.com/tollgate/tollgate/suites/load"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
-// newFramework points a framework at a mock (loopback) for one flow, with
+// newProber points a prober at a mock (loopback) for one flow, with
 // the mock's seed client and its short-lived client as the expiry client.
-func newFramework(t *testing.T, srv *mockservertest.Server, flow string) *framework.Framework {
+func newProber(t *testing.T, srv *mockservertest.Server, flow string) *probe.Prober {
 	t.Helper()
-	cfg := framework.Config{
+	cfg := probe.Config{
 		Target:       srv.URL,
 		Flow:         flow,
-		Client:       framework.Credentials{ID: mockserver.SeedClientID, Secret: mockserver.SeedClientSecret},
-		ExpiryClient: framework.Credentials{ID: mockserver.ShortLivedClientID, Secret: mockserver.ShortLivedClientSecret},
+		Client:       probe.Credentials{ID: mockserver.SeedClientID, Secret: mockserver.SeedClientSecret},
+		ExpiryClient: probe.Credentials{ID: mockserver.ShortLivedClientID, Secret: mockserver.ShortLivedClientSecret},
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	f := framework.New(cfg, srv.Flow(t, flow))
+	f := probe.New(cfg, srv.Flow(t, flow))
 	if err := f.Preflight(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestValidateMixVerdicts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{Mutations: tt.mutations}))
-			f := newFramework(t, srv, tt.flow)
+			f := newProber(t, srv, tt.flow)
 			sc, err := load.BuildValidate(context.Background(), load.ValidateInput{F: f, Mix: mix, Sleep: moveClock(srv)})
 			if err != nil {
 				t.Fatal(err)
@@ -102,8 +102,8 @@ func kindTotal(m *load.Metrics, k load.Kind) uint64 {
 func TestValidateSkipsExpiredShareWithoutExpiryClient(t *testing.T) {
 	t.Parallel()
 	srv := mockservertest.NewServer(t)
-	f := newFramework(t, srv, "simple")
-	f.Config.ExpiryClient = framework.Credentials{}
+	f := newProber(t, srv, "simple")
+	f.Config.ExpiryClient = probe.Credentials{}
 	mix, _ := load.ParseMix("valid=8,expired=2")
 	sc, err := load.BuildValidate(context.Background(), load.ValidateInput{F: f, Mix: mix})
 	if err != nil {
@@ -121,8 +121,8 @@ func TestValidateSkipsExpiredShareWithoutExpiryClient(t *testing.T) {
 func TestValidateRespectsScopes(t *testing.T) {
 	t.Parallel()
 	srv := mockservertest.NewServer(t)
-	f := newFramework(t, srv, "oauth2")
-	f.Config.Client = framework.Credentials{ID: mockserver.ScopedClientID, Secret: mockserver.ScopedClientSecret}
+	f := newProber(t, srv, "oauth2")
+	f.Config.Client = probe.Credentials{ID: mockserver.ScopedClientID, Secret: mockserver.ScopedClientSecret}
 	sc, err := load.BuildValidate(context.Background(), load.ValidateInput{F: f})
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func TestValidateRespectsScopes(t *testing.T) {
 func TestIssueCountsRateLimitingApart(t *testing.T) {
 	t.Parallel()
 	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{Mutations: []string{"rate-limit"}}))
-	f := newFramework(t, srv, "oauth2")
+	f := newProber(t, srv, "oauth2")
 	sc, err := load.BuildIssue(f)
 	if err != nil {
 		t.Fatal(err)
@@ -157,24 +157,11 @@ func TestIssueCountsRateLimitingApart(t *testing.T) {
 	}
 }
 
-func TestTamper(t *testing.T) {
-	t.Parallel()
-	for _, tok := range []string{"4172bbf1-0890-41c7-b0db-477095a288b6", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", "z", "----"} {
-		got := load.Tamper(tok)
-		if got == tok {
-			t.Errorf("Tamper(%q) is unchanged", tok)
-		}
-		if len(tok) > 1 && len(got) != len(tok) && strings.Trim(tok, "-") != "" {
-			t.Errorf("Tamper(%q) = %q changes the length", tok, got)
-		}
-	}
-}
-
 func TestValidateRefusesTokensThatExpireDuringTheRun(t *testing.T) {
 	t.Parallel()
 	srv := mockservertest.NewServer(t)
-	f := newFramework(t, srv, "simple")
-	f.Config.Client = framework.Credentials{ID: mockserver.ShortLivedClientID, Secret: mockserver.ShortLivedClientSecret}
+	f := newProber(t, srv, "simple")
+	f.Config.Client = probe.Credentials{ID: mockserver.ShortLivedClientID, Secret: mockserver.ShortLivedClientSecret}
 	_, err := load.BuildValidate(context.Background(), load.ValidateInput{F: f, RunFor: 10 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "shorten --duration") {
 		t.Fatalf("BuildValidate = %v, want a refusal naming --duration", err)

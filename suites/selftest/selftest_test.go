@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,9 +16,9 @@ import (
 	"time"
 
 	"github.com/tollgate/tollgate/mockserver"
-	"github.com/tollgate/tollgate/openapi"
-	"github.com/tollgate/tollgate/spec"
+	"github.com/tollgate/tollgate/mockserver/mockservertest"
 	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // variant is one mock to check: a defect (want names the checks that must
@@ -188,20 +187,13 @@ type result struct {
 // check starts the mock with v's mutation and runs `tollgate check` at it.
 func check(t *testing.T, v variant) result {
 	t.Helper()
-	flows, err := spec.LoadAll(context.Background(), openapi.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
 	var muts []string
 	if v.mutation != "" {
 		muts = []string{v.mutation}
 	}
-	mock, err := mockserver.New(flows, mockserver.Options{Mutations: muts})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(mock) // 127.0.0.1, the system clock: tokens really expire
-	defer srv.Close()
+	// 127.0.0.1, the system clock: tokens really expire.
+	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{Mutations: muts}), mockservertest.WithSystemClock())
+	target := srv.TargetConfig(t, v.flow)
 
 	summary := filepath.Join(t.TempDir(), "summary.json")
 	args := []string{"check", "--target", srv.URL, "--flow", v.flow, "--fail-on", "should", "--summary-json", summary, "--max-expiry-wait", "20s", "--leeway", "3s"}
@@ -211,23 +203,30 @@ func check(t *testing.T, v variant) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, tollgateBinary(t), args...)
-	cmd.Env = append(os.Environ(),
-		"TOLLGATE_CLIENT_ID="+mockserver.SeedClientID, "TOLLGATE_CLIENT_SECRET="+mockserver.SeedClientSecret,
-		"TOLLGATE_SCOPED_CLIENT_ID="+mockserver.ScopedClientID, "TOLLGATE_SCOPED_CLIENT_SECRET="+mockserver.ScopedClientSecret,
-	)
-	// A second client for REV-005: the encoded client where Basic works
-	// (it also serves TOK-017), else the short-lived one.
-	client2ID, client2Secret := mockserver.ShortLivedClientID, mockserver.ShortLivedClientSecret
-	if v.flow == "oauth2" {
-		client2ID, client2Secret = mockserver.EncodedClientID, mockserver.EncodedClientSecret
+	cmd.Env = os.Environ()
+	clients := []struct {
+		env string
+		c   probe.Credentials
+	}{
+		{"TOLLGATE_CLIENT", target.Client},
+		{"TOLLGATE_SCOPED_CLIENT", target.ScopedClient},
+		// A second client for REV-005 (and TOK-017 where Basic works).
+		{"TOLLGATE_CLIENT2", target.Client2},
 	}
-	cmd.Env = append(cmd.Env, "TOLLGATE_CLIENT2_ID="+client2ID, "TOLLGATE_CLIENT2_SECRET="+client2Secret)
 	if v.expiry {
-		cmd.Env = append(cmd.Env, "TOLLGATE_EXPIRY_CLIENT_ID="+mockserver.ShortLivedClientID, "TOLLGATE_EXPIRY_CLIENT_SECRET="+mockserver.ShortLivedClientSecret)
+		clients = append(clients, struct {
+			env string
+			c   probe.Credentials
+		}{"TOLLGATE_EXPIRY_CLIENT", target.ExpiryClient})
+	}
+	for _, cl := range clients {
+		if !cl.c.IsZero() {
+			cmd.Env = append(cmd.Env, cl.env+"_ID="+cl.c.ID, cl.env+"_SECRET="+cl.c.Secret)
+		}
 	}
 	// BEAR-022: a live token of the other flow, another audience, when the
 	// (mutated) mock issues one.
-	foreign := foreignToken(t, srv.URL, flows, v.flow)
+	foreign := foreignToken(t, srv, v.flow)
 	if foreign != "" {
 		cmd.Env = append(cmd.Env, "TOLLGATE_FOREIGN_TOKEN="+foreign)
 	}
@@ -264,20 +263,17 @@ func check(t *testing.T, v variant) result {
 	return res
 }
 
-// foreignToken returns a token the mock at target issued to the seed
+// foreignToken returns a token the mock srv issued to the seed
 // client for a flow other than flow, or "" when a mutation stops it
 // (reject-json on the simple flow): BEAR-022 is then NOT VERIFIED.
-func foreignToken(t *testing.T, target string, flows []*spec.Flow, flow string) string {
+func foreignToken(t *testing.T, srv *mockservertest.Server, flow string) string {
 	t.Helper()
-	for _, f := range flows {
+	for _, f := range srv.Mock.Flows() {
 		if f.Name == flow {
 			continue
 		}
-		cfg := framework.Config{Target: target, Flow: f.Name, Client: framework.Credentials{ID: mockserver.SeedClientID, Secret: mockserver.SeedClientSecret}}
-		if err := cfg.Validate(); err != nil {
-			t.Fatal(err)
-		}
-		tr, _, err := framework.New(cfg, f).Token(t.Context(), cfg.Client)
+		cfg := srv.TargetConfig(t, f.Name)
+		tr, _, err := probe.New(cfg, f).Token(t.Context(), cfg.Client)
 		if err != nil {
 			t.Logf("no %s token for BEAR-022: %v", f.Name, err)
 			return ""

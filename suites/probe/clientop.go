@@ -1,16 +1,19 @@
-package framework
+package probe
 
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/spec/authheader"
 )
 
-// ActionEndpoint is a revocation (RFC 7009) or introspection (RFC 7662)
-// endpoint of the target: where it is, who said so, and how to call it.
-type ActionEndpoint struct {
+// ClientOperationEndpoint is where the target serves a client operation
+// (spec.ClientOperation: an operation a client calls with its own
+// credentials, RFC 7009 revocation or RFC 7662 introspection), who said so,
+// and how to call it.
+type ClientOperationEndpoint struct {
 	URL    string
 	Source string                // "the flow document", "the configuration" or "RFC 8414 metadata"
 	Op     *spec.ClientOperation // the flow document's declaration; nil: the RFC's form-encoded request
@@ -19,8 +22,9 @@ type ActionEndpoint struct {
 	AuthMethods []string
 }
 
-// TokenActionRequest is one revocation or introspection request.
-type TokenActionRequest struct {
+// ClientOperationRequest is one call of a client operation: a revocation
+// or introspection request.
+type ClientOperationRequest struct {
 	Client Credentials
 	Auth   string // spec.ClientAuthBody, spec.ClientAuthBasic or "none"; "": the endpoint's default
 	Token  string
@@ -28,7 +32,7 @@ type TokenActionRequest struct {
 }
 
 // clientAuth is what the endpoint accepts, in order of preference.
-func (ep *ActionEndpoint) clientAuth(f *Framework) []string {
+func (ep *ClientOperationEndpoint) clientAuth(p *Prober) []string {
 	if ep.Op != nil {
 		return ep.Op.ClientAuth
 	}
@@ -42,36 +46,36 @@ func (ep *ActionEndpoint) clientAuth(f *Framework) []string {
 		}
 	}
 	if len(out) == 0 {
-		out = f.Flow.Token.ClientAuth
+		out = p.Flow.Token.ClientAuth
 	}
 	return out
 }
 
 // DefaultAuth is the client authentication the suite uses at ep: the one
 // that got the primary token when ep accepts it, else ep's first.
-func (ep *ActionEndpoint) DefaultAuth(f *Framework) string {
-	accepted := ep.clientAuth(f)
-	if def := f.DefaultAuth(); contains(accepted, def) {
+func (ep *ClientOperationEndpoint) DefaultAuth(p *Prober) string {
+	accepted := ep.clientAuth(p)
+	if def := p.DefaultAuth(); slices.Contains(accepted, def) {
 		return def
 	}
 	return accepted[0]
 }
 
-// TokenAction sends a revocation or introspection request to ep as the
+// CallClientOperation sends a revocation or introspection request to ep as the
 // flow document describes it, or as RFC 7009 §2.1 / RFC 7662 §2.1 do
 // (application/x-www-form-urlencoded, token, client_id and client_secret)
 // when the document says nothing. It does not count against the token
 // budget.
-func (f *Framework) TokenAction(ctx context.Context, ep *ActionEndpoint, req TokenActionRequest) (*Exchange, error) {
+func (p *Prober) CallClientOperation(ctx context.Context, ep *ClientOperationEndpoint, req ClientOperationRequest) (*Exchange, error) {
 	auth := req.Auth
 	if auth == "" {
-		auth = ep.DefaultAuth(f)
+		auth = ep.DefaultAuth(p)
 	}
 	mediaType := spec.FormMediaType
 	fields := spec.ClientRequestFields{}
 	if ep.Op != nil {
 		fields = ep.Op.Request
-		mediaType = actionMediaType(ep.Op.MediaTypes, auth)
+		mediaType = requestMediaType(ep.Op.MediaTypes, auth)
 	}
 	doc := map[string]any{}
 	put := func(p spec.Pointer, name, v string) {
@@ -95,20 +99,6 @@ func (f *Framework) TokenAction(ctx context.Context, ep *ActionEndpoint, req Tok
 	if auth == spec.ClientAuthBasic {
 		header.Set("Authorization", authheader.FormatBasic(req.Client.ID, req.Client.Secret))
 	}
-	f.AddSecret(req.Token)
-	return f.Do(ctx, http.MethodPost, ep.URL, header, encodeBody(mediaType, doc))
-}
-
-// actionMediaType picks the request media type as DefaultMediaType does
-// for token requests: a form with Basic when accepted, else JSON.
-func actionMediaType(mts []string, auth string) string {
-	if auth == spec.ClientAuthBasic && contains(mts, spec.FormMediaType) {
-		return spec.FormMediaType
-	}
-	for _, mt := range mts {
-		if spec.IsJSONMediaType(mt) {
-			return mt
-		}
-	}
-	return mts[0]
+	p.AddSecret(req.Token)
+	return p.Do(ctx, http.MethodPost, ep.URL, header, encodeBody(mediaType, doc))
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 )
 
-// Load reads the document called name from fsys and compiles it.
-func Load(ctx context.Context, fsys fs.FS, name string) (*Flow, error) {
+// Read reads the document called name from fsys and compiles it.
+func Read(ctx context.Context, fsys fs.FS, name string) (*Flow, error) {
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("spec: read %s: %w", name, err)
@@ -22,8 +22,8 @@ func Load(ctx context.Context, fsys fs.FS, name string) (*Flow, error) {
 	return Compile(ctx, name, data)
 }
 
-// LoadFile reads a document from disk and compiles it.
-func LoadFile(ctx context.Context, file string) (*Flow, error) {
+// ReadFile reads a document from disk and compiles it.
+func ReadFile(ctx context.Context, file string) (*Flow, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("spec: read flow document: %w", err)
@@ -31,9 +31,9 @@ func LoadFile(ctx context.Context, file string) (*Flow, error) {
 	return Compile(ctx, file, data)
 }
 
-// LoadAll compiles every *.yaml, *.yml and *.json document at the top of fsys,
+// ReadAll compiles every *.yaml, *.yml and *.json document at the top of fsys,
 // sorted by name. Two documents may not declare the same flow name.
-func LoadAll(ctx context.Context, fsys fs.FS) ([]*Flow, error) {
+func ReadAll(ctx context.Context, fsys fs.FS) ([]*Flow, error) {
 	entries, err := fs.ReadDir(fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("spec: list flow documents: %w", err)
@@ -49,7 +49,7 @@ func LoadAll(ctx context.Context, fsys fs.FS) ([]*Flow, error) {
 		if e.IsDir() {
 			continue
 		}
-		f, err := Load(ctx, fsys, e.Name())
+		f, err := Read(ctx, fsys, e.Name())
 		if err != nil {
 			return nil, err
 		}
@@ -78,10 +78,10 @@ func Compile(ctx context.Context, name string, data []byte) (*Flow, error) {
 	loader.Context = ctx
 	doc, err := loader.LoadFromData(data)
 	if err != nil {
-		return nil, &LoadError{Document: name, Err: fmt.Errorf("not a loadable OpenAPI document: %w", err)}
+		return nil, &ReadError{Document: name, Err: fmt.Errorf("not a loadable OpenAPI document: %w", err)}
 	}
 	if err := doc.Validate(ctx); err != nil {
-		return nil, &LoadError{Document: name, Err: fmt.Errorf("invalid OpenAPI document: %w", err)}
+		return nil, &ReadError{Document: name, Err: fmt.Errorf("invalid OpenAPI document: %w", err)}
 	}
 	c := compiler{name: name, doc: doc, src: src}
 	return c.compile()

@@ -1,4 +1,4 @@
-package framework_test
+package probe_test
 
 import (
 	"context"
@@ -11,13 +11,13 @@ import (
 
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/spec/authheader"
-	"github.com/tollgate/tollgate/suites/framework"
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
-// TestTokenAction pins the shape of revocation and introspection requests:
+// TestCallClientOperation pins the shape of revocation and introspection requests:
 // the flow document's pointers and media types when it declares the
 // endpoint, RFC 7009 §2.1's form otherwise.
-func TestTokenAction(t *testing.T) {
+func TestCallClientOperation(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var got seen
@@ -29,42 +29,42 @@ func TestTokenAction(t *testing.T) {
 		_, _ = w.Write([]byte(`{}`))
 	}))
 	t.Cleanup(srv.Close)
-	client := framework.Credentials{ID: testClientID, Secret: testSecret}
+	client := probe.Credentials{ID: testClientID, Secret: testSecret}
 	oauth2, simple := builtinFlow(t, "oauth2"), builtinFlow(t, "simple")
 	tests := []struct {
 		name       string
 		flow       *spec.Flow
-		ep         framework.ActionEndpoint
+		ep         probe.ClientOperationEndpoint
 		auth       string
 		wantType   string
 		wantBasic  bool
 		wantFields map[string]string // every member of the body
 	}{
-		{"declared, Basic with a form", oauth2, framework.ActionEndpoint{Op: oauth2.Revocation}, spec.ClientAuthBasic,
+		{"declared, Basic with a form", oauth2, probe.ClientOperationEndpoint{Op: oauth2.Revocation}, spec.ClientAuthBasic,
 			spec.FormMediaType, true, map[string]string{"token": "tok", "token_type_hint": "access_token"}},
-		{"declared, default auth is the flow's first", oauth2, framework.ActionEndpoint{Op: oauth2.Introspection}, "",
+		{"declared, default auth is the flow's first", oauth2, probe.ClientOperationEndpoint{Op: oauth2.Introspection}, "",
 			spec.FormMediaType, true, map[string]string{"token": "tok", "token_type_hint": "access_token"}},
-		{"declared, body credentials in JSON", oauth2, framework.ActionEndpoint{Op: oauth2.Revocation}, spec.ClientAuthBody,
+		{"declared, body credentials in JSON", oauth2, probe.ClientOperationEndpoint{Op: oauth2.Revocation}, spec.ClientAuthBody,
 			"application/json", false, map[string]string{"token": "tok", "token_type_hint": "access_token", "client_id": testClientID, "client_secret": testSecret}},
-		{"declared, the flow's own member names, no hint pointer", simple, framework.ActionEndpoint{Op: simple.Revocation}, "",
+		{"declared, the flow's own member names, no hint pointer", simple, probe.ClientOperationEndpoint{Op: simple.Revocation}, "",
 			"application/json", false, map[string]string{"token": "tok", "clientId": testClientID, "secret": testSecret}},
-		{"declared, no client authentication: the first JSON type", oauth2, framework.ActionEndpoint{Op: oauth2.Introspection}, "none",
+		{"declared, no client authentication: the first JSON type", oauth2, probe.ClientOperationEndpoint{Op: oauth2.Introspection}, "none",
 			"application/json", false, map[string]string{"token": "tok", "token_type_hint": "access_token"}},
-		{"from metadata, client_secret_post", oauth2, framework.ActionEndpoint{AuthMethods: []string{"client_secret_post"}}, "",
+		{"from metadata, client_secret_post", oauth2, probe.ClientOperationEndpoint{AuthMethods: []string{"client_secret_post"}}, "",
 			spec.FormMediaType, false, map[string]string{"token": "tok", "token_type_hint": "access_token", "client_id": testClientID, "client_secret": testSecret}},
-		{"from metadata, nothing advertised: the token endpoint's methods", oauth2, framework.ActionEndpoint{}, "",
+		{"from metadata, nothing advertised: the token endpoint's methods", oauth2, probe.ClientOperationEndpoint{}, "",
 			spec.FormMediaType, true, map[string]string{"token": "tok", "token_type_hint": "access_token"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := framework.Config{Target: srv.URL, Flow: tt.flow.Name, Client: client, TokenBudget: 1}
+			cfg := probe.Config{Target: srv.URL, Flow: tt.flow.Name, Client: client, TokenBudget: 1}
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}
-			f := framework.New(cfg, tt.flow)
+			f := probe.New(cfg, tt.flow)
 			tt.ep.URL = srv.URL + "/action"
 			for range 2 { // never counted against the token budget of 1
-				ex, err := f.TokenAction(context.Background(), &tt.ep, framework.TokenActionRequest{Client: client, Auth: tt.auth, Token: "tok", Hint: "access_token"})
+				ex, err := f.CallClientOperation(context.Background(), &tt.ep, probe.ClientOperationRequest{Client: client, Auth: tt.auth, Token: "tok", Hint: "access_token"})
 				if err != nil || ex.Status != http.StatusOK {
 					t.Fatalf("TokenAction: %v %v", ex, err)
 				}

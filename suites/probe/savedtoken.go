@@ -1,4 +1,4 @@
-package framework
+package probe
 
 import (
 	"encoding/json"
@@ -20,14 +20,14 @@ type SavedToken struct {
 
 // SavePrimaryToken writes the primary client's token (obtained in
 // Preflight) to path.
-func (f *Framework) SavePrimaryToken(path string) error {
-	f.mu.Lock()
-	primary, issued := f.primary, f.primaryAt
-	f.mu.Unlock()
+func (p *Prober) SavePrimaryToken(path string) error {
+	p.mu.Lock()
+	primary, issued := p.primary, p.primaryAt
+	p.mu.Unlock()
 	if primary == nil {
 		return fmt.Errorf("save token: no token was obtained")
 	}
-	data, err := json.MarshalIndent(SavedToken{Target: f.Config.Target, Flow: f.Flow.Name, Token: primary.AccessToken, IssuedAt: issued, ExpiresIn: primary.ExpiresIn}, "", "  ")
+	data, err := json.MarshalIndent(SavedToken{Target: p.Config.Target, Flow: p.Flow.Name, Token: primary.AccessToken, IssuedAt: issued, ExpiresIn: primary.ExpiresIn}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("save token: %w", err)
 	}
@@ -58,17 +58,17 @@ func (f *Framework) SavePrimaryToken(path string) error {
 
 // StaleToken returns the token read from Config.StaleTokenFile by
 // Preflight, and whether there was one.
-func (f *Framework) StaleToken() (SavedToken, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.stale == nil {
+func (p *Prober) StaleToken() (SavedToken, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stale == nil {
 		return SavedToken{}, false
 	}
-	return *f.stale, true
+	return *p.stale, true
 }
 
-// LoadSavedToken reads a file written by SavePrimaryToken.
-func LoadSavedToken(path string) (SavedToken, error) {
+// ReadSavedToken reads a file written by SavePrimaryToken.
+func ReadSavedToken(path string) (SavedToken, error) {
 	var t SavedToken
 	data, err := os.ReadFile(path)
 	if err != nil {

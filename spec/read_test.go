@@ -12,9 +12,9 @@ import (
 	"github.com/tollgate/tollgate/spec"
 )
 
-func TestLoadBuiltins(t *testing.T) {
+func TestReadBuiltins(t *testing.T) {
 	t.Parallel()
-	flows, err := spec.LoadAll(context.Background(), openapi.FS())
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,9 +84,9 @@ func TestLoadBuiltins(t *testing.T) {
 	}
 }
 
-func TestLoadThirdFlow(t *testing.T) {
+func TestReadThirdFlow(t *testing.T) {
 	t.Parallel()
-	f, err := spec.LoadFile(context.Background(), "../testdata/flows/userpass.yaml")
+	f, err := spec.ReadFile(context.Background(), "../testdata/flows/userpass.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,9 +95,9 @@ func TestLoadThirdFlow(t *testing.T) {
 	}
 }
 
-// TestLoadErrors feeds broken documents and expects the document name, the
+// TestReadErrors feeds broken documents and expects the document name, the
 // line where it is known, and a message that says what to fix.
-func TestLoadErrors(t *testing.T) {
+func TestReadErrors(t *testing.T) {
 	t.Parallel()
 	base, err := os.ReadFile("../openapi/simple.yaml")
 	if err != nil {
@@ -159,9 +159,9 @@ func TestLoadErrors(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
-			var le *spec.LoadError
+			var le *spec.ReadError
 			if !errors.As(err, &le) || le.Document != "bad.yaml" {
-				t.Errorf("error %T is not a *spec.LoadError for bad.yaml", err)
+				t.Errorf("error %T is not a *spec.ReadError for bad.yaml", err)
 			}
 		})
 	}
@@ -179,7 +179,7 @@ func TestLoadAllRejectsDuplicateFlows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err = spec.LoadAll(context.Background(), os.DirFS(dir))
+	_, err = spec.ReadAll(context.Background(), os.DirFS(dir))
 	if err == nil || !strings.Contains(err.Error(), `both declare flow "simple"`) {
 		t.Errorf("err = %v, want a duplicate-flow error", err)
 	}
