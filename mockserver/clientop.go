@@ -65,6 +65,24 @@ type clientRequest struct {
 	basic            bool // the client used (or tried) HTTP Basic
 }
 
+// begin starts every answer of the operation: never cached (RFC 6749
+// section 5.1), POST only (405 with Allow and postHint otherwise: then ok
+// is false and the answer is written), the request read and its client
+// noted for the request capture.
+func (co *clientOperation) begin(w http.ResponseWriter, r *http.Request, postHint string) (cr clientRequest, oerr *oautherr.Error, ok bool) {
+	h := w.Header()
+	h["Cache-Control"] = noStore
+	h["Pragma"] = noCache
+	if r.Method != http.MethodPost {
+		h["Allow"] = postOnly
+		writeOAuthError(w, &oautherr.Error{Code: oautherr.InvalidRequest, Status: http.StatusMethodNotAllowed, Description: postHint})
+		return cr, nil, false
+	}
+	cr, oerr = co.read(w, r)
+	noteClient(w, cr.clientID)
+	return cr, oerr, true
+}
+
 // read reads and checks everything about a request that does not depend on
 // who the client is or on the documented schema: one Authorization header
 // at most, HTTP Basic or body credentials but not both, the media type and

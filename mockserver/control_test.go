@@ -25,6 +25,7 @@ import (
 
 	"github.com/tollgate/tollgate/mockserver"
 	"github.com/tollgate/tollgate/mockserver/mockservertest"
+	"github.com/tollgate/tollgate/spec"
 )
 
 // controlRouter routes requests to the control API's own document, to
@@ -146,7 +147,7 @@ func TestAdvancingTheClockExpiresTokens(t *testing.T) {
 	for _, f := range srv.Mock.Flows() {
 		tokens[f.Name] = token(t, srv, f.Name, mockserver.SeedClientID, mockserver.SeedClientSecret)
 		for _, op := range f.Protected() {
-			if status, _ := bearerStatus(t, srv, samplePath(op.Path), tokens[f.Name]); status != http.StatusOK {
+			if status, _ := bearerStatus(t, srv, spec.SamplePath(op.Path), tokens[f.Name]); status != http.StatusOK {
 				t.Fatalf("%s %s: fresh token got %d", f.Name, op.ID, status)
 			}
 		}
@@ -157,7 +158,7 @@ func TestAdvancingTheClockExpiresTokens(t *testing.T) {
 	}
 	for _, f := range srv.Mock.Flows() {
 		for _, op := range f.Protected() {
-			if status, code := bearerStatus(t, srv, samplePath(op.Path), tokens[f.Name]); status != http.StatusUnauthorized || code != "invalid_token" {
+			if status, code := bearerStatus(t, srv, spec.SamplePath(op.Path), tokens[f.Name]); status != http.StatusUnauthorized || code != "invalid_token" {
 				t.Errorf("%s %s after the clock moved 2h: %d %q, want 401 invalid_token", f.Name, op.ID, status, code)
 			}
 		}
@@ -170,22 +171,6 @@ func TestAdvancingTheClockExpiresTokens(t *testing.T) {
 	if status, clock := control(t, srv, http.MethodDelete, "/_tollgate/clock", nil); status != http.StatusOK || clock["frozen"] != false {
 		t.Fatalf("DELETE clock: %d %v", status, clock)
 	}
-}
-
-// samplePath fills a path template's variables.
-func samplePath(template string) string {
-	var b strings.Builder
-	for rest := template; rest != ""; {
-		i := strings.IndexByte(rest, '{')
-		if i < 0 {
-			b.WriteString(rest)
-			break
-		}
-		j := strings.IndexByte(rest[i:], '}')
-		b.WriteString(rest[:i] + "sample")
-		rest = rest[i+j+1:]
-	}
-	return b.String()
 }
 
 func TestClockSetFreezeAndValidation(t *testing.T) {

@@ -79,38 +79,10 @@ func (m *mutant) assembly() assembly {
 			}
 		}
 	}
-	if len(m.authenticators) > 0 {
-		a.authenticator = func(ep endpoint, x clientAuthenticator) clientAuthenticator {
-			for _, f := range m.authenticators {
-				x = f(ep, x)
-			}
-			return x
-		}
-	}
-	if len(m.minters) > 0 {
-		a.minter = func(fr *flowRuntime, x tokenMinter) tokenMinter {
-			for _, f := range m.minters {
-				x = f(fr, x)
-			}
-			return x
-		}
-	}
-	if len(m.validators) > 0 {
-		a.validator = func(fr *flowRuntime, x TokenValidator) TokenValidator {
-			for _, f := range m.validators {
-				x = f(fr, x)
-			}
-			return x
-		}
-	}
-	if len(m.invalidators) > 0 {
-		a.invalidator = func(fr *flowRuntime, x invalidator) invalidator {
-			for _, f := range m.invalidators {
-				x = f(fr, x)
-			}
-			return x
-		}
-	}
+	a.authenticator = chain(m.authenticators)
+	a.minter = chain(m.minters)
+	a.validator = chain(m.validators)
+	a.invalidator = chain(m.invalidators)
 	if len(m.rewrites)+len(m.wrappers)+len(m.answers) > 0 {
 		a.handler = m.handler
 	}
@@ -131,4 +103,18 @@ func (m *mutant) handler(ep endpoint, h http.Handler) http.Handler {
 		h = mutateResponses(ep.fr.flow, answers, h)
 	}
 	return h
+}
+
+// chain applies wrappers in order, each to what the one before returned;
+// nil when there are none (the assembly then leaves the component alone).
+func chain[K, T any](wrappers []func(K, T) T) func(K, T) T {
+	if len(wrappers) == 0 {
+		return nil
+	}
+	return func(k K, x T) T {
+		for _, w := range wrappers {
+			x = w(k, x)
+		}
+		return x
+	}
 }

@@ -99,17 +99,10 @@ func (s *Server) invalidator(fr *flowRuntime) invalidator {
 func (s *Server) tokenActionHandler(co *clientOperation, fields spec.ClientRequestFields,
 	act func(w http.ResponseWriter, client *registeredClient, token string) *oautherr.Error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h["Cache-Control"] = noStore
-		h["Pragma"] = noCache
-		if r.Method != http.MethodPost {
-			h["Allow"] = postOnly
-			writeOAuthError(w, &oautherr.Error{Code: oautherr.InvalidRequest, Status: http.StatusMethodNotAllowed,
-				Description: "this endpoint takes POST only (RFC 7009 section 2.1, RFC 7662 section 2.1)"})
+		cr, oerr, ok := co.begin(w, r, "this endpoint takes POST only (RFC 7009 section 2.1, RFC 7662 section 2.1)")
+		if !ok {
 			return
 		}
-		cr, oerr := co.read(w, r)
-		noteClient(w, cr.clientID)
 		if oerr == nil {
 			oerr = s.actOnToken(co, fields, r, cr, w, act)
 		}

@@ -24,17 +24,11 @@ import (
 func (s *Server) tokenHandler(fr *flowRuntime) http.Handler {
 	co := fr.token
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h["Cache-Control"] = noStore
-		h["Pragma"] = noCache
-		if r.Method != http.MethodPost {
-			h["Allow"] = postOnly
-			writeOAuthError(w, &oautherr.Error{Code: oautherr.InvalidRequest, Status: http.StatusMethodNotAllowed,
-				Description: "token requests must use POST (RFC 6749 section 3.2)"})
+		cr, oerr, ok := co.begin(w, r, "token requests must use POST (RFC 6749 section 3.2)")
+		if !ok {
 			return
 		}
-		cr, oerr := co.read(w, r)
-		noteClient(w, cr.clientID)
+		h := w.Header()
 		var body []byte
 		if oerr == nil {
 			body, oerr = s.grant(fr, r, cr)
