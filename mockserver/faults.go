@@ -323,17 +323,11 @@ func (t *faultTable) requestClient(ep endpoint, r *http.Request) string {
 		if id, _, ok, err := authheader.ParseBasic(header); ok && err == nil {
 			return id
 		}
-		co := ep.fr.token
-		if ep.kind == endpointRevocation {
-			co = ep.fr.revocation
-		} else if ep.kind == endpointIntrospection {
-			co = ep.fr.introspection
-		}
 		doc, err := parseTokenBody(mediaTypeOf(r), requestBody(r))
 		if err != nil {
 			return ""
 		}
-		id, _ := stringField(doc, co.clientID)
+		id, _ := stringField(doc, ep.fr.clientOperation(ep.kind).clientID)
 		return id
 	}
 	return ""
@@ -426,4 +420,17 @@ func (e *controlFieldError) Error() string {
 
 func fieldError(field, format string, args ...any) error {
 	return &controlFieldError{field: field, problem: fmt.Sprintf(format, args...)}
+}
+
+// clientOperation is fr's client operation of kind (token, revocation or
+// introspection).
+func (fr *flowRuntime) clientOperation(kind endpointKind) *clientOperation {
+	switch kind {
+	case endpointRevocation:
+		return fr.revocation
+	case endpointIntrospection:
+		return fr.introspection
+	default:
+		return fr.token
+	}
 }
