@@ -18,19 +18,19 @@ import (
 // servers: each token is otherwise valid, so only the defect can be why a
 // server refuses it.
 const (
-	DefectExpired      = "expired"       // exp in the past (every token format)
-	DefectNotYetValid  = "not-yet-valid" // nbf and iat an hour ahead
-	DefectWrongIssuer  = "wrong-issuer"  // iss names another server
-	DefectWrongAud     = "wrong-audience"
-	DefectBadSignature = "bad-signature" // the signature altered
-	DefectAlgNone      = "alg-none"      // unsigned, alg "none"
-	DefectUnknownKid   = "unknown-kid"   // signed by a key whose kid the JWKS lacks
-	DefectForeignKey   = "foreign-key"   // signed by another key under the JWKS's kid
+	DefectExpired       = "expired"       // exp in the past (every token format)
+	DefectNotYetValid   = "not-yet-valid" // nbf and iat an hour ahead
+	DefectWrongIssuer   = "wrong-issuer"  // iss names another server
+	DefectWrongAudience = "wrong-audience"
+	DefectBadSignature  = "bad-signature" // the signature altered
+	DefectAlgNone       = "alg-none"      // unsigned, alg "none"
+	DefectUnknownKid    = "unknown-kid"   // signed by a key whose kid the JWKS lacks
+	DefectForeignKey    = "foreign-key"   // signed by another key under the JWKS's kid
 )
 
 // TokenDefects lists the defects a minted token can have.
 func TokenDefects() []string {
-	return []string{DefectExpired, DefectNotYetValid, DefectWrongIssuer, DefectWrongAud,
+	return []string{DefectExpired, DefectNotYetValid, DefectWrongIssuer, DefectWrongAudience,
 		DefectBadSignature, DefectAlgNone, DefectUnknownKid, DefectForeignKey}
 }
 
@@ -132,7 +132,7 @@ func (s *Server) Mint(req MintRequest, issuer string) (MintedToken, error) {
 		out.ExpiresAt = c.ExpiresAt.UTC()
 	case DefectWrongIssuer:
 		c.Issuer = "https://another-issuer.invalid"
-	case DefectWrongAud:
+	case DefectWrongAudience:
 		c.Audience = []string{"another-api"}
 	}
 	if req.Defect != DefectWrongIssuer {

@@ -270,7 +270,8 @@ func TestWithDocumentsReplacesByName(t *testing.T) {
 
 // exampleTB stands in for the *testing.T an Example does not have: it
 // keeps cleanups until close and panics on Fatalf. Other methods of
-// testing.TB are not called by NewServer, Flow and TargetConfig.
+// testing.TB are not called by NewServer, Flow, TargetConfig and the
+// control helpers.
 type exampleTB struct {
 	testing.TB
 	cleanups []func()
@@ -279,6 +280,7 @@ type exampleTB struct {
 func (e *exampleTB) Helper()                           {}
 func (e *exampleTB) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
 func (e *exampleTB) Cleanup(f func())                  { e.cleanups = append(e.cleanups, f) }
+func (e *exampleTB) Errorf(format string, args ...any) { fmt.Printf("error: "+format+"\n", args...) }
 
 func (e *exampleTB) close() {
 	for i := len(e.cleanups) - 1; i >= 0; i-- {
