@@ -590,7 +590,9 @@ func TestCheckSaveAndStaleToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"check", "--target", target, "--flow", "simple", "--label-filter", "EXP-012"}
-	r := runTollgate(t, seedEnv, append(args, "--save-token", saved)...)
+	// --no-control: with the mock's control API EXP-012 would mint its
+	// stale token (TestCheckControl).
+	r := runTollgate(t, seedEnv, append(args, "--save-token", saved, "--no-control")...)
 	if v, _ := checkLines(t, r.stdout); r.code != 0 || v["EXP-012"] != "NOT VERIFIED" {
 		t.Fatalf("first run: exit %d, EXP-012 %q; want 0 and NOT VERIFIED (no stale token given)\nstdout:\n%s\nstderr:\n%s", r.code, v["EXP-012"], r.stdout, r.stderr)
 	}
