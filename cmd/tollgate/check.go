@@ -53,6 +53,10 @@ target file (--config, or TOLLGATE_CONFIG) > defaults. Secrets come from
 TOLLGATE_CLIENT_SECRET (and _CLIENT2_, _EXPIRY_CLIENT_, _SCOPED_CLIENT_) or
 from --*-secret-file; they never need to be on the command line.
 
+Against a Tollgate mock (a target that answers GET /_tollgate/clock), the
+expiry checks move the target's clock through its control API instead of
+waiting, and put it back; --no-control waits instead (docs/check.md).
+
 Waivers (--waivers FILE, or TOLLGATE_WAIVERS) turn the FAIL or WARN of a
 check expected to fail into WAIVED; a waived check that passes, or an expired
 waiver, fails the run.
@@ -80,6 +84,7 @@ error.`,
 	f.DurationVar(&fl.cfg.RevocationPropagation, "revocation-propagation", 0, "how long a revoked token may keep working, for REV-002 (default 5s)")
 	f.StringArrayVar(&fl.cfg.Operations, "operation", nil, "probe only this protected operation, by operationId or \"METHOD /path\" (repeatable; default: every one the flow document secures)")
 	f.StringSliceVar(&fl.cfg.OptIn, "opt-in", nil, "turn on checks that are off by default, e.g. TOK-029,TOK-037 (see docs/check.md)")
+	f.BoolVar(&fl.cfg.NoControl, "no-control", false, "never use the target's control API (a Tollgate mock's /_tollgate/): wait out token lifetimes in real time")
 	f.StringVar(&fl.cfg.StaleTokenFile, "stale-token-file", "", "a token file written by an earlier run's --save-token, for EXP-012")
 	f.StringVar(&fl.saveToken, "save-token", "", "after preflight, write the primary client's token to FILE (mode 0600) for a later --stale-token-file")
 	f.StringVar(&fl.junitReport, "junit-report", "", "write a JUnit XML report to FILE")
@@ -110,6 +115,7 @@ func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (fr
 		set("opt-in", func() { cfg.OptIn = append([]string(nil), fl.cfg.OptIn...) })
 		set("operation", func() { cfg.Operations = append([]string(nil), fl.cfg.Operations...) })
 		set("stale-token-file", func() { cfg.StaleTokenFile = fl.cfg.StaleTokenFile })
+		set("no-control", func() { cfg.NoControl = fl.cfg.NoControl })
 		fl.apply(set, cfg)
 	})
 	if err != nil {
@@ -223,7 +229,16 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 		ginkgo.RunSpecs(&ginkgoT{}, "Tollgate conformance: "+flow.Name, suiteConfig, reporterConfig)
 	}
 
+	// The checks put the target's clock back themselves; this covers one
+	// interrupted before its cleanup ran.
+	restoreCtx, cancelRestore := context.WithTimeout(context.WithoutCancel(ctx), 2*cfg.Timeout)
+	if err := f.RestoreClock(restoreCtx); err != nil {
+		fmt.Fprintf(stderr, "tollgate: warning: %v: reset it with DELETE %s/_tollgate/clock\n", err, cfg.Target)
+	}
+	cancelRestore()
+
 	summary := framework.Summarize(report)
+	summary.Expiry = f.Expiry()
 	loadRan, loadFailures := loadResults(report)
 	if len(summary.Results) == 0 && loadRan == 0 {
 		return usagef("no check ran: the label filter %q selects none (see --list-checks)", fl.labelFilter)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -589,7 +590,9 @@ func TestCheckSaveAndStaleToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"check", "--target", target, "--flow", "simple", "--label-filter", "EXP-012"}
-	r := runTollgate(t, seedEnv, append(args, "--save-token", saved)...)
+	// --no-control: with the mock's control API EXP-012 would mint its
+	// stale token (TestCheckControl).
+	r := runTollgate(t, seedEnv, append(args, "--save-token", saved, "--no-control")...)
 	if v, _ := checkLines(t, r.stdout); r.code != 0 || v["EXP-012"] != "NOT VERIFIED" {
 		t.Fatalf("first run: exit %d, EXP-012 %q; want 0 and NOT VERIFIED (no stale token given)\nstdout:\n%s\nstderr:\n%s", r.code, v["EXP-012"], r.stdout, r.stderr)
 	}
@@ -638,6 +641,81 @@ func TestCheckSaveAndStaleToken(t *testing.T) {
 			r := runTollgate(t, seedEnv, append(args, "--stale-token-file", aged(tt.token))...)
 			if v, _ := checkLines(t, r.stdout); r.code != tt.code || v["EXP-012"] != tt.want {
 				t.Errorf("exit %d, EXP-012 %q; want %d and %s\n%s", r.code, v["EXP-012"], tt.code, tt.want, r.stdout)
+			}
+		})
+	}
+}
+
+// TestCheckControl: against the mock, the expiry checks move its clock
+// through the control API (so the seed client's 30-minute tokens expire
+// without a wait and without an expiry client) and put it back; the report
+// says so. --no-control, or a target without the API, waits as before:
+// with only the seed client that leaves EXP-005 NOT VERIFIED.
+func TestCheckControl(t *testing.T) {
+	t.Parallel()
+	tollgateBin(t)
+	expiryIDs := []string{"EXP-005", "EXP-006", "EXP-007", "EXP-010", "EXP-011", "EXP-012", "BEAR-022"}
+	tests := []struct {
+		name       string
+		opts       mockserver.Options
+		args       []string
+		env        []string
+		wantExpiry string // the report's expiry line
+		want       string // the verdict of each of expiryIDs
+	}{
+		{name: "control", wantExpiry: framework.ExpiryByControl, want: "PASS"},
+		{name: "--no-control", args: []string{"--no-control"}, wantExpiry: framework.ExpiryByWaiting + " (--no-control)", want: "NOT VERIFIED"},
+		{name: "TOLLGATE_NO_CONTROL", env: []string{"TOLLGATE_NO_CONTROL=true"}, wantExpiry: framework.ExpiryByWaiting + " (--no-control)", want: "NOT VERIFIED"},
+		{name: "no control API", opts: mockserver.Options{Control: mockserver.ControlOff}, wantExpiry: framework.ExpiryByWaiting + " (no control API at the target: control: GET /_tollgate/clock answered 404", want: "NOT VERIFIED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := mockservertest.NewServer(t, mockservertest.WithSystemClock(), mockservertest.WithOptions(tt.opts))
+			dir := t.TempDir()
+			junit, summary := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "summary.json")
+			args := append([]string{"check", "--target", srv.URL, "--flow", "simple", "--junit-report", junit, "--summary-json", summary}, tt.args...)
+			r := runTollgate(t, append(tt.env, seedEnv...), args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Fatalf("exit %d, stderr %q; want 0 and nothing\nstdout:\n%s", r.code, r.stderr, r.stdout)
+			}
+			verdicts, _ := checkLines(t, r.stdout)
+			for _, id := range expiryIDs {
+				if verdicts[id] != tt.want {
+					t.Errorf("%s: %s, want %s", id, verdicts[id], tt.want)
+				}
+			}
+			if !strings.Contains(r.stdout, "\nexpiry: "+tt.wantExpiry) {
+				t.Errorf("stdout lacks the line \"expiry: %s\":\n%s", tt.wantExpiry, r.stdout)
+			}
+			var s framework.Summary
+			if data, err := os.ReadFile(summary); err != nil || json.Unmarshal(data, &s) != nil || !strings.HasPrefix(s.Expiry, tt.wantExpiry) {
+				t.Errorf("--summary-json expiry %q (%v), want %q", s.Expiry, err, tt.wantExpiry)
+			}
+			if data, err := os.ReadFile(junit); err != nil || !bytes.Contains(data, []byte(`name="`+framework.JUnitExpiryProperty+`" value="`)) {
+				t.Errorf("--junit-report has no %s property (%v)", framework.JUnitExpiryProperty, err)
+			}
+			// The clock is back on the system clock: running, and now.
+			if d := time.Until(srv.Mock.Clock().Now()).Abs(); d > 2*time.Second {
+				t.Errorf("after the run the mock's clock is %v off ours", d)
+			}
+			if tt.opts.Control != mockserver.ControlOff {
+				req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+"/_tollgate/clock", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := srv.Client().Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer func() { _ = resp.Body.Close() }()
+				var got struct {
+					Now    time.Time `json:"now"`
+					Frozen bool      `json:"frozen"`
+				}
+				if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || got.Frozen || time.Until(got.Now).Abs() > 2*time.Second {
+					t.Errorf("GET /_tollgate/clock after the run: %+v (%v), want running and now", got, err)
+				}
 			}
 		})
 	}

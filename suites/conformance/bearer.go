@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega" //nolint:revive // matchers read as prose in checks
 
+	"github.com/tollgate/tollgate/openapi"
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/spec/authheader"
 	"github.com/tollgate/tollgate/spec/oautherr"
@@ -277,11 +279,8 @@ func BearerChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("BEAR-022", func(ctx ginkgo.SpecContext, g Gomega) {
-		if f.Config.ForeignToken == "" {
-			framework.NotVerified("needs a live token the target issued for another audience or resource server: set foreign_token (TOLLGATE_FOREIGN_TOKEN)")
-		}
-		f.AddSecret(f.Config.ForeignToken)
-		ex := call(ctx, g, target(), "", "Bearer "+f.Config.ForeignToken)
+		foreign := foreignToken(ctx, f)
+		ex := call(ctx, g, target(), "", "Bearer "+foreign)
 		g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "a token for another audience was accepted")
 		if ex.Status != http.StatusUnauthorized {
 			framework.Warn("a token for another audience was refused with %d, not 401 invalid_token (RFC 6750 §3.1)", ex.Status)
@@ -308,4 +307,52 @@ func BearerChecks(r *framework.Registrar) {
 // findChallenge returns the challenge of a scheme, if any.
 func findChallenge(g Gomega, ex *probe.Exchange, scheme string) (authheader.Challenge, bool) {
 	return authheader.Find(challenges(g, ex), scheme)
+}
+
+// foreignToken is BEAR-022's token for another audience: the configured
+// one, else one the target's control API mints (a JWT for another
+// audience, or a token of another flow the target serves), else the check
+// ends NOT VERIFIED naming the remedy.
+func foreignToken(ctx ginkgo.SpecContext, f *framework.Framework) string {
+	if t := f.Config.ForeignToken; t != "" {
+		f.AddSecret(t)
+		return t
+	}
+	const remedy = "needs a live token the target issued for another audience or resource server: set foreign_token (TOLLGATE_FOREIGN_TOKEN)"
+	ctl := f.Control()
+	if ctl == nil {
+		framework.NotVerified(remedy)
+	}
+	t, err := ctl.Mint(ctx, probe.MintRequest{Flow: f.Flow.Name, ClientID: f.Config.Client.ID, Defect: "wrong-audience"})
+	if err == nil {
+		ginkgo.AddReportEntry("foreign-token", "minted through the target's control API for another audience")
+		return t.AccessToken
+	}
+	for _, other := range builtinFlows() {
+		if other == f.Flow.Name {
+			continue
+		}
+		if t, err := ctl.Mint(ctx, probe.MintRequest{Flow: other}); err == nil {
+			ginkgo.AddReportEntry("foreign-token", "minted through the target's control API for flow "+other)
+			return t.AccessToken
+		}
+	}
+	framework.NotVerified("%s; the target's control API minted none for another audience (%v) nor for another built-in flow", remedy, err)
+	return ""
+}
+
+// builtinFlows names the flows a Tollgate mock serves unless told
+// otherwise: one document "<flow>.yaml" each in openapi.FS.
+func builtinFlows() []string {
+	entries, err := fs.ReadDir(openapi.FS(), ".")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
@@ -19,7 +20,8 @@ import (
 // TestConformance runs every check. With TOLLGATE_TARGET (and the other
 // TOLLGATE_* variables of `tollgate check`) it probes that server for
 // TOLLGATE_FLOW; without, it starts the mock in-process, with the real
-// clock so tokens really expire, and checks both built-in flows.
+// clock, and checks both built-in flows: the expiry checks move the mock's
+// clock through its control API.
 func TestConformance(t *testing.T) {
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	ctx := context.Background()
@@ -28,6 +30,7 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	var frameworks []*framework.Framework
+	var mock *mockservertest.Server
 	if cfg.Target != "" {
 		flows, err := spec.ReadAll(ctx, openapi.FS())
 		if err != nil {
@@ -42,7 +45,7 @@ func TestConformance(t *testing.T) {
 		}
 		frameworks = append(frameworks, framework.New(cfg, flow))
 	} else {
-		frameworks = mockFrameworks(t)
+		mock, frameworks = mockFrameworks(t)
 	}
 	for _, f := range frameworks {
 		if err := f.Preflight(ctx); err != nil {
@@ -55,6 +58,23 @@ func TestConformance(t *testing.T) {
 	// Load specs run only when asked for: -ginkgo.label-filter=load.
 	suiteConfig.LabelFilter = conformance.WithoutLoad(suiteConfig.LabelFilter)
 	ginkgo.RunSpecs(t, "Tollgate conformance", suiteConfig, reporterConfig)
+	for _, f := range frameworks {
+		if err := f.RestoreClock(ctx); err != nil {
+			t.Error(err)
+		}
+	}
+	if mock != nil {
+		// The expiry checks moved the mock's clock (its control API) and
+		// put it back: it runs, and tells the time.
+		if off := time.Until(mock.Mock.Clock().Now()).Abs(); off > 2*time.Second {
+			t.Errorf("after the checks the mock's clock is %v off ours: it was not put back", off)
+		}
+		for _, f := range frameworks {
+			if f.Expiry() != framework.ExpiryByControl {
+				t.Errorf("flow %s: expiry %q, want the mock's clock moved", f.Flow.Name, f.Expiry())
+			}
+		}
+	}
 	if everything {
 		for _, r := range regs { // the tree is built during RunSpecs
 			checkCatalogCovered(t, r)
@@ -63,8 +83,9 @@ func TestConformance(t *testing.T) {
 }
 
 // mockFrameworks serves the built-in flows from the mock with its default
-// clients and returns a framework per flow.
-func mockFrameworks(t *testing.T) []*framework.Framework {
+// clients and returns it and a framework per flow. The expiry checks move
+// its clock through its control API.
+func mockFrameworks(t *testing.T) (*mockservertest.Server, []*framework.Framework) {
 	t.Helper()
 	srv := mockservertest.NewServer(t, mockservertest.WithSystemClock())
 	var out []*framework.Framework
@@ -89,7 +110,7 @@ func mockFrameworks(t *testing.T) []*framework.Framework {
 	for i, f := range out {
 		f.Config.ForeignToken = tokens[(i+1)%len(out)]
 	}
-	return out
+	return srv, out
 }
 
 func findFlow(ctx context.Context, flows []*spec.Flow, name string) (*spec.Flow, error) {

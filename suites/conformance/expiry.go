@@ -76,65 +76,72 @@ func ExpiryChecks(r *framework.Registrar) {
 		g.Expect(skew.Abs()).To(BeNumerically("<=", f.Config.ClockSkew+time.Second), "the target's clock is %v off ours", skew)
 	})
 
-	// expiring issues a token whose expiry the run can wait for: the expiry
-	// client's, else the primary client's when it is short enough. The check
-	// ends NOT VERIFIED, naming the remedy, when neither is.
-	expiring := func(ctx ginkgo.SpecContext, g Gomega) (spec.TokenResponse, time.Time, string) {
+	// expiring issues a token whose expiry the run can reach: the expiry
+	// client's, else the primary client's when the target's clock can be
+	// moved or its lifetime is short enough to wait out. It returns the
+	// token and its exp on pa's timeline; the check ends NOT VERIFIED,
+	// naming the remedy, when there is none.
+	expiring := func(ctx ginkgo.SpecContext, g Gomega, pa *passage) (spec.TokenResponse, time.Time) {
 		creds, strategy := f.Config.Client, "bounded wait on the primary client's token"
 		if !f.Config.ExpiryClient.IsZero() {
 			creds, strategy = f.Config.ExpiryClient, "short-lived expiry client"
 		}
+		issued := pa.now(ctx)
 		tr, ex, err := f.Token(ctx, creds)
 		framework.Sent(g, ex, err)
 		if tr.ExpiresIn == 0 {
 			framework.NotVerified("the token response advertises no lifetime, so there is no expiry to test")
 		}
 		lifetime := time.Duration(tr.ExpiresIn) * time.Second
-		if lifetime+2*time.Second > f.Config.MaxExpiryWait {
+		if !pa.controlled() && lifetime+2*time.Second > f.Config.MaxExpiryWait {
 			framework.NotVerified("expires_in=%ds exceeds --max-expiry-wait=%v: configure an expiry client with short-lived tokens (TOLLGATE_EXPIRY_CLIENT_ID) or raise --max-expiry-wait", tr.ExpiresIn, f.Config.MaxExpiryWait)
 		}
-		ginkgo.AddReportEntry("expiry-strategy", strategy)
-		return tr, ex.Sent.Add(lifetime), strategy
+		ginkgo.AddReportEntry("expiry-strategy", pa.strategy(strategy))
+		return tr, issued.Add(lifetime)
 	}
 	use := func(ctx ginkgo.SpecContext, g Gomega, token string) *probe.Exchange {
 		ex, err := f.Call(ctx, target(), "", "Bearer "+token)
 		return framework.Sent(g, ex, err)
 	}
-	// outlive polls once a second from exp until the token is refused; it
-	// fails when the token still works after exp + leeway, and ends NOT
-	// VERIFIED when --max-expiry-wait runs out first.
-	outlive := func(ctx ginkgo.SpecContext, g Gomega, token string, exp, issued time.Time) (*probe.Exchange, time.Duration) {
+	// outlive lets time pass to a second after exp, then once a second
+	// until the token is refused; it fails when the token still works
+	// after exp + leeway, and ends NOT VERIFIED when --max-expiry-wait runs
+	// out first (waiting only: a moved clock costs no time).
+	outlive := func(ctx ginkgo.SpecContext, g Gomega, pa *passage, token string, exp time.Time) (*probe.Exchange, time.Duration) {
 		deadline := exp.Add(f.Config.Leeway + time.Second)
-		limit := issued.Add(f.Config.MaxExpiryWait)
-		sleep(ctx, time.Until(exp.Add(time.Second)))
+		limit := time.Now().Add(f.Config.MaxExpiryWait)
+		pa.until(ctx, exp.Add(time.Second))
 		for {
 			last := use(ctx, g, token)
+			now := pa.now(ctx)
 			if last.Status >= 400 {
-				return last, time.Since(exp).Round(time.Second)
+				return last, now.Sub(exp).Round(time.Second)
 			}
-			now := time.Now()
 			switch {
 			case now.After(deadline):
-				g.Expect(last.Status).To(BeNumerically(">=", 400), "the token still works %v after it expired (allowed leeway %v)", time.Since(exp).Round(time.Second), f.Config.Leeway)
-			case now.After(limit):
-				framework.NotVerified("the token still worked %v after exp, within the leeway of %v, when --max-expiry-wait ran out", time.Since(exp).Round(time.Second), f.Config.Leeway)
+				g.Expect(last.Status).To(BeNumerically(">=", 400), "the token still works %v after it expired (allowed leeway %v)", now.Sub(exp).Round(time.Second), f.Config.Leeway)
+			case !pa.controlled() && now.After(limit):
+				framework.NotVerified("the token still worked %v after exp, within the leeway of %v, when --max-expiry-wait ran out", now.Sub(exp).Round(time.Second), f.Config.Leeway)
 			}
-			sleep(ctx, time.Second)
+			pa.sleep(ctx, time.Second)
 		}
 	}
 
-	// EXP-005, 006, 007 and 011 share one token's life: issue, use, outlive, renew.
+	// EXP-005, 006, 007 and 011 share one token's life: issue, use, outlive,
+	// renew. A moved clock stays moved until all four are over.
 	ginkgo.Describe("a token's life", ginkgo.Ordered, func() {
+		var life *passage
 		var rejected *probe.Exchange
 		var grace time.Duration
 		var expired string
 		const noLife = "EXP-005 did not see an expired token rejected, so there is nothing to judge"
 
+		ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) { life = newPassage(ctx, f) })
+
 		r.CheckIt("EXP-005", func(ctx ginkgo.SpecContext, g Gomega) {
-			tr, exp, _ := expiring(ctx, g)
-			issued := exp.Add(-time.Duration(tr.ExpiresIn) * time.Second)
+			tr, exp := expiring(ctx, g, life)
 			g.Expect(use(ctx, g, tr.AccessToken).Status).To(BeNumerically("<", 300), "the fresh token was refused")
-			rejected, grace = outlive(ctx, g, tr.AccessToken, exp, issued)
+			rejected, grace = outlive(ctx, g, life, tr.AccessToken, exp)
 			expired = tr.AccessToken
 			ginkgo.AddReportEntry("observed-grace-seconds", grace.Seconds())
 			g.Expect(rejected.Status).To(Equal(http.StatusUnauthorized), "an expired token should get 401")
@@ -175,20 +182,23 @@ func ExpiryChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("EXP-010", func(ctx ginkgo.SpecContext, g Gomega) {
-		tr, exp, _ := expiring(ctx, g)
-		issued := exp.Add(-time.Duration(tr.ExpiresIn) * time.Second)
-		for time.Until(exp) > time.Second {
-			use(ctx, g, tr.AccessToken) // keep using it: the expiry must not move
-			sleep(ctx, time.Second)
+		pa := newPassage(ctx, f)
+		tr, exp := expiring(ctx, g, pa)
+		// Keep using it (once a second while waiting; ten times over its
+		// life when the clock moves): the expiry must not move.
+		step := time.Second
+		if pa.controlled() {
+			step = max(step, time.Duration(tr.ExpiresIn)*time.Second/10)
 		}
-		outlive(ctx, g, tr.AccessToken, exp, issued)
+		for exp.Sub(pa.now(ctx)) > time.Second {
+			use(ctx, g, tr.AccessToken)
+			pa.sleep(ctx, min(step, exp.Sub(pa.now(ctx))-time.Second))
+		}
+		outlive(ctx, g, pa, tr.AccessToken, exp)
 	})
 
 	r.CheckIt("EXP-012", func(ctx ginkgo.SpecContext, g Gomega) {
-		saved, ok := f.StaleToken()
-		if !ok {
-			framework.NotVerified("save a token in one run with tollgate check --save-token FILE and pass FILE as --stale-token-file (TOLLGATE_STALE_TOKEN_FILE) in a later one")
-		}
+		saved, ok := staleToken(ctx, f)
 		if saved.Target != f.Config.Target || saved.Flow != f.Flow.Name {
 			framework.NotApplicable("the saved token is for %s (flow %s), not this target and flow", saved.Target, saved.Flow)
 		}
@@ -196,7 +206,13 @@ func ExpiryChecks(r *framework.Registrar) {
 			framework.NotVerified("the saved token has no lifetime (expires_in %d), so there is no time after which it must be dead", saved.ExpiresIn)
 		}
 		dead := saved.IssuedAt.Add(time.Duration(saved.ExpiresIn)*time.Second + f.Config.Leeway)
-		if time.Now().Before(dead) {
+		now := time.Now()
+		if !ok { // minted: on the target's clock, moved past the leeway when that is longer than the mock's minute
+			pa := newPassage(ctx, f)
+			pa.until(ctx, dead.Add(time.Second))
+			now = pa.now(ctx)
+		}
+		if now.Before(dead) {
 			framework.NotVerified("the saved token is still within its lifetime and leeway until %s", dead.Format(time.RFC3339))
 		}
 		ex := use(ctx, g, saved.Token)
@@ -207,14 +223,24 @@ func ExpiryChecks(r *framework.Registrar) {
 	})
 }
 
-func sleep(ctx ginkgo.SpecContext, d time.Duration) {
-	if d <= 0 {
-		return
+// staleToken is EXP-012's token: the one saved by an earlier run (ok), else
+// an expired one the target's control API mints, else the check ends NOT
+// VERIFIED naming the remedy.
+func staleToken(ctx ginkgo.SpecContext, f *framework.Framework) (probe.SavedToken, bool) {
+	if saved, ok := f.StaleToken(); ok {
+		return saved, true
 	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
+	ctl := f.Control()
+	if ctl == nil {
+		framework.NotVerified("save a token in one run with tollgate check --save-token FILE and pass FILE as --stale-token-file (TOLLGATE_STALE_TOKEN_FILE) in a later one")
 	}
+	t, err := ctl.Mint(ctx, probe.MintRequest{Flow: f.Flow.Name, ClientID: f.Config.Client.ID, Defect: "expired"})
+	if err != nil {
+		framework.NotVerified("no saved token (--stale-token-file), and the target's control API minted no expired one: %v", err)
+	}
+	ginkgo.AddReportEntry("stale-token", "minted expired through the target's control API")
+	// Dead once expires_at + leeway is past, as a saved token would be.
+	return probe.SavedToken{Target: f.Config.Target, Flow: f.Flow.Name, Token: t.AccessToken, IssuedAt: t.ExpiresAt.Add(-time.Second), ExpiresIn: 1}, false
 }
 
 func numericClaim(v any) (float64, bool) {

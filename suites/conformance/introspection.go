@@ -119,23 +119,29 @@ func IntrospectionChecks(r *framework.Registrar) {
 	})
 }
 
-// expiredToken issues an expiry-client token and waits until it is past
-// exp plus leeway, when that fits in max_expiry_wait.
+// expiredToken issues a token and lets time pass to its exp plus leeway:
+// by moving the target's clock (put back after the check), or by waiting
+// for an expiry-client token when that fits in max_expiry_wait.
 func expiredToken(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) (string, bool) {
-	if f.Config.ExpiryClient.IsZero() {
-		return "", false
+	pa := newPassage(ctx, f)
+	creds := f.Config.ExpiryClient
+	if creds.IsZero() {
+		if !pa.controlled() {
+			return "", false
+		}
+		creds = f.Config.Client
 	}
-	tr, _, err := f.Token(ctx, f.Config.ExpiryClient)
+	issued := pa.now(ctx)
+	tr, _, err := f.Token(ctx, creds)
 	if err != nil {
 		return "", false
 	}
 	life := time.Duration(tr.ExpiresIn) * time.Second
-	if tr.ExpiresIn <= 0 || life+f.Config.Leeway > f.Config.MaxExpiryWait {
+	if tr.ExpiresIn <= 0 || (!pa.controlled() && life+f.Config.Leeway > f.Config.MaxExpiryWait) {
 		return "", false
 	}
-	select {
-	case <-time.After(life + f.Config.Leeway):
-	case <-ctx.Done():
+	pa.until(ctx, issued.Add(life+f.Config.Leeway+time.Second))
+	if ctx.Err() != nil {
 		framework.Inconclusive("interrupted while waiting for a token to expire")
 	}
 	return tr.AccessToken, true

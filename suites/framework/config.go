@@ -130,6 +130,7 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	}
 	str("TOLLGATE_LOAD_MAX_ERROR_RATE", &c.Load.MaxErrorRate)
 	str("TOLLGATE_FOREIGN_TOKEN", &c.ForeignToken)
+	str("TOLLGATE_CONTROL_TOKEN", &c.ControlToken)
 	str("TOLLGATE_STALE_TOKEN_FILE", &c.StaleTokenFile)
 	if v, ok := lookup("TOLLGATE_OPT_IN"); ok && v != "" {
 		c.OptIn = strings.Split(v, ",")
@@ -140,12 +141,17 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 			c.Operations = append(c.Operations, strings.TrimSpace(op))
 		}
 	}
-	if v, ok := lookup("TOLLGATE_INSECURE"); ok && v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("TOLLGATE_INSECURE=%q: write true or false", v)
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"TOLLGATE_INSECURE", &c.Insecure}, {"TOLLGATE_NO_CONTROL", &c.NoControl}} {
+		if v, ok := lookup(b.name); ok && v != "" {
+			parsed, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q: write true or false", b.name, v)
+			}
+			*b.dst = parsed
 		}
-		c.Insecure = b
 	}
 	return nil
 }

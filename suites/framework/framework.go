@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"slices"
+	"sync"
 
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/probe"
@@ -15,6 +16,11 @@ import (
 type Framework struct {
 	*probe.Prober
 	Config Config // the whole configuration; Prober.Config is its probe part
+
+	mu        sync.Mutex
+	control   *probe.Control      // the target's control API; nil: none, or NoControl
+	atStart   probe.ClockSnapshot // the target's clock as Preflight found it
+	noControl string              // why there is no control API, for the report
 }
 
 // New returns a Framework for cfg (already validated) and flow.
@@ -50,5 +56,9 @@ func (f *Framework) Preflight(ctx context.Context) error {
 	if _, err := f.Flow.ProtectedNamed(f.Config.Operations); err != nil {
 		return err
 	}
-	return f.Prober.Preflight(ctx)
+	if err := f.Prober.Preflight(ctx); err != nil {
+		return err
+	}
+	f.detectControl(ctx)
+	return nil
 }

@@ -1,7 +1,9 @@
 package framework
 
 import (
+	"encoding/xml"
 	"fmt"
+	"os"
 
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
@@ -11,12 +13,45 @@ import (
 // Ginkgo does not know of the final verdicts in s: a WAIVED check is a
 // skipped test case, a waived check that now passes is a failure, and
 // with failOn "should" a WARN is a failure. A CI system reading the file
-// then agrees with the exit code of the run.
+// then agrees with the exit code of the run. The test suite's properties
+// carry s.Expiry as tollgate.expiry.
 func WriteJUnit(path string, report types.Report, s Summary, failOn string) error {
 	if err := reporters.GenerateJUnitReport(withVerdicts(report, s, failOn), path); err != nil {
 		return fmt.Errorf("junit report: %w", err)
 	}
+	if s.Expiry == "" {
+		return nil
+	}
+	if err := addJUnitProperty(path, JUnitExpiryProperty, s.Expiry); err != nil {
+		return fmt.Errorf("junit report: %w", err)
+	}
 	return nil
+}
+
+// JUnitExpiryProperty is the test suite property that says how expiry was
+// tested (Summary.Expiry).
+const JUnitExpiryProperty = "tollgate.expiry"
+
+// addJUnitProperty adds a property to every test suite of the JUnit file
+// at path: Ginkgo's generator has no place for one of ours.
+func addJUnitProperty(path, name, value string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var suites reporters.JUnitTestSuites
+	if err := xml.Unmarshal(data, &suites); err != nil {
+		return err
+	}
+	for i := range suites.TestSuites {
+		p := &suites.TestSuites[i].Properties
+		p.Properties = append(p.Properties, reporters.JUnitProperty{Name: name, Value: value})
+	}
+	out, err := xml.MarshalIndent(suites, "  ", "    ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append([]byte(xml.Header), append(out, '\n')...), 0o644)
 }
 
 // withVerdicts returns a copy of report whose spec states follow s.

@@ -38,6 +38,9 @@ type Result struct {
 
 // Summary is the verdicts of a run.
 type Summary struct {
+	// Expiry says how the expiry checks let time pass: by moving the
+	// target's clock through its control API, or waiting (Framework.Expiry).
+	Expiry  string   `json:"expiry,omitempty"`
 	Results []Result `json:"results"`
 }
 
@@ -158,6 +161,9 @@ func (s Summary) Render(w io.Writer) {
 		if n[v] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n[v], v))
 		}
+	}
+	if s.Expiry != "" {
+		fmt.Fprintf(w, "\nexpiry: %s\n", s.Expiry)
 	}
 	fmt.Fprintf(w, "\n%d checks: %s\n", len(s.Results), strings.Join(parts, ", "))
 }

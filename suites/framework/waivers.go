@@ -178,7 +178,7 @@ func nodeKind(n *yaml.Node) string {
 // confirm nor refute the expected failure. s is not changed.
 func (s Summary) ApplyWaivers(ws []Waiver, today time.Time) (Summary, []string) {
 	day := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
-	out := Summary{Results: append([]Result(nil), s.Results...)}
+	out := Summary{Expiry: s.Expiry, Results: append([]Result(nil), s.Results...)}
 	var problems []string
 	expiredSeen := map[int]bool{}
 	for i, r := range out.Results {

@@ -56,6 +56,13 @@ type Config struct {
 	RequestRate   float64       `yaml:"request_rate"`    // most requests per second; 0: unlimited
 	Timeout       time.Duration `yaml:"timeout"`         // per request; default 10s
 	Insecure      bool          `yaml:"insecure"`        // allow plain http to a non-loopback target
+
+	// NoControl keeps the run off the target's control API (a Tollgate
+	// mock's /_tollgate/): expiry is then waited out in real time.
+	NoControl bool `yaml:"no_control"`
+	// ControlToken is sent, to the target only, as the Bearer token of
+	// control API requests when the target asks for one; a secret.
+	ControlToken string `yaml:"control_token"`
 }
 
 // Defaults for the zero fields of Config.

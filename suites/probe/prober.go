@@ -53,6 +53,9 @@ func New(cfg Config, flow *spec.Flow) *Prober {
 			p.redact = append(p.redact, c.Secret, strings.TrimPrefix(authheader.FormatBasic(c.ID, c.Secret), "Basic "))
 		}
 	}
+	if cfg.ControlToken != "" {
+		p.redact = append(p.redact, cfg.ControlToken)
+	}
 	return p
 }
 

@@ -24,11 +24,20 @@ import (
 // variant is one mock to check: a defect (want names the checks that must
 // catch it) or a conformant variation (want is empty: it must pass).
 type variant struct {
-	mutation string
-	flow     string
-	profile  string   // "": the flow document's
-	expiry   bool     // configure the short-lived client, so EXP-005 waits
-	want     []string // check IDs that must be FAIL or WARN
+	mutation  string
+	flow      string
+	profile   string   // "": the flow document's
+	expiry    bool     // configure the short-lived client (waited out with noControl)
+	noControl bool     // --no-control: wait in real time, and configure BEAR-022's foreign token
+	want      []string // check IDs that must be FAIL or WARN
+}
+
+// name names v's subtest: the mutation, and how expiry is reached.
+func (v variant) name() string {
+	if v.noControl {
+		return v.mutation + "/no-control"
+	}
+	return v.mutation
 }
 
 func mutants() []variant {
@@ -53,9 +62,15 @@ func mutants() []variant {
 		{mutation: "credentials-in-query", flow: "oauth2", want: []string{"TOK-029"}},
 		{mutation: "grant-more-scope", flow: "oauth2", want: []string{"TOK-030"}},
 		{mutation: "scope-trailing-space", flow: "oauth2", want: []string{"TOK-031"}},
-		{mutation: "expiry-slides", flow: "simple", expiry: true, want: []string{"EXP-010"}},
-		{mutation: "reissue-cached-token", flow: "simple", expiry: true, want: []string{"EXP-011"}},
-		{mutation: "accept-other-flow-tokens", flow: "simple", want: []string{"BEAR-022"}},
+		// The expiry mutants are caught with the seed client alone when the
+		// checks move the mock's clock, and with the short-lived client
+		// when they wait (the twins with noControl keep that path tested).
+		{mutation: "expiry-slides", flow: "simple", want: []string{"EXP-010"}},
+		{mutation: "expiry-slides", flow: "simple", expiry: true, noControl: true, want: []string{"EXP-010"}},
+		{mutation: "reissue-cached-token", flow: "simple", want: []string{"EXP-011"}},
+		{mutation: "reissue-cached-token", flow: "simple", expiry: true, noControl: true, want: []string{"EXP-011"}},
+		{mutation: "accept-other-flow-tokens", flow: "simple", want: []string{"BEAR-022"}},                  // a minted token of another flow
+		{mutation: "accept-other-flow-tokens", flow: "simple", noControl: true, want: []string{"BEAR-022"}}, // TOLLGATE_FOREIGN_TOKEN
 		{mutation: "accept-unknown-client", flow: "simple", want: []string{"TOK-013"}},
 		{mutation: "accept-no-client-auth", flow: "oauth2", want: []string{"TOK-014"}},
 		{mutation: "basic-401-without-challenge", flow: "oauth2", want: []string{"TOK-015"}},
@@ -68,7 +83,8 @@ func mutants() []variant {
 		{mutation: "empty-scope-invalid", flow: "oauth2", want: []string{"TOK-025"}},
 		{mutation: "allow-repeated-params", flow: "oauth2", want: []string{"TOK-026"}},
 		{mutation: "accept-any-bearer", flow: "simple", want: []string{"BEAR-004", "BEAR-005", "BEAR-019"}},
-		{mutation: "accept-expired", flow: "simple", expiry: true, want: []string{"EXP-005"}},
+		{mutation: "accept-expired", flow: "simple", want: []string{"EXP-005", "EXP-012"}},
+		{mutation: "accept-expired", flow: "simple", expiry: true, noControl: true, want: []string{"EXP-005"}},
 		{mutation: "ignore-scope", flow: "oauth2", want: []string{"BEAR-017"}},
 		{mutation: "case-sensitive-scheme", flow: "simple", want: []string{"BEAR-006"}},
 		{mutation: "accept-any-scheme", flow: "simple", want: []string{"BEAR-007"}},
@@ -80,7 +96,8 @@ func mutants() []variant {
 		{mutation: "error-code-without-credentials", flow: "simple", want: []string{"BEAR-003"}},
 		{mutation: "invalid-token-403", flow: "simple", want: []string{"BEAR-004", "BEAR-018"}},
 		{mutation: "reflect-token", flow: "simple", want: []string{"BEAR-021"}},
-		{mutation: "expired-without-error-code", flow: "simple", expiry: true, want: []string{"EXP-006"}},
+		{mutation: "expired-without-error-code", flow: "simple", want: []string{"EXP-006"}},
+		{mutation: "expired-without-error-code", flow: "simple", expiry: true, noControl: true, want: []string{"EXP-006"}},
 		{mutation: "jwt-accept-alg-none", flow: "oauth2", want: []string{"JWT-004"}},
 		{mutation: "jwt-ignore-signature", flow: "oauth2", want: []string{"JWT-005", "JWT-007", "BEAR-005"}},
 		{mutation: "jwt-hmac-public-key", flow: "oauth2", want: []string{"JWT-006"}},
@@ -109,6 +126,10 @@ func variations() []variant {
 		for _, flow := range []string{"simple", "oauth2"} {
 			out = append(out, variant{mutation: m, flow: flow, expiry: true})
 		}
+	}
+	// The waiting path, against the baseline the clock-moving runs set.
+	for _, m := range []string{"rate-limit", "revocation-delay"} {
+		out = append(out, variant{mutation: m, flow: "oauth2", expiry: true, noControl: true})
 	}
 	return out
 }
@@ -191,7 +212,8 @@ func check(t *testing.T, v variant) result {
 	if v.mutation != "" {
 		muts = []string{v.mutation}
 	}
-	// 127.0.0.1, the system clock: tokens really expire.
+	// 127.0.0.1, the system clock: tokens really expire when the run waits,
+	// and the control API moves the clock when it does not.
 	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{Mutations: muts}), mockservertest.WithSystemClock())
 	target := srv.TargetConfig(t, v.flow)
 
@@ -199,6 +221,9 @@ func check(t *testing.T, v variant) result {
 	args := []string{"check", "--target", srv.URL, "--flow", v.flow, "--fail-on", "should", "--summary-json", summary, "--max-expiry-wait", "20s", "--leeway", "3s"}
 	if v.profile != "" {
 		args = append(args, "--profile", v.profile)
+	}
+	if v.noControl {
+		args = append(args, "--no-control")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -224,9 +249,13 @@ func check(t *testing.T, v variant) result {
 			cmd.Env = append(cmd.Env, cl.env+"_ID="+cl.c.ID, cl.env+"_SECRET="+cl.c.Secret)
 		}
 	}
-	// BEAR-022: a live token of the other flow, another audience, when the
-	// (mutated) mock issues one.
-	foreign := foreignToken(t, srv, v.flow)
+	// BEAR-022: with the control API the check mints its token; without,
+	// a live token of the other flow, another audience, when the (mutated)
+	// mock issues one.
+	var foreign string
+	if v.noControl {
+		foreign = foreignToken(t, srv, v.flow)
+	}
 	if foreign != "" {
 		cmd.Env = append(cmd.Env, "TOLLGATE_FOREIGN_TOKEN="+foreign)
 	}
@@ -240,6 +269,10 @@ func check(t *testing.T, v variant) result {
 		if strings.Contains(string(out), secret) {
 			t.Errorf("the output shows a secret or token (%.8s…)", secret)
 		}
+	}
+	// Whatever the checks found, the mock's clock is back: running, and now.
+	if off := time.Until(srv.Mock.Clock().Now()).Abs(); off > 2*time.Second {
+		t.Errorf("after tollgate check the mock's clock is %v off ours: it was not put back", off)
 	}
 	res := result{output: string(out), verdicts: map[string]framework.Verdict{}}
 	var exitErr *exec.ExitError
@@ -292,7 +325,7 @@ func TestMutantsAreCaught(t *testing.T) {
 		t.Skip("runs tollgate check once per mutant")
 	}
 	for _, v := range mutants() {
-		t.Run(v.mutation, func(t *testing.T) {
+		t.Run(v.name(), func(t *testing.T) {
 			t.Parallel()
 			limit(t)
 			res := check(t, v)
@@ -339,7 +372,7 @@ func TestConformantVariationsPass(t *testing.T) {
 		}
 	})
 	for _, v := range variations() {
-		t.Run(v.mutation+"/"+v.flow, func(t *testing.T) {
+		t.Run(v.name()+"/"+v.flow, func(t *testing.T) {
 			t.Parallel()
 			limit(t)
 			res := check(t, v)
