@@ -464,6 +464,8 @@ func TestRunExitCodes(t *testing.T) {
 		{name: "flow document invalid", args: append([]string{"serve", "--document", badFormatDoc}, anyPort...), want: []string{badFormatDoc + ":13:", "x-tollgate.token.format", "known: uuid, opaque, jwt"}},
 		{name: "missing flow document", args: append([]string{"serve", "--document", "/does/not/exist.yaml"}, anyPort...), want: []string{"/does/not/exist.yaml"}},
 		{name: "address in use", args: []string{"serve", "--addr", busy.Addr().String()}, want: []string{"listen on " + busy.Addr().String(), "port 0 picks a free one"}},
+		{name: "bad control mode", args: append([]string{"serve", "--control", "sometimes"}, anyPort...), want: []string{`--control "sometimes"`, "auto or off"}},
+		{name: "empty control token", args: append([]string{"serve", "--control-token", ""}, anyPort...), want: []string{"--control-token is empty"}},
 		{name: "unknown subcommand", args: []string{"bogus-subcommand"}, want: []string{`unknown command "bogus-subcommand"`, "tollgate --help"}},
 		{name: "serve argument", args: append([]string{"serve", "extra"}, anyPort...), want: []string{"extra", "takes no arguments"}},
 		{name: "version argument", args: []string{"version", "extra"}, want: []string{"extra", "takes no arguments"}},
