@@ -165,7 +165,8 @@ func (c *ctlClient) refusal(what string, status int, body []byte) error {
 	_ = json.Unmarshal(body, &e)
 	msg := e.Description
 	switch {
-	case msg == "" && status == http.StatusNotFound:
+	case status == http.StatusNotFound && !strings.Contains(msg, "/_tollgate/"):
+		// Not the control API's own 404, which names the list to look in.
 		msg = "the target has no control API at " + c.base + "/_tollgate/ (is it a tollgate mock, started without --control off?)"
 	case msg == "":
 		msg = strings.TrimSpace(string(bytes.ToValidUTF8(body[:min(len(body), 200)], nil)))
