@@ -324,9 +324,10 @@ func (t *faultTable) requestClient(ep endpoint, r *http.Request) string {
 			return id
 		}
 		co := ep.fr.token
-		if ep.kind == endpointRevocation {
+		switch ep.kind {
+		case endpointRevocation:
 			co = ep.fr.revocation
-		} else if ep.kind == endpointIntrospection {
+		case endpointIntrospection:
 			co = ep.fr.introspection
 		}
 		doc, err := parseTokenBody(mediaTypeOf(r), requestBody(r))

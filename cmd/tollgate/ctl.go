@@ -142,7 +142,7 @@ func (c *ctlClient) do(ctx context.Context, what, method, path string, query url
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return ctlAnswer{}, fmt.Errorf("ctl: %s: cannot reach %s (%v): is `tollgate serve` running at %s? set --target or TOLLGATE_TARGET", what, c.base, rootCause(err), c.base)
+		return ctlAnswer{}, fmt.Errorf("ctl: %s: cannot reach %s (%w): is `tollgate serve` running at %s? set --target or TOLLGATE_TARGET", what, c.base, rootCause(err), c.base)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))

@@ -503,6 +503,9 @@ func TestRunSuccess(t *testing.T) {
 		{name: "help", args: []string{"--help"}, wantPrefix: "Contract-test"},
 		{name: "no arguments", args: nil, wantPrefix: "Contract-test"},
 		{name: "serve help", args: []string{"serve", "--help"}, wantPrefix: "Start the mock auth server"},
+		{name: "ctl help", args: []string{"ctl", "--help"}, wantPrefix: "Control a running tollgate mock"},
+		{name: "ctl without subcommand", args: []string{"ctl"}, wantPrefix: "Control a running tollgate mock"},
+		{name: "ctl fault help", args: []string{"ctl", "fault", "add", "--help"}, wantPrefix: "Put a fault in force"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -159,7 +159,7 @@ func TestKeyRingSeveralRotations(t *testing.T) {
 				t.Errorf("JWKS kids = %q, want %q", got, tt.alive)
 			}
 			for i, raw := range toks {
-				var want error = ErrKeyID
+				want := ErrKeyID
 				for _, kid := range tt.alive {
 					if kid == keys[i].KeyID() {
 						want = nil
