@@ -57,12 +57,12 @@ func readServeConfig(file string) (serveConfig, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-		return cfg, usageError{describeYAMLError("config", "docs/config.md", file, err)}
-	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err == nil {
 		cfg.root = &root
+	}
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return cfg, usageError{describeYAMLError("config", "docs/config.md", file, withValueLine(cfg.root, err))}
 	}
 	cfg.file = file
 	// Paths in the file are relative to the file, not to the working directory.
@@ -85,15 +85,14 @@ func (c serveConfig) locate(err error) error {
 	if c.file == "" {
 		return err
 	}
-	m := regexp.MustCompile(`^mockserver: (?:clients\[(\d+)\]|flows\.([\w-]+)(?:\.(\w+))?|(max_body_bytes|max_tokens|sweep_interval|cors_origins|issuer|signing_key_file))`).FindStringSubmatch(err.Error())
+	m := optionErrorKey.FindStringSubmatch(err.Error())
 	line := 0
 	switch {
 	case m == nil:
 	case m[1] != "":
-		i, _ := strconv.Atoi(m[1])
-		if clients := yamlnode.Value(c.root, "clients"); clients != nil && i < len(clients.Content) {
-			line = clients.Content[i].Line
-		}
+		line = itemLine(c.root, "clients", m[1])
+	case m[5] != "":
+		line = itemLine(c.root, "faults", m[6]) // one fault alone is named without its index
 	case m[2] != "":
 		line = lineOf(yamlnode.Value(c.root, "flows"), m[2], m[3])
 	default:
@@ -103,6 +102,19 @@ func (c serveConfig) locate(err error) error {
 		return fmt.Errorf("config %s: %w", c.file, err)
 	}
 	return fmt.Errorf("config %s:%d: %w", c.file, line, err)
+}
+
+// optionErrorKey finds the key a mockserver options error starts with.
+var optionErrorKey = regexp.MustCompile(`^mockserver: (?:clients\[(\d+)\]|flows\.([\w-]+)(?:\.(\w+))?|(max_body_bytes|max_tokens|sweep_interval|cors_origins|issuer|signing_key_file|control|captured_requests)\b|(faults)(?:: faults\[(\d+)\])?)`)
+
+// itemLine returns the line of item index (a number; "" for the first) of
+// the list under key.
+func itemLine(root *yaml.Node, key, index string) int {
+	i, _ := strconv.Atoi(index)
+	if list := yamlnode.Value(root, key); list != nil && i < len(list.Content) {
+		return list.Content[i].Line
+	}
+	return 0
 }
 
 // lineOf returns the line of the deepest existing key along path.
@@ -119,6 +131,50 @@ func lineOf(n *yaml.Node, path ...string) int {
 		n, line = next, next.Line
 	}
 	return line
+}
+
+// withValueLine gives a value's own error (a duration or a time that
+// does not parse: yaml.v3 passes those on without a line) the line of the
+// value it quotes.
+func withValueLine(root *yaml.Node, err error) error {
+	var te *yaml.TypeError
+	if root == nil || errors.As(err, &te) || strings.Contains(err.Error(), "line ") {
+		return err
+	}
+	m := regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`).FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	value, uerr := strconv.Unquote(`"` + m[1] + `"`)
+	if uerr != nil {
+		return err
+	}
+	line := scalarLine(root, value)
+	if line == 0 {
+		return err
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "parsing time ") {
+		msg = fmt.Sprintf("%q is not an RFC 3339 time: write it like 2030-01-01T00:00:00Z", value)
+	}
+	return fmt.Errorf("line %d: %s", line, msg)
+}
+
+// scalarLine returns the line of the first scalar value written as value; 0
+// when there is none.
+func scalarLine(n *yaml.Node, value string) int {
+	if n.Kind == yaml.ScalarNode && n.Value == value {
+		return n.Line
+	}
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 {
+			continue // a key, not a value
+		}
+		if line := scalarLine(c, value); line > 0 {
+			return line
+		}
+	}
+	return 0
 }
 
 // describeYAMLError turns a yaml.v3 error into "FILE:LINE: problem; fix".

@@ -130,6 +130,24 @@ func TestReadServeConfigErrors(t *testing.T) {
 			want:    []string{`"addr" already defined at line 1`},
 		},
 		{
+			name:    "clock not a time",
+			content: "clock:\n  now: tomorrow\n",
+			line:    2,
+			want:    []string{`"tomorrow" is not an RFC 3339 time`, "2030-01-01T00:00:00Z"},
+		},
+		{
+			name:    "unknown fault key",
+			content: "faults:\n  - endpoint: token\n    fired: 3\n",
+			line:    3,
+			want:    []string{"unknown key fired"},
+		},
+		{
+			name:    "fault latency without unit",
+			content: "faults:\n  - endpoint: token\n    latency: 100\n",
+			line:    3,
+			want:    []string{"300ms"},
+		},
+		{
 			name:    "syntax error",
 			content: "addr: [\n",
 			want:    []string{"did not find expected node content"},
@@ -256,6 +274,10 @@ func TestOptionErrorsNameTheLine(t *testing.T) {
 		{"unknown flow", "flows:\n  nope: {}\n", ":2: mockserver: flows.nope"},
 		{"body limit", "addr: 127.0.0.1:0\nmax_body_bytes: 5\n", ":2: mockserver: max_body_bytes"},
 		{"empty client scopes", "clients:\n  - id: a\n    secret: b\n    scopes: []\n", ":2: mockserver: clients[0]"},
+		{"control mode", "addr: 127.0.0.1:0\ncontrol: sometimes\n", ":2: mockserver: control: unknown mode"},
+		{"captured requests", "\ncaptured_requests: -1\n", ":2: mockserver: captured_requests"},
+		{"one fault", "faults:\n  - endpoint: token\n    status: 99\n", ":2: mockserver: faults: status: 99"},
+		{"second fault", "faults:\n  - endpoint: token\n    status: 503\n  - endpoint: nowhere\n    status: 503\n", ":4: mockserver: faults: faults[1]: endpoint"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

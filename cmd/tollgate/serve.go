@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tollgate/tollgate/mockserver"
 	"github.com/tollgate/tollgate/openapi"
@@ -34,6 +35,8 @@ type serveFlags struct {
 	quiet           bool
 	maxTokens       int
 	shutdownTimeout time.Duration
+	control         string
+	controlToken    string
 }
 
 // defaultShutdownTimeout is how long a stopping server waits for requests in flight.
@@ -51,7 +54,13 @@ the defaults. Once the server accepts connections it prints one line
 
 On SIGINT or SIGTERM it stops accepting connections, lets the requests in
 flight finish for up to --shutdown-timeout, closes the connections of any
-still running, and exits 0.`,
+still running, and exits 0.
+
+The control API under /_tollgate/ (docs/control.md; tollgate ctl) moves the
+clock, injects faults, mints tokens and counts requests. It answers loopback
+connections, or any connection that carries the control token
+(--control-token, TOLLGATE_CONTROL_TOKEN or control_token in the config);
+--control off removes it.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -69,6 +78,8 @@ still running, and exits 0.`,
 	f.BoolVar(&fl.quiet, "quiet", false, "do not log requests")
 	f.IntVar(&fl.maxTokens, "max-tokens", mockserver.DefaultMaxTokens, "most live tokens held; beyond it token requests get 503 temporarily_unavailable")
 	f.DurationVar(&fl.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "on SIGINT/SIGTERM, how long requests in flight may take before their connections are closed")
+	f.StringVar(&fl.control, "control", mockserver.ControlAuto, "control API under /_tollgate/: auto (loopback, or anywhere with the control token) or off")
+	f.StringVar(&fl.controlToken, "control-token", "", "Bearer token every control request must carry (or TOLLGATE_CONTROL_TOKEN): visible in ps; prefer the variable")
 	return cmd
 }
 
@@ -107,6 +118,9 @@ func resolveServeConfig(cmd *cobra.Command, fl serveFlags) (serveConfig, error) 
 	if cfg.ShutdownTimeout <= 0 {
 		return cfg, usagef("shutdown timeout %v: give a positive duration, e.g. 5s", cfg.ShutdownTimeout)
 	}
+	if err := resolveControl(flags, fl, &cfg); err != nil {
+		return cfg, err
+	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, usagef("log format %q: use text or json", cfg.LogFormat)
 	}
@@ -114,6 +128,28 @@ func resolveServeConfig(cmd *cobra.Command, fl serveFlags) (serveConfig, error) 
 		return cfg, usagef("address %q: %w (write HOST:PORT, e.g. 127.0.0.1:4455)", cfg.Addr, err)
 	}
 	return cfg, nil
+}
+
+// resolveControl applies --control and the control token: --control-token
+// over TOLLGATE_CONTROL_TOKEN over control_token in the file.
+func resolveControl(flags *pflag.FlagSet, fl serveFlags, cfg *serveConfig) error {
+	// A bad control value from the file is reported by mockserver.New, at its line.
+	if flags.Changed("control") {
+		if fl.control != mockserver.ControlAuto && fl.control != mockserver.ControlOff {
+			return usagef("--control %q: use auto or off", fl.control)
+		}
+		cfg.Control = fl.control
+	}
+	switch token, fromEnv := os.LookupEnv(controlTokenEnv); {
+	case flags.Changed("control-token"):
+		cfg.ControlToken = fl.controlToken
+		if cfg.ControlToken == "" {
+			return usagef("--control-token is empty: give a token, or leave the flag out for loopback-only control")
+		}
+	case fromEnv && token != "":
+		cfg.ControlToken = token
+	}
+	return nil
 }
 
 // loadFlows compiles the built-in documents and the extra ones, then keeps
@@ -202,6 +238,7 @@ func serve(ctx context.Context, cmd *cobra.Command, fl serveFlags, stdout, stder
 		fmt.Fprintf(stdout, "\nWARNING: this mock is deliberately broken (mutations: %s)\n", strings.Join(opts.Mutations, ", "))
 	}
 	printBanner(stdout, exampleBase(ln.Addr()), srv)
+	printControl(stdout, exampleBase(ln.Addr()), ln.Addr(), opts)
 
 	select {
 	case err := <-served:

@@ -464,6 +464,8 @@ func TestRunExitCodes(t *testing.T) {
 		{name: "flow document invalid", args: append([]string{"serve", "--document", badFormatDoc}, anyPort...), want: []string{badFormatDoc + ":13:", "x-tollgate.token.format", "known: uuid, opaque, jwt"}},
 		{name: "missing flow document", args: append([]string{"serve", "--document", "/does/not/exist.yaml"}, anyPort...), want: []string{"/does/not/exist.yaml"}},
 		{name: "address in use", args: []string{"serve", "--addr", busy.Addr().String()}, want: []string{"listen on " + busy.Addr().String(), "port 0 picks a free one"}},
+		{name: "bad control mode", args: append([]string{"serve", "--control", "sometimes"}, anyPort...), want: []string{`--control "sometimes"`, "auto or off"}},
+		{name: "empty control token", args: append([]string{"serve", "--control-token", ""}, anyPort...), want: []string{"--control-token is empty"}},
 		{name: "unknown subcommand", args: []string{"bogus-subcommand"}, want: []string{`unknown command "bogus-subcommand"`, "tollgate --help"}},
 		{name: "serve argument", args: append([]string{"serve", "extra"}, anyPort...), want: []string{"extra", "takes no arguments"}},
 		{name: "version argument", args: []string{"version", "extra"}, want: []string{"extra", "takes no arguments"}},
@@ -501,6 +503,9 @@ func TestRunSuccess(t *testing.T) {
 		{name: "help", args: []string{"--help"}, wantPrefix: "Contract-test"},
 		{name: "no arguments", args: nil, wantPrefix: "Contract-test"},
 		{name: "serve help", args: []string{"serve", "--help"}, wantPrefix: "Start the mock auth server"},
+		{name: "ctl help", args: []string{"ctl", "--help"}, wantPrefix: "Control a running tollgate mock"},
+		{name: "ctl without subcommand", args: []string{"ctl"}, wantPrefix: "Control a running tollgate mock"},
+		{name: "ctl fault help", args: []string{"ctl", "fault", "add", "--help"}, wantPrefix: "Put a fault in force"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
