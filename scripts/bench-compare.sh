@@ -264,8 +264,8 @@ measurement). Every round measures each line of the table once, wrk with
 each ratio is taken within a round, and the median over the rounds is
 reported. The protected routes run the mock's whole path (routing, CORS,
 Bearer header parse, token store lookup or cached JWT verdict and its
-revocation check, expiry and scope, the request log) before a precomputed
-body. \`make bench\` measures the same routes in-process
+revocation check, expiry and scope, the control API's request capture and
+fault table (empty), the request log) before a precomputed body. \`make bench\` measures the same routes in-process
 (\`BenchmarkRouteWire\`, a wrk-like client) and prints the same ratios.
 
 Per-round figures: rps, p50, p99 of bare, bare with the UUID's header, UUID
