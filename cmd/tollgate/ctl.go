@@ -85,6 +85,15 @@ type ctlClient struct {
 	http  *http.Client
 }
 
+// call sends one control request to the target without waiting for it.
+func (o *ctlOptions) call(ctx context.Context, what, method, path string, query url.Values, body any) (ctlAnswer, error) {
+	c, err := o.client(0)
+	if err != nil {
+		return ctlAnswer{}, err
+	}
+	return c.do(ctx, what, method, path, query, body)
+}
+
 // client resolves the target and the token; wait is added to the request
 // timeout for calls that wait on the server.
 func (o *ctlOptions) client(wait time.Duration) (*ctlClient, error) {

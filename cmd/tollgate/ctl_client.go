@@ -102,11 +102,7 @@ func newCtlClientCmd(o *ctlOptions) *cobra.Command {
 
 // clientCall sends one client request and prints the client(s) answered.
 func (o *ctlOptions) clientCall(cmd *cobra.Command, what, method, path string, body any, many bool) error {
-	c, err := o.client(0)
-	if err != nil {
-		return err
-	}
-	a, err := c.do(cmd.Context(), what, method, path, nil, body)
+	a, err := o.call(cmd.Context(), what, method, path, nil, body)
 	if err != nil {
 		return err
 	}

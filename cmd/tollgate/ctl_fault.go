@@ -195,11 +195,7 @@ func newCtlFaultCmd(o *ctlOptions) *cobra.Command {
 // faultCall sends one fault request and prints the rows rows makes, under
 // the fault table's header.
 func (o *ctlOptions) faultCall(cmd *cobra.Command, what, method, path string, body any, rows func(ctlAnswer) (string, error)) error {
-	c, err := o.client(0)
-	if err != nil {
-		return err
-	}
-	a, err := c.do(cmd.Context(), what, method, path, nil, body)
+	a, err := o.call(cmd.Context(), what, method, path, nil, body)
 	if err != nil {
 		return err
 	}
@@ -218,11 +214,7 @@ func (o *ctlOptions) faultCall(cmd *cobra.Command, what, method, path string, bo
 
 // simpleCall sends a request that answers without a body and prints done.
 func (o *ctlOptions) simpleCall(cmd *cobra.Command, what, method, path, done string) error {
-	c, err := o.client(0)
-	if err != nil {
-		return err
-	}
-	a, err := c.do(cmd.Context(), what, method, path, nil, nil)
+	a, err := o.call(cmd.Context(), what, method, path, nil, nil)
 	if err != nil {
 		return err
 	}

@@ -81,11 +81,7 @@ func newCtlRequestsCmd(o *ctlOptions) *cobra.Command {
 }
 
 func (o *ctlOptions) listRequests(cmd *cobra.Command, q url.Values) error {
-	c, err := o.client(0)
-	if err != nil {
-		return err
-	}
-	a, err := c.do(cmd.Context(), "requests", http.MethodGet, "requests", q, nil)
+	a, err := o.call(cmd.Context(), "requests", http.MethodGet, "requests", q, nil)
 	if err != nil {
 		return err
 	}

@@ -26,11 +26,7 @@ func (c ctlClock) String() string {
 
 // clockCall sends one clock request and prints the clock it answers with.
 func (o *ctlOptions) clockCall(cmd *cobra.Command, what, method, path string, body any) error {
-	c, err := o.client(0)
-	if err != nil {
-		return err
-	}
-	a, err := c.do(cmd.Context(), what, method, path, nil, body)
+	a, err := o.call(cmd.Context(), what, method, path, nil, body)
 	if err != nil {
 		return err
 	}
@@ -140,11 +136,7 @@ func newCtlResetCmd(o *ctlOptions) *cobra.Command {
 		Short: "Back to the configured clock, clients, faults and keys; every token dead; no request captured",
 		Args:  exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := o.client(0)
-			if err != nil {
-				return err
-			}
-			a, err := c.do(cmd.Context(), "reset", http.MethodPost, "reset", nil, nil)
+			a, err := o.call(cmd.Context(), "reset", http.MethodPost, "reset", nil, nil)
 			if err != nil {
 				return err
 			}

@@ -43,11 +43,7 @@ func newCtlTokenCmd(o *ctlOptions) *cobra.Command {
 				}
 				body["claims"] = claims
 			}
-			c, err := o.client(0)
-			if err != nil {
-				return err
-			}
-			a, err := c.do(cmd.Context(), "token mint", http.MethodPost, "tokens", nil, body)
+			a, err := o.call(cmd.Context(), "token mint", http.MethodPost, "tokens", nil, body)
 			if err != nil {
 				return err
 			}
@@ -74,11 +70,7 @@ func newCtlTokenCmd(o *ctlOptions) *cobra.Command {
 	revoke := &cobra.Command{
 		Use: "revoke-all", Short: "Make every issued token dead", Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := o.client(0)
-			if err != nil {
-				return err
-			}
-			a, err := c.do(cmd.Context(), "token revoke-all", http.MethodDelete, "tokens", nil, nil)
+			a, err := o.call(cmd.Context(), "token revoke-all", http.MethodDelete, "tokens", nil, nil)
 			if err != nil {
 				return err
 			}
@@ -116,11 +108,7 @@ func parseClaims(pairs []string) (map[string]any, error) {
 }
 
 func (o *ctlOptions) listTokens(cmd *cobra.Command) error {
-	c, err := o.client(0)
-	if err != nil {
-		return err
-	}
-	a, err := c.do(cmd.Context(), "token list", http.MethodGet, "tokens", url.Values{}, nil)
+	a, err := o.call(cmd.Context(), "token list", http.MethodGet, "tokens", url.Values{}, nil)
 	if err != nil {
 		return err
 	}
