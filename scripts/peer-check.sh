@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317 # start_SERVER, fail and the trap handler are called indirectly
 # peer-check: run `tollgate check` against three auth servers Tollgate did
 # not write, each started on 127.0.0.1 for the run:
 #
@@ -72,7 +73,7 @@ done
 
 # The process of the running server and of the running check; the trap stops
 # them however the script ends.
-server_pid= check_pid=
+server_pid='' check_pid=''
 stop_processes() {
 	local pid
 	for pid in $check_pid $server_pid; do
@@ -81,7 +82,7 @@ stop_processes() {
 			wait "$pid" 2>/dev/null || true
 		fi
 	done
-	check_pid= server_pid=
+	check_pid='' server_pid=''
 }
 trap stop_processes EXIT
 trap 'exit 130' INT
@@ -92,7 +93,7 @@ trap 'exit 143' TERM
 # PROBE_PATH with any HTTP status. Sets target.
 wait_ready() {
 	local log_file=$1 pattern=$2 probe=$3 i
-	target=
+	target=''
 	for ((i = 0; i < START_TIMEOUT * 4; i++)); do
 		kill -0 "$server_pid" 2>/dev/null ||
 			fail "the server exited at start; see $log_file: $(tail -n 3 "$log_file")" || return
@@ -195,8 +196,10 @@ check_server() {
 	local name=$1 dir=$CACHE/$1 rc=0 var
 	shift
 	mkdir -p "$dir"
-	rm -f "$dir/summary.txt" "$dir/summary.json" "$dir/junit.xml" "$dir/report.json"
-	target= flow= client_id= client_secret=
+	# Remove the last run's files first: the server's log is opened by its
+	# background job, so an old one could otherwise be read for the new address.
+	rm -f "$dir/server.log" "$dir/summary.txt" "$dir/summary.json" "$dir/junit.xml" "$dir/report.json"
+	target='' flow='' client_id='' client_secret=''
 	"start_$name" || return
 
 	# Unset every other TOLLGATE_* variable so the caller's environment cannot
@@ -213,7 +216,7 @@ check_server() {
 		> >(tee "$dir/summary.txt") &
 	check_pid=$!
 	wait "$check_pid" || rc=$?
-	check_pid=
+	check_pid=''
 	stop_processes
 
 	case $rc in
