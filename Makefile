@@ -55,7 +55,7 @@ fuzz: ## run each fuzz target for $(FUZZTIME)
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
-peer-check: ## conformance run against oauth2-mock-server (npm) on 127.0.0.1; see docs/peer-check.md
+peer-check: ## conformance runs against three real servers (oauth2-mock-server, go-oauth2, zitadel-oidc) on 127.0.0.1; see docs/peer-check.md
 	bash scripts/peer-check.sh
 
 lint: ## golangci-lint v2 (pinned version, config in .golangci.yml)

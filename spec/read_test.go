@@ -95,6 +95,48 @@ func TestReadThirdFlow(t *testing.T) {
 	}
 }
 
+// TestReadPeerFlows reads the flow documents of `make peer-check`
+// (scripts/peer-check.sh, docs/peer-check.md), which describe three servers
+// Tollgate did not write; nothing else loads them, so this keeps them valid
+// as the loader changes, and pins the facts the script and the page rely on.
+func TestReadPeerFlows(t *testing.T) {
+	t.Parallel()
+	type facts struct {
+		name, tokenPath, format   string
+		lifetime                  time.Duration
+		clientAuth                string
+		protected                 string // "METHOD /path" of each protected operation
+		revocation, introspection bool
+		profile                   string
+	}
+	tests := []struct {
+		file string
+		want facts
+	}{
+		{"oauth2-mock-server.yaml", facts{"oauth2-mock-server", "/token", spec.FormatJWT, time.Hour, "basic", "GET /userinfo", true, true, "rfc6749"}},
+		{"go-oauth2.yaml", facts{"go-oauth2", "/oauth/token", spec.FormatOpaque, 2 * time.Hour, "basic", "GET /test", false, false, "rfc6749"}},
+		{"zitadel-oidc.yaml", facts{"zitadel-oidc", "/oauth/token", spec.FormatOpaque, 5 * time.Minute, "basic,body", "GET /userinfo", false, false, "rfc6749"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			f, err := spec.ReadFile(context.Background(), "../testdata/flows/"+tt.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var protected []string
+			for _, op := range f.Protected() {
+				protected = append(protected, op.Method+" "+op.Path)
+			}
+			got := facts{f.Name, f.Token.Path, f.TokenFormat, f.Lifetime, strings.Join(f.Token.ClientAuth, ","),
+				strings.Join(protected, ";"), f.Revocation != nil, f.Introspection != nil, f.Profile}
+			if got != tt.want {
+				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestReadErrors feeds broken documents and expects the document name, the
 // line where it is known, and a message that says what to fix.
 func TestReadErrors(t *testing.T) {
