@@ -79,9 +79,9 @@ func (s *Server) controlRoutes() map[string]http.HandlerFunc {
 }
 
 // guardControl lets a request through to the control API when it comes
-// over loopback, or carries the control token when one is configured; and
-// never from a page of another origin (a browser would send any page's
-// simple requests to a local mock).
+// over loopback to a loopback name, or carries the control token when one
+// is configured; and never from a page of another origin (a browser would
+// send any page's simple requests to a local mock).
 func (s *Server) guardControl(next http.HandlerFunc) http.HandlerFunc {
 	want := s.opts.ControlToken
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -100,6 +100,12 @@ func (s *Server) guardControl(next http.HandlerFunc) http.HandlerFunc {
 		} else if !overLoopback(r) {
 			controlError(w, http.StatusForbidden, "access_denied", "the control API answers loopback connections only: configure a control token (control_token, TOLLGATE_CONTROL_TOKEN) to use it from elsewhere")
 			return
+		} else if !loopbackHost(r.Host) {
+			// A page whose name an attacker re-points at 127.0.0.1 (DNS
+			// rebinding) reaches a loopback listener with its own name in
+			// Host, and counts as same-origin.
+			controlError(w, http.StatusForbidden, "access_denied", "the control API without a control token answers requests to localhost, 127.0.0.1 or [::1] only, not to Host "+strconv.Quote(r.Host)+": configure a control token (control_token, TOLLGATE_CONTROL_TOKEN) to use other names")
+			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodDelete && r.ContentLength != 0 && !jsonBody(r) {
 			controlError(w, http.StatusUnsupportedMediaType, oautherr.InvalidRequest, "send the body as Content-Type: application/json")
@@ -116,6 +122,22 @@ func sameOrigin(origin string, r *http.Request) bool {
 func jsonBody(r *http.Request) bool {
 	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
 	return strings.EqualFold(strings.TrimSpace(mt), "application/json")
+}
+
+// loopbackHost reports whether host (a Host header, with or without a
+// port) names the loopback interface: localhost, an address in
+// 127.0.0.0/8, or ::1.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else {
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // overLoopback reports whether the request reached a loopback listener.

@@ -603,6 +603,55 @@ func TestControlSafety(t *testing.T) {
 	}
 }
 
+// TestControlRefusesOtherHostNamesWithoutAToken: without a control token,
+// a loopback connection must also name a loopback host, so that a page
+// whose DNS name was re-pointed at 127.0.0.1 (DNS rebinding) cannot use the
+// control API; with a token any Host goes.
+func TestControlRefusesOtherHostNamesWithoutAToken(t *testing.T) {
+	t.Parallel()
+	call := func(h http.Handler, host, auth string) (int, string) {
+		req := httptest.NewRequest(http.MethodGet, "http://placeholder/_tollgate/clock", nil)
+		req.Host = host
+		req = req.WithContext(context.WithValue(req.Context(), http.LocalAddrContextKey, &fakeAddr{"127.0.0.1:4455"}))
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	open := mockservertest.NewServer(t)
+	guarded := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{ControlToken: "c0ntrol"}))
+	for _, tc := range []struct {
+		host        string
+		open, token int
+	}{
+		{"localhost", 200, 200},
+		{"localhost:8484", 200, 200},
+		{"LOCALHOST:8484", 200, 200},
+		{"127.0.0.1", 200, 200},
+		{"127.0.0.1:8484", 200, 200},
+		{"127.1.2.3:80", 200, 200},
+		{"[::1]:8484", 200, 200},
+		{"[::1]", 200, 200},
+		{"attacker.example", 403, 200},
+		{"attacker.example:8484", 403, 200},
+		{"localhost.attacker.example:8484", 403, 200},
+		{"127.0.0.1.attacker.example", 403, 200},
+		{"10.0.0.5:8484", 403, 200},
+		{"", 403, 200},
+	} {
+		if got, body := call(open.Mock, tc.host, ""); got != tc.open {
+			t.Errorf("no control token, Host %q: %d, want %d: %s", tc.host, got, tc.open, body)
+		} else if got == http.StatusForbidden && !strings.Contains(body, "Host") {
+			t.Errorf("no control token, Host %q: the refusal does not name the Host: %s", tc.host, body)
+		}
+		if got, body := call(guarded.Mock, tc.host, "Bearer c0ntrol"); got != tc.token {
+			t.Errorf("control token, Host %q: %d, want %d: %s", tc.host, got, tc.token, body)
+		}
+	}
+}
+
 type fakeAddr struct{ s string }
 
 func (a *fakeAddr) Network() string { return "tcp" }
