@@ -357,6 +357,31 @@ func TestFaultScenarios(t *testing.T) {
 	}
 }
 
+// TestFaultIDsNeverCollide: an id the server assigns skips the ids given
+// explicitly, so DELETE /_tollgate/faults/{id} always names one fault.
+func TestFaultIDsNeverCollide(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	for _, id := range []string{"f1", "f2", "f4"} {
+		if status, got := control(t, srv, http.MethodPost, "/_tollgate/faults", map[string]any{"id": id, "endpoint": "token", "status": 503}); status != http.StatusCreated {
+			t.Fatalf("fault %s: %d %v", id, status, got)
+		}
+	}
+	seen := map[string]bool{"f1": true, "f2": true, "f4": true}
+	for range 3 {
+		status, got := control(t, srv, http.MethodPost, "/_tollgate/faults", map[string]any{"endpoint": "token", "status": 503})
+		id, _ := got["id"].(string)
+		if status != http.StatusCreated || id == "" || seen[id] {
+			t.Fatalf("assigned id: %d %v (ids in force: %v)", status, got, seen)
+		}
+		seen[id] = true
+	}
+	_, list := control(t, srv, http.MethodGet, "/_tollgate/faults", nil)
+	if n := len(list["faults"].([]any)); n != 6 {
+		t.Errorf("%d faults in force, want 6", n)
+	}
+}
+
 // TestBadControlRequestsChangeNothing: a refused control request names the
 // field and leaves the state as it was.
 func TestBadControlRequestsChangeNothing(t *testing.T) {
@@ -373,6 +398,10 @@ func TestBadControlRequestsChangeNothing(t *testing.T) {
 		{"fault with a bad probability", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","status":503,"probability":2}`, "probability"},
 		{"fault with an unknown member", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","status":503,"tmes":1}`, "tmes"},
 		{"fault with a bad latency", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","latency":"soon"}`, "latency"},
+		{"fault whose latency and jitter overflow", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","latency":"2562047h","jitter":"2562047h"}`, "latency"},
+		{"fault with a long latency", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","latency":"61s"}`, "latency"},
+		{"fault with a long jitter", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","latency":"1s","jitter":"2m"}`, "jitter"},
+		{"fault with a huge jitter", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","status":503,"jitter":"2562047h"}`, "jitter"},
 		{"client without secret", http.MethodPost, "/_tollgate/clients", `{"id":"x"}`, "secret"},
 		{"client with an unknown scope", http.MethodPost, "/_tollgate/clients", `{"id":"x","secret":"y","scopes":["nope"]}`, "scopes"},
 		{"client with a registered claim", http.MethodPost, "/_tollgate/clients", `{"id":"x","secret":"y","claims":{"sub":"z"}}`, "claims"},

@@ -119,6 +119,10 @@ func newFaultTable(s *Server) *faultTable {
 	return t
 }
 
+// maxFaultDelay bounds a fault's latency and its jitter, each on its own
+// (checking their sum would let one huge value wrap the other negative).
+const maxFaultDelay = time.Minute
+
 // check validates f against the server: a bad fault names the field.
 func (t *faultTable) check(f Fault) error {
 	if f.Endpoint == "" {
@@ -149,8 +153,10 @@ func (t *faultTable) check(f Fault) error {
 		return fieldError("latency", "must not be negative")
 	case f.Jitter < 0:
 		return fieldError("jitter", "must not be negative")
-	case time.Duration(f.Latency+f.Jitter) > time.Minute:
-		return fieldError("latency", "latency plus jitter must stay within 1m")
+	case time.Duration(f.Latency) > maxFaultDelay:
+		return fieldError("latency", "%s is longer than %s", time.Duration(f.Latency), maxFaultDelay)
+	case time.Duration(f.Jitter) > maxFaultDelay:
+		return fieldError("jitter", "%s is longer than %s", time.Duration(f.Jitter), maxFaultDelay)
 	case f.Status != 0 && (f.Status < 200 || f.Status > 599):
 		return fieldError("status", "%d is not an HTTP status from 200 to 599", f.Status)
 	case f.RetryAfter < 0:
@@ -185,12 +191,17 @@ func (t *faultTable) add(faults ...Fault) ([]Fault, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	list := slices.Clone(*t.active.Load())
+	inForce := func(id string) bool {
+		return slices.ContainsFunc(list, func(a *activeFault) bool { return a.spec.ID == id })
+	}
 	var out []Fault
 	for _, f := range faults {
 		if f.ID == "" {
-			t.nextID++
-			f.ID = "f" + strconv.Itoa(t.nextID)
-		} else if slices.ContainsFunc(list, func(a *activeFault) bool { return a.spec.ID == f.ID }) {
+			for f.ID == "" || inForce(f.ID) || slices.ContainsFunc(faults, func(g Fault) bool { return g.ID == f.ID }) {
+				t.nextID++
+				f.ID = "f" + strconv.Itoa(t.nextID)
+			}
+		} else if inForce(f.ID) {
 			return nil, fieldError("id", "a fault %q is already in force: delete it first or choose another id", f.ID)
 		}
 		if f.Seed == 0 {
