@@ -717,3 +717,37 @@ func TestControlUnderLoad(t *testing.T) {
 		t.Errorf("reset: %d", status)
 	}
 }
+
+// TestClientFaultLeavesTheBodyWhole: to match a fault's client_id, the
+// fault table reads the body ahead of the token endpoint; the endpoint must
+// still get all of it, up to its own limit, and a body over that limit
+// still gets 413.
+func TestClientFaultLeavesTheBodyWhole(t *testing.T) {
+	t.Parallel()
+	const limit = 2 << 20
+	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{MaxBodyBytes: limit}))
+	control(t, srv, http.MethodPost, "/_tollgate/faults", map[string]any{"endpoint": "token", "client_id": "someone-else", "status": 503})
+	f := srv.Flow(t, "simple")
+	post := func(padding int) int {
+		body := `{"clientId":"` + mockserver.SeedClientID + `","secret":"` + mockserver.SeedClientSecret + `","padding":"` + strings.Repeat("x", padding) + `"}`
+		// No Content-Length: the size shows only while reading.
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL+f.Token.Path, io.MultiReader(strings.NewReader(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(3 << 19); got != http.StatusOK {
+		t.Errorf("a 1.5 MiB token request under a 2 MiB limit: %d, want 200", got)
+	}
+	if got := post(limit); got != http.StatusRequestEntityTooLarge {
+		t.Errorf("a token request over the limit: %d, want 413", got)
+	}
+}

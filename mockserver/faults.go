@@ -334,11 +334,15 @@ func (t *faultTable) requestClient(ep endpoint, r *http.Request) string {
 		if id, _, ok, err := authheader.ParseBasic(header); ok && err == nil {
 			return id
 		}
-		doc, err := parseTokenBody(mediaTypeOf(r), requestBody(r))
+		co := ep.fr.clientOperation(ep.kind)
+		if r.ContentLength > co.maxBody {
+			return "" // the operation refuses it unread
+		}
+		doc, err := parseTokenBody(mediaTypeOf(r), peekBody(r, co.maxBody))
 		if err != nil {
 			return ""
 		}
-		id, _ := stringField(doc, ep.fr.clientOperation(ep.kind).clientID)
+		id, _ := stringField(doc, co.clientID)
 		return id
 	}
 	return ""
