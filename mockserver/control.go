@@ -411,7 +411,7 @@ func (s *Server) postReset(w http.ResponseWriter, _ *http.Request) {
 
 // reset puts the server back in its configured state: the clock, the
 // clients, the faults and the signing keys as configured, every issued
-// token dead, no request captured.
+// token dead, no issuer noted, no request captured.
 func (s *Server) reset() error {
 	if s.opts.StartClock != nil {
 		s.clock.Set(*s.opts.StartClock)
@@ -424,6 +424,7 @@ func (s *Server) reset() error {
 		return fmt.Errorf("mockserver: reset: faults: %w", err)
 	}
 	s.RevokeAllTokens()
+	s.issuers.reset()
 	for _, fr := range s.flows {
 		if fr.keys != nil {
 			fr.keys.Reset(fr.firstKey)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -749,5 +750,60 @@ func TestClientFaultLeavesTheBodyWhole(t *testing.T) {
 	}
 	if got := post(limit); got != http.StatusRequestEntityTooLarge {
 		t.Errorf("a token request over the limit: %d, want 413", got)
+	}
+}
+
+// TestIssuerOriginsAreBounded: without a configured issuer, every JWT the
+// mock issues names an origin it accepts; past the bound of origins a token
+// request is refused instead of issuing a token that never validates, and
+// a control reset forgets the origins.
+func TestIssuerOriginsAreBounded(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	f := srv.Flow(t, "oauth2")
+	issue := func(host string) (int, string) {
+		doc := map[string]any{}
+		mustSet(t, f.Token.Request.ClientID, doc, mockserver.SeedClientID)
+		mustSet(t, f.Token.Request.ClientSecret, doc, mockserver.SeedClientSecret)
+		mustSet(t, f.Token.Request.GrantType, doc, f.Token.GrantType)
+		body, _ := json.Marshal(doc)
+		req := newRequest(t, http.MethodPost, srv.URL+f.Token.Path, jsonMediaType(f), string(body))
+		req.Host = host
+		ex := send(t, srv, req)
+		if ex.status != http.StatusOK {
+			return ex.status, oauthError(t, ex.body).Code
+		}
+		tr, err := f.ParseTokenResponse(ex.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ex.status, tr.AccessToken
+	}
+	var tokens []string
+	for i := range 40 {
+		status, got := issue(fmt.Sprintf("name%d.test", i))
+		if status == http.StatusOK {
+			tokens = append(tokens, got)
+			continue
+		}
+		if status != http.StatusBadRequest || got != "invalid_request" || i == 0 {
+			t.Fatalf("token under origin %d: %d %s, want 200 or, past the bound, 400 invalid_request", i, status, got)
+		}
+	}
+	if len(tokens) == 40 {
+		t.Fatal("40 origins: every token request succeeded, though the mock accepts a bounded set of issuers")
+	}
+	for i, tok := range tokens {
+		if status, _ := bearerStatus(t, srv, "/api/markets", tok); status != http.StatusOK {
+			t.Errorf("token %d, issued under a noted origin: %d, want 200", i, status)
+		}
+	}
+	control(t, srv, http.MethodPost, "/_tollgate/reset", nil)
+	status, tok := issue("name39.test")
+	if status != http.StatusOK {
+		t.Fatalf("after a reset, a token under a new origin: %d %s", status, tok)
+	}
+	if status, _ := bearerStatus(t, srv, "/api/markets", tok); status != http.StatusOK {
+		t.Errorf("after a reset, the token under a new origin: %d, want 200", status)
 	}
 }

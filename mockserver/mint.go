@@ -136,7 +136,9 @@ func (s *Server) Mint(req MintRequest, issuer string) (MintedToken, error) {
 		c.Audience = []string{"another-api"}
 	}
 	if req.Defect != DefectWrongIssuer {
-		s.issuers.note(c.Issuer)
+		if err := s.issuers.note(c.Issuer); err != nil {
+			return MintedToken{}, err
+		}
 	}
 	if out.AccessToken, err = s.signMinted(fr, c, req.Defect); err != nil {
 		return MintedToken{}, fmt.Errorf("mockserver: mint: %w", err)

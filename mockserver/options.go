@@ -23,9 +23,12 @@ type Options struct {
 	// quick demos. Off by default: secrets are checked.
 	AcceptAnyClient bool `yaml:"accept_any_client"`
 
-	// Issuer is the "iss" of JWTs and of the RFC 8414 metadata. Empty means
-	// the scheme and Host of each token request (e.g. http://127.0.0.1:8484),
-	// and the issuer is then not checked on validation.
+	// Issuer is the "iss" of JWTs and of the RFC 8414 metadata; a JWT naming
+	// another issuer is refused. Empty means the scheme and Host of each
+	// token request (e.g. http://127.0.0.1:8484): a JWT is then accepted
+	// when its iss is one of the origins the server issued tokens under,
+	// at most 32 of them (a token request under a 33rd gets 400
+	// invalid_request) until a control reset forgets them.
 	Issuer string `yaml:"issuer"`
 
 	// Flows override what each flow document says, by flow name.
