@@ -557,6 +557,80 @@ func TestMintedTokens(t *testing.T) {
 	}
 }
 
+// TestRotationKeepsTheOldKeyALifetime: with no live token recorded, the
+// old key still verifies for the flow's longest token lifetime, since a
+// token request that took it just before the rotation may not have
+// recorded its token yet.
+func TestRotationKeepsTheOldKeyALifetime(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	now := srv.Clock.Now()
+	rotated, err := srv.Mock.RotateKeys("oauth2")
+	if err != nil || len(rotated) != 1 {
+		t.Fatalf("rotate: %v %v", rotated, err)
+	}
+	lifetime := srv.Flow(t, "oauth2").Lifetime
+	if lifetime <= 0 {
+		t.Fatalf("flow oauth2 has no lifetime: %v", lifetime)
+	}
+	if got := rotated[0].RetiresAt.Sub(now); got < lifetime {
+		t.Errorf("the old key retires %v after the rotation, want at least the lifetime %v", got, lifetime)
+	}
+}
+
+// TestRevokeAllTokensWhileIssuing: a JWT issued while every token is being
+// revoked is either revoked or still listed, so that the next revocation of
+// every token reaches it; none stays valid unlisted.
+func TestRevokeAllTokensWhileIssuing(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	var (
+		mu     sync.Mutex
+		minted []string
+		wg     sync.WaitGroup
+		stop   = make(chan struct{})
+	)
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				tok, err := srv.Mock.Mint(mockserver.MintRequest{Flow: "oauth2"}, "")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				minted = append(minted, tok.AccessToken)
+				mu.Unlock()
+			}
+		}()
+	}
+	for n := 0; n < 300; {
+		srv.Mock.RevokeAllTokens()
+		mu.Lock()
+		n = len(minted)
+		mu.Unlock()
+	}
+	close(stop)
+	wg.Wait()
+	srv.Mock.RevokeAllTokens()
+	valid := 0
+	for _, tok := range minted {
+		if status, _ := bearerStatus(t, srv, "/metrics/orders", tok); status == http.StatusOK {
+			valid++
+		}
+	}
+	if valid > 0 {
+		t.Errorf("%d of %d tokens still valid after every token was revoked", valid, len(minted))
+	}
+}
+
 // TestKeyRotation: a token signed before a rotation works until it
 // expires, the JWKS holds both keys meanwhile, new tokens carry the new kid.
 func TestKeyRotation(t *testing.T) {

@@ -323,8 +323,8 @@ func (s *Server) RevokeAllTokens() int {
 		})
 		for _, jti := range live {
 			fr.revoked.Put(jti, grants[jti], expiry[jti], now)
+			fr.issued.Revoke(jti) // not Clear: a JWT issued since the scan stays listed, and revocable
 		}
-		fr.issued.Clear()
 		n += len(live)
 	}
 	return n
