@@ -64,7 +64,9 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	}
 	s.opts.Clock = s.clock // one clock for issuance, validation, introspection and revocation
 	if opts.StartClock != nil {
-		s.clock.Set(*opts.StartClock)
+		if err := s.clock.Set(*opts.StartClock); err != nil {
+			return nil, fmt.Errorf("mockserver: clock.now: %w", err)
+		}
 	}
 	key, err := loadSigningKey(opts.SigningKeyFile)
 	if err != nil {

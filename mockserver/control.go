@@ -182,6 +182,13 @@ func writeControlJSON(w http.ResponseWriter, status int, v any) {
 // then... except members decoded before the bad one, so callers decode into
 // a fresh value and apply it only when decodeFields succeeds.
 func decodeFields(r *http.Request, fields map[string]any) error {
+	return decodeBody(r, fields, "")
+}
+
+// decodeBody is decodeFields for an operation whose body is required: an
+// empty body is an error that says what to send (need, e.g.
+// `{"now": ..., "frozen": ...}`); with need empty it reads as {}.
+func decodeBody(r *http.Request, fields map[string]any, need string) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxControlBody+1))
 	if err != nil {
 		return errors.New("the body could not be read")
@@ -190,6 +197,9 @@ func decodeFields(r *http.Request, fields map[string]any) error {
 		return fmt.Errorf("the body is larger than %d bytes", maxControlBody)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
+		if need != "" {
+			return errors.New("the body is empty: send a JSON object such as " + need)
+		}
 		body = []byte("{}")
 	}
 	var members map[string]json.RawMessage
@@ -261,7 +271,7 @@ func (s *Server) getClock(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) putClock(w http.ResponseWriter, r *http.Request) {
 	var now string
 	var frozen bool
-	if err := decodeFields(r, map[string]any{"now": &now, "frozen": &frozen}); err != nil {
+	if err := decodeBody(r, map[string]any{"now": &now, "frozen": &frozen}, `{"now":"2030-01-02T15:04:05Z","frozen":true}`); err != nil {
 		badControlRequest(w, err)
 		return
 	}
@@ -275,7 +285,10 @@ func (s *Server) putClock(w http.ResponseWriter, r *http.Request) {
 		setting.Now = t
 	}
 	setting.Frozen = frozen
-	s.clock.Set(setting)
+	if err := s.clock.Set(setting); err != nil {
+		badControlRequest(w, fieldError("now", "%v", err))
+		return
+	}
 	writeControlJSON(w, http.StatusOK, s.clockAnswer())
 }
 
@@ -294,7 +307,10 @@ func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) {
 		badControlRequest(w, fieldError("duration", "missing: say how far, e.g. \"2h\" (negative moves back)"))
 		return
 	}
-	s.clock.Advance(time.Duration(*d))
+	if err := s.clock.Advance(time.Duration(*d)); err != nil {
+		badControlRequest(w, fieldError("duration", "%v", err))
+		return
+	}
 	writeControlJSON(w, http.StatusOK, s.clockAnswer())
 }
 
@@ -414,7 +430,9 @@ func (s *Server) postReset(w http.ResponseWriter, _ *http.Request) {
 // token dead, no issuer noted, no request captured.
 func (s *Server) reset() error {
 	if s.opts.StartClock != nil {
-		s.clock.Set(*s.opts.StartClock)
+		if err := s.clock.Set(*s.opts.StartClock); err != nil {
+			return fmt.Errorf("mockserver: reset: clock: %w", err)
+		}
 	} else {
 		s.clock.Reset()
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/tollgate/tollgate/mockserver"
 	"github.com/tollgate/tollgate/mockserver/mockservertest"
+	"github.com/tollgate/tollgate/openapi"
 	"github.com/tollgate/tollgate/spec"
 )
 
@@ -389,6 +390,7 @@ func TestBadControlRequestsChangeNothing(t *testing.T) {
 	t.Parallel()
 	srv := mockservertest.NewServer(t, mockservertest.WithSystemClock())
 	_, before := control(t, srv, http.MethodGet, "/_tollgate/clients", nil)
+	_, clockBefore := control(t, srv, http.MethodPut, "/_tollgate/clock", map[string]any{"now": "2030-01-01T00:00:00Z", "frozen": true})
 	for _, tc := range []struct {
 		name, method, path, body, field string
 	}{
@@ -403,6 +405,11 @@ func TestBadControlRequestsChangeNothing(t *testing.T) {
 		{"fault with a long latency", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","latency":"61s"}`, "latency"},
 		{"fault with a long jitter", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","latency":"1s","jitter":"2m"}`, "jitter"},
 		{"fault with a huge jitter", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","status":503,"jitter":"2562047h"}`, "jitter"},
+		{"clock in year 9999", http.MethodPut, "/_tollgate/clock", `{"now":"9999-01-01T00:00:00Z"}`, "now"},
+		{"clock before 1970", http.MethodPut, "/_tollgate/clock", `{"now":"1969-12-31T23:59:59Z","frozen":true}`, "now"},
+		{"clock without a body", http.MethodPut, "/_tollgate/clock", ``, "body is empty"},
+		{"clock advanced past its range", http.MethodPost, "/_tollgate/clock/advance", `{"duration":"2000000h"}`, "duration"},
+		{"clock advanced back past 1970", http.MethodPost, "/_tollgate/clock/advance", `{"duration":"-2000000h"}`, "duration"},
 		{"client without secret", http.MethodPost, "/_tollgate/clients", `{"id":"x"}`, "secret"},
 		{"client with an unknown scope", http.MethodPost, "/_tollgate/clients", `{"id":"x","secret":"y","scopes":["nope"]}`, "scopes"},
 		{"client with a registered claim", http.MethodPost, "/_tollgate/clients", `{"id":"x","secret":"y","claims":{"sub":"z"}}`, "claims"},
@@ -424,6 +431,9 @@ func TestBadControlRequestsChangeNothing(t *testing.T) {
 		if status != http.StatusBadRequest || !strings.Contains(desc, tc.field) {
 			t.Errorf("%s: %d %v, want 400 naming %s", tc.name, status, got, tc.field)
 		}
+	}
+	if _, clock := control(t, srv, http.MethodGet, "/_tollgate/clock", nil); !bytes.Equal(mustJSON(t, clock), mustJSON(t, clockBefore)) {
+		t.Errorf("refused clock requests moved the clock: %v, was %v", clock, clockBefore)
 	}
 	if _, faults := control(t, srv, http.MethodGet, "/_tollgate/faults", nil); len(faults["faults"].([]any)) != 0 {
 		t.Errorf("refused faults were added: %v", faults)
@@ -879,5 +889,30 @@ func TestIssuerOriginsAreBounded(t *testing.T) {
 	}
 	if status, _ := bearerStatus(t, srv, "/api/markets", tok); status != http.StatusOK {
 		t.Errorf("after a reset, the token under a new origin: %d, want 200", status)
+	}
+}
+
+// TestClockOutOfRangeInGo: the Go API and the config file refuse the clock
+// settings the control API refuses, and leave the clock alone.
+func TestClockOutOfRangeInGo(t *testing.T) {
+	t.Parallel()
+	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	srv := mockservertest.NewServer(t)
+	before := srv.Mock.ClockSetting()
+	if err := srv.Mock.SetClock(mockserver.ClockSetting{Now: far}); err == nil || !strings.Contains(err.Error(), "9999") {
+		t.Errorf("SetClock(9999): %v, want an error naming the time", err)
+	}
+	if err := srv.Mock.AdvanceClock(-100 * 365 * 24 * time.Hour); err == nil {
+		t.Error("AdvanceClock to before 1970: no error")
+	}
+	if after := srv.Mock.ClockSetting(); !after.Now.Equal(before.Now) {
+		t.Errorf("refused settings moved the clock from %v to %v", before.Now, after.Now)
+	}
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mockserver.New(flows, mockserver.Options{StartClock: &mockserver.ClockSetting{Now: far}}); err == nil || !strings.Contains(err.Error(), "clock") {
+		t.Errorf("a configured clock in 9999: %v, want an error naming the clock", err)
 	}
 }
