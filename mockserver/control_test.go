@@ -916,3 +916,25 @@ func TestClockOutOfRangeInGo(t *testing.T) {
 		t.Errorf("a configured clock in 9999: %v, want an error naming the clock", err)
 	}
 }
+
+// TestIntrospectionIatIsTheIssueTime: an opaque token's introspected iat is
+// when it was issued, even after its client's lifetime changed.
+func TestIntrospectionIatIsTheIssueTime(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{
+		Flows: map[string]mockserver.FlowOptions{"oauth2": {TokenFormat: "opaque"}}}))
+	issuedAt := srv.Clock.Now().Truncate(time.Second)
+	tok := token(t, srv, "oauth2", mockserver.SeedClientID, mockserver.SeedClientSecret)
+	srv.AdvanceClock(10 * time.Minute)
+	if status, got := control(t, srv, http.MethodPut, "/_tollgate/clients/"+mockserver.SeedClientID,
+		map[string]any{"secret": mockserver.SeedClientSecret, "token_lifetime": "5h"}); status != http.StatusOK {
+		t.Fatalf("lengthen the client's lifetime: %d %v", status, got)
+	}
+	got := introspect(t, srv, "oauth2", tok)
+	if got["active"] != true {
+		t.Fatalf("introspection: %v", got)
+	}
+	if iat, _ := got["iat"].(float64); int64(iat) != issuedAt.Unix() {
+		t.Errorf("iat %v, want the issue time %d", got["iat"], issuedAt.Unix())
+	}
+}
