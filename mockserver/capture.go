@@ -125,6 +125,16 @@ func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *captureWriter) noteClient(id string) { w.client = id }
 
+// StatusClientClosedRequest is the status a captured request gets when its
+// client hung up before the answer (nginx's 499): nothing was sent.
+const StatusClientClosedRequest = 499
+
+func (w *captureWriter) noteHungUp() {
+	if w.status == 0 {
+		w.status = StatusClientClosedRequest
+	}
+}
+
 // clientNoter is a ResponseWriter that wants to know which client a
 // request came from.
 type clientNoter interface{ noteClient(id string) }
@@ -134,6 +144,18 @@ type clientNoter interface{ noteClient(id string) }
 func noteClient(w http.ResponseWriter, id string) {
 	if n, ok := w.(clientNoter); ok {
 		n.noteClient(id)
+	}
+}
+
+// hangUpNoter is a ResponseWriter that wants to know that the client hung
+// up before an answer was written.
+type hangUpNoter interface{ noteHungUp() }
+
+// noteHungUp tells w, if it wants to know, that the client hung up before
+// an answer was written.
+func noteHungUp(w http.ResponseWriter) {
+	if n, ok := w.(hangUpNoter); ok {
+		n.noteHungUp()
 	}
 }
 

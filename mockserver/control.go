@@ -78,6 +78,32 @@ func (s *Server) controlRoutes() map[string]http.HandlerFunc {
 	return routes
 }
 
+// controlHandler serves everything under ControlPrefix: the control
+// routes, and any other request with the control API's JSON error, 404 for
+// a path it does not have, 405 with Allow for a method a path does not take.
+func (s *Server) controlHandler() http.Handler {
+	mux := http.NewServeMux()
+	for pattern, h := range s.controlRoutes() {
+		mux.Handle(pattern, h)
+	}
+	mux.Handle(ControlPrefix, s.guardControl(func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete} {
+			probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
+			if _, pattern := mux.Handler(probe); pattern != ControlPrefix && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			controlError(w, http.StatusNotFound, "not_found", "the control API has no "+strconv.Quote(r.URL.Path)+" (GET /_tollgate/openapi.yaml lists its paths)")
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		controlError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.URL.Path+" takes "+strings.Join(allow, ", ")+", not "+r.Method)
+	}))
+	return mux
+}
+
 // guardControl lets a request through to the control API when it comes
 // over loopback to a loopback name, or carries the control token when one
 // is configured; and never from a page of another origin (a browser would
@@ -320,7 +346,8 @@ func (s *Server) getFaults(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
 	var f Fault
-	fields := map[string]any{"id": &f.ID, "endpoint": &f.Endpoint, "flow": &f.Flow, "client_id": &f.ClientID,
+	var fired int // read-only: accepted, so that a listed fault can be posted back, and ignored
+	fields := map[string]any{"fired": &fired, "id": &f.ID, "endpoint": &f.Endpoint, "flow": &f.Flow, "client_id": &f.ClientID,
 		"after": &f.After, "every": &f.Every, "probability": &f.Probability, "seed": &f.Seed, "times": &f.Times,
 		"latency": &f.Latency, "jitter": &f.Jitter, "status": &f.Status, "body": &f.Body, "retry_after": &f.RetryAfter, "reset": &f.Reset}
 	if err := decodeFields(r, fields); err != nil {

@@ -938,3 +938,93 @@ func TestIntrospectionIatIsTheIssueTime(t *testing.T) {
 		t.Errorf("iat %v, want the issue time %d", got["iat"], issuedAt.Unix())
 	}
 }
+
+// TestFaultFiredIsReadOnly: a fault as GET /_tollgate/faults lists it can
+// be posted back; its fired count is ignored.
+func TestFaultFiredIsReadOnly(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	status, got := control(t, srv, http.MethodPost, "/_tollgate/faults", map[string]any{"endpoint": "token", "status": 503, "fired": 7})
+	if status != http.StatusCreated || got["fired"] != float64(0) {
+		t.Errorf("a fault posted with fired 7: %d %v, want 201 with fired 0", status, got)
+	}
+}
+
+// TestControlMethodAndPathErrors: a method a control path does not take
+// gets 405 with Allow, and a path the control API lacks gets 404, both as
+// the JSON error every other control answer uses.
+func TestControlMethodAndPathErrors(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{http.MethodPatch, "/_tollgate/clock", http.StatusMethodNotAllowed, "GET, HEAD, PUT, DELETE"},
+		{http.MethodPost, "/_tollgate/requests", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{http.MethodGet, "/_tollgate/reset", http.StatusMethodNotAllowed, "POST"},
+		{http.MethodPost, "/_tollgate/clients/someone", http.StatusMethodNotAllowed, "GET, HEAD, PUT, DELETE"},
+		{http.MethodGet, "/_tollgate/nothing-here", http.StatusNotFound, ""},
+	} {
+		req := newRequest(t, tc.method, srv.URL+tc.path, "", "")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		var e struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if resp.StatusCode != tc.status || resp.Header.Get("Allow") != tc.allow ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || json.Unmarshal(body, &e) != nil || e.Error == "" {
+			t.Errorf("%s %s: %d Allow %q %s %s, want %d Allow %q with a JSON error", tc.method, tc.path, resp.StatusCode,
+				resp.Header.Get("Allow"), resp.Header.Get("Content-Type"), body, tc.status, tc.allow)
+		}
+	}
+}
+
+// TestLiveTokensLimit: LiveTokens lists at most limit tokens, however they
+// spread over the stores.
+func TestLiveTokensLimit(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	for range 3 {
+		srv.Mint(t, mockserver.MintRequest{Flow: "simple"})
+		srv.Mint(t, mockserver.MintRequest{Flow: "oauth2"})
+	}
+	for limit := 1; limit <= 7; limit++ {
+		if got := len(srv.Mock.LiveTokens(limit)); got != min(limit, 6) {
+			t.Errorf("LiveTokens(%d): %d tokens, want %d", limit, got, min(limit, 6))
+		}
+	}
+}
+
+// TestLatencyFaultClientHungUp: a request whose client hung up during a
+// latency fault is captured with 499, not as answered.
+func TestLatencyFaultClientHungUp(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	control(t, srv, http.MethodPost, "/_tollgate/faults", map[string]any{"endpoint": "jwks", "latency": "30s"})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+mockserver.JWKSPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := srv.Client().Do(req); err == nil {
+		_ = resp.Body.Close()
+		t.Fatalf("the slow request was answered: %d", resp.StatusCode)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	if _, err := srv.Mock.WaitRequests(wctx, mockserver.RequestFilter{Endpoint: "jwks"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	recs := srv.Mock.Requests(mockserver.RequestFilter{Endpoint: "jwks"})
+	if len(recs) != 1 || recs[0].Status != mockserver.StatusClientClosedRequest {
+		t.Errorf("captured %+v, want one request with status 499", recs)
+	}
+}

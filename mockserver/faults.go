@@ -54,7 +54,8 @@ type Fault struct {
 	RetryAfter int `json:"retry_after,omitempty" yaml:"retry_after"`
 	// Reset closes the connection without an answer.
 	Reset bool `json:"reset,omitempty" yaml:"reset"`
-	// Fired counts how often the fault has fired (read-only).
+	// Fired counts how often the fault has fired (read-only: a posted value
+	// is ignored).
 	Fired int `json:"fired" yaml:"-"`
 }
 
@@ -356,6 +357,7 @@ func (t *faultTable) inject(af *activeFault, latency time.Duration, ep endpoint,
 		case <-timer.C:
 		case <-r.Context().Done():
 			timer.Stop()
+			noteHungUp(w)
 			return
 		}
 	}

@@ -277,20 +277,26 @@ type LiveToken struct {
 func (s *Server) LiveTokens(limit int) []LiveToken {
 	now := s.clock.Now()
 	out := []LiveToken{}
+	room := func() bool { return limit <= 0 || len(out) < limit }
 	s.store.Range(now, func(token string, g *tokens.Grant, exp time.Time) bool {
+		if !room() {
+			return false
+		}
 		out = append(out, LiveToken{Token: fingerprint(token), Flow: g.Flow, ClientID: g.ClientID, Scope: g.Scope, ExpiresAt: exp.UTC()})
-		return limit <= 0 || len(out) < limit
+		return true
 	})
 	for _, fr := range s.flows {
 		if fr.issued == nil {
 			continue
 		}
 		fr.issued.Range(now, func(jti string, g *tokens.Grant, exp time.Time) bool {
-			if fr.isRevoked(jti, "", now) {
-				return true
+			if !room() {
+				return false
 			}
-			out = append(out, LiveToken{Token: "jti:" + jti, Flow: g.Flow, ClientID: g.ClientID, Scope: g.Scope, ExpiresAt: exp.UTC()})
-			return limit <= 0 || len(out) < limit
+			if !fr.isRevoked(jti, "", now) {
+				out = append(out, LiveToken{Token: "jti:" + jti, Flow: g.Flow, ClientID: g.ClientID, Scope: g.Scope, ExpiresAt: exp.UTC()})
+			}
+			return true
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ExpiresAt.Before(out[j].ExpiresAt) })

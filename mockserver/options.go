@@ -47,12 +47,14 @@ type Options struct {
 	// which suits a local mock; an empty list turns CORS off.
 	CORSOrigins []string `yaml:"cors_origins"`
 
-	// MaxTokens bounds the live tokens the server holds: issued uuid and
-	// opaque tokens (all flows together), and the revoked JWTs of each jwt
-	// flow (jwt flows store nothing else). When the bound is reached, the
-	// token endpoint (and revocation of a JWT) answers 503
-	// temporarily_unavailable with Retry-After until the earliest token
-	// expires; no live token is ever evicted. Zero means DefaultMaxTokens.
+	// MaxTokens bounds the live tokens the server holds, in each of its
+	// stores: the issued uuid and opaque tokens (all flows together), and
+	// for each jwt flow the record of its issued JWTs (by jti, so that the
+	// control API can list and revoke them) and its revoked JWTs. When a
+	// bound is reached, the token endpoint (or revocation of a JWT) answers
+	// 503 temporarily_unavailable with Retry-After until the earliest token
+	// of that store expires; no live token is ever evicted. Zero means
+	// DefaultMaxTokens.
 	MaxTokens int `yaml:"max_tokens"`
 
 	// SweepInterval is how often expired tokens are deleted in the
