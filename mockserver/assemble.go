@@ -64,7 +64,9 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	}
 	s.opts.Clock = s.clock // one clock for issuance, validation, introspection and revocation
 	if opts.StartClock != nil {
-		s.clock.Set(*opts.StartClock)
+		if err := s.clock.Set(*opts.StartClock); err != nil {
+			return nil, fmt.Errorf("mockserver: clock.now: %w", err)
+		}
 	}
 	key, err := loadSigningKey(opts.SigningKeyFile)
 	if err != nil {
@@ -304,12 +306,10 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 		}{"GET " + MetadataPath, wrap(endpoint{kind: endpointMetadata}, http.HandlerFunc(s.serveMetadata))})
 	}
 	if s.opts.Control != ControlOff {
-		for pattern, h := range s.controlRoutes() {
-			fixed = append(fixed, struct {
-				pattern string
-				h       http.Handler
-			}{pattern, h})
-		}
+		fixed = append(fixed, struct {
+			pattern string
+			h       http.Handler
+		}{ControlPrefix, s.controlHandler()})
 	}
 	for _, f := range fixed {
 		if err := register(f.pattern, "tollgate", f.h); err != nil {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/tollgate/tollgate/spec"
 )
@@ -79,4 +81,19 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
+}
+
+// mediaTypeOf is r's Content-Type without parameters.
+func mediaTypeOf(r *http.Request) string {
+	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
+	return strings.TrimSpace(mt)
+}
+
+// peekBody reads up to limit bytes of r's body for a look ahead of the
+// handler, and puts them back in front of the rest: the handler still
+// reads the whole body, and its own size limit still applies.
+func peekBody(r *http.Request, limit int64) []byte {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, limit))
+	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+	return body
 }

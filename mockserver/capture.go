@@ -2,8 +2,10 @@ package mockserver
 
 import (
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // RequestRecord is one request an endpoint of the server answered, as the
@@ -35,21 +37,46 @@ func (f RequestFilter) matches(r *capturedRequest) bool {
 
 // capturedRequest is a RequestRecord as held: the raw Authorization
 // header (redacted only when shown) and the endpoint, so that recording
-// allocates nothing.
+// an ordinary request allocates nothing. A path or Authorization longer
+// than maxCapturedValue is held as a short copy instead (see captured), so
+// that the ring never keeps large request buffers alive.
 type capturedRequest struct {
-	at     time.Time
-	method string
-	path   string
-	ep     endpoint
-	client string
-	status int
-	auth   string
+	at       time.Time
+	method   string
+	path     string
+	ep       endpoint
+	client   string
+	status   int
+	auth     string
+	redacted bool // auth is already redacted
+}
+
+// maxCapturedValue bounds the bytes of a request's path and Authorization
+// header that a capture holds (the server reads up to 1 MB of headers).
+const maxCapturedValue = 4 << 10
+
+// captured returns a capture of a request: a long path cut to
+// maxCapturedValue bytes with a note of its length, a long Authorization
+// redacted at once (from the whole value, so its fingerprint is the one
+// the request log shows); both fresh strings.
+func captured(c capturedRequest) capturedRequest {
+	if len(c.path) > maxCapturedValue {
+		cut := maxCapturedValue
+		for cut > 0 && !utf8.RuneStart(c.path[cut]) {
+			cut--
+		}
+		c.path = c.path[:cut] + "... (" + strconv.Itoa(len(c.path)) + " bytes)"
+	}
+	if len(c.auth) > maxCapturedValue {
+		c.auth, c.redacted = redactAuthorization(c.auth), true
+	}
+	return c
 }
 
 func (c *capturedRequest) record() RequestRecord {
 	r := RequestRecord{Time: c.at, Method: c.method, Path: c.path, Endpoint: c.ep.name(), Flow: c.ep.flowName(),
-		ClientID: c.client, Status: c.status}
-	if c.auth != "" {
+		ClientID: c.client, Status: c.status, Authorization: c.auth}
+	if c.auth != "" && !c.redacted {
 		r.Authorization = redactAuthorization(c.auth)
 	}
 	return r
@@ -98,6 +125,16 @@ func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *captureWriter) noteClient(id string) { w.client = id }
 
+// StatusClientClosedRequest is the status a captured request gets when its
+// client hung up before the answer (nginx's 499): nothing was sent.
+const StatusClientClosedRequest = 499
+
+func (w *captureWriter) noteHungUp() {
+	if w.status == 0 {
+		w.status = StatusClientClosedRequest
+	}
+}
+
 // clientNoter is a ResponseWriter that wants to know which client a
 // request came from.
 type clientNoter interface{ noteClient(id string) }
@@ -107,6 +144,18 @@ type clientNoter interface{ noteClient(id string) }
 func noteClient(w http.ResponseWriter, id string) {
 	if n, ok := w.(clientNoter); ok {
 		n.noteClient(id)
+	}
+}
+
+// hangUpNoter is a ResponseWriter that wants to know that the client hung
+// up before an answer was written.
+type hangUpNoter interface{ noteHungUp() }
+
+// noteHungUp tells w, if it wants to know, that the client hung up before
+// an answer was written.
+func noteHungUp(w http.ResponseWriter) {
+	if n, ok := w.(hangUpNoter); ok {
+		n.noteHungUp()
 	}
 }
 
@@ -121,8 +170,8 @@ func (c *requestCapture) wrap(ep endpoint, next http.Handler) http.Handler {
 			if status == 0 && aborted == nil {
 				status = http.StatusOK
 			}
-			c.add(capturedRequest{at: time.Now(), method: r.Method, path: r.URL.Path, ep: ep, client: cw.client,
-				status: status, auth: r.Header.Get("Authorization")})
+			c.add(captured(capturedRequest{at: time.Now(), method: r.Method, path: r.URL.Path, ep: ep, client: cw.client,
+				status: status, auth: r.Header.Get("Authorization")}))
 			cw.ResponseWriter = nil
 			c.pool.Put(cw)
 			if aborted != nil {

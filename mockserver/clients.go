@@ -83,6 +83,22 @@ func (r *clientRegistry) put(c Client) bool {
 	return existed
 }
 
+// add registers c (already checked) unless a client of its id is
+// registered; it reports whether it registered c.
+func (r *clientRegistry) add(c Client) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, exists := (*r.clients.Load())[c.ID]; exists {
+		return false
+	}
+	m := maps.Clone(*r.clients.Load())
+	m[c.ID] = register(c)
+	order := append(slices.Clone(*r.order.Load()), c.ID)
+	r.clients.Store(&m)
+	r.order.Store(&order)
+	return true
+}
+
 // remove unregisters id; false when it was not registered.
 func (r *clientRegistry) remove(id string) bool {
 	r.mu.Lock()
@@ -163,11 +179,10 @@ func (s *Server) postClient(w http.ResponseWriter, r *http.Request) {
 		badControlRequest(w, err)
 		return
 	}
-	if s.clients.get(c.ID) != nil {
+	if !s.clients.add(c) {
 		controlError(w, http.StatusConflict, oautherr409, "client "+strconv.Quote(c.ID)+" is already registered: PUT /_tollgate/clients/"+c.ID+" replaces it")
 		return
 	}
-	s.clients.put(c)
 	writeControlJSON(w, http.StatusCreated, toClientJSON(c))
 }
 

@@ -78,10 +78,36 @@ func (s *Server) controlRoutes() map[string]http.HandlerFunc {
 	return routes
 }
 
+// controlHandler serves everything under ControlPrefix: the control
+// routes, and any other request with the control API's JSON error, 404 for
+// a path it does not have, 405 with Allow for a method a path does not take.
+func (s *Server) controlHandler() http.Handler {
+	mux := http.NewServeMux()
+	for pattern, h := range s.controlRoutes() {
+		mux.Handle(pattern, h)
+	}
+	mux.Handle(ControlPrefix, s.guardControl(func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete} {
+			probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
+			if _, pattern := mux.Handler(probe); pattern != ControlPrefix && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			controlError(w, http.StatusNotFound, "not_found", "the control API has no "+strconv.Quote(r.URL.Path)+" (GET /_tollgate/openapi.yaml lists its paths)")
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		controlError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.URL.Path+" takes "+strings.Join(allow, ", ")+", not "+r.Method)
+	}))
+	return mux
+}
+
 // guardControl lets a request through to the control API when it comes
-// over loopback, or carries the control token when one is configured; and
-// never from a page of another origin (a browser would send any page's
-// simple requests to a local mock).
+// over loopback to a loopback name, or carries the control token when one
+// is configured; and never from a page of another origin (a browser would
+// send any page's simple requests to a local mock).
 func (s *Server) guardControl(next http.HandlerFunc) http.HandlerFunc {
 	want := s.opts.ControlToken
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -100,6 +126,12 @@ func (s *Server) guardControl(next http.HandlerFunc) http.HandlerFunc {
 		} else if !overLoopback(r) {
 			controlError(w, http.StatusForbidden, "access_denied", "the control API answers loopback connections only: configure a control token (control_token, TOLLGATE_CONTROL_TOKEN) to use it from elsewhere")
 			return
+		} else if !loopbackHost(r.Host) {
+			// A page whose name an attacker re-points at 127.0.0.1 (DNS
+			// rebinding) reaches a loopback listener with its own name in
+			// Host, and counts as same-origin.
+			controlError(w, http.StatusForbidden, "access_denied", "the control API without a control token answers requests to localhost, 127.0.0.1 or [::1] only, not to Host "+strconv.Quote(r.Host)+": configure a control token (control_token, TOLLGATE_CONTROL_TOKEN) to use other names")
+			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodDelete && r.ContentLength != 0 && !jsonBody(r) {
 			controlError(w, http.StatusUnsupportedMediaType, oautherr.InvalidRequest, "send the body as Content-Type: application/json")
@@ -116,6 +148,22 @@ func sameOrigin(origin string, r *http.Request) bool {
 func jsonBody(r *http.Request) bool {
 	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
 	return strings.EqualFold(strings.TrimSpace(mt), "application/json")
+}
+
+// loopbackHost reports whether host (a Host header, with or without a
+// port) names the loopback interface: localhost, an address in
+// 127.0.0.0/8, or ::1.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else {
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // overLoopback reports whether the request reached a loopback listener.
@@ -160,6 +208,13 @@ func writeControlJSON(w http.ResponseWriter, status int, v any) {
 // then... except members decoded before the bad one, so callers decode into
 // a fresh value and apply it only when decodeFields succeeds.
 func decodeFields(r *http.Request, fields map[string]any) error {
+	return decodeBody(r, fields, "")
+}
+
+// decodeBody is decodeFields for an operation whose body is required: an
+// empty body is an error that says what to send (need, e.g.
+// `{"now": ..., "frozen": ...}`); with need empty it reads as {}.
+func decodeBody(r *http.Request, fields map[string]any, need string) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxControlBody+1))
 	if err != nil {
 		return errors.New("the body could not be read")
@@ -168,6 +223,9 @@ func decodeFields(r *http.Request, fields map[string]any) error {
 		return fmt.Errorf("the body is larger than %d bytes", maxControlBody)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
+		if need != "" {
+			return errors.New("the body is empty: send a JSON object such as " + need)
+		}
 		body = []byte("{}")
 	}
 	var members map[string]json.RawMessage
@@ -239,7 +297,7 @@ func (s *Server) getClock(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) putClock(w http.ResponseWriter, r *http.Request) {
 	var now string
 	var frozen bool
-	if err := decodeFields(r, map[string]any{"now": &now, "frozen": &frozen}); err != nil {
+	if err := decodeBody(r, map[string]any{"now": &now, "frozen": &frozen}, `{"now":"2030-01-02T15:04:05Z","frozen":true}`); err != nil {
 		badControlRequest(w, err)
 		return
 	}
@@ -253,7 +311,10 @@ func (s *Server) putClock(w http.ResponseWriter, r *http.Request) {
 		setting.Now = t
 	}
 	setting.Frozen = frozen
-	s.clock.Set(setting)
+	if err := s.clock.Set(setting); err != nil {
+		badControlRequest(w, fieldError("now", "%v", err))
+		return
+	}
 	writeControlJSON(w, http.StatusOK, s.clockAnswer())
 }
 
@@ -272,7 +333,10 @@ func (s *Server) advanceClock(w http.ResponseWriter, r *http.Request) {
 		badControlRequest(w, fieldError("duration", "missing: say how far, e.g. \"2h\" (negative moves back)"))
 		return
 	}
-	s.clock.Advance(time.Duration(*d))
+	if err := s.clock.Advance(time.Duration(*d)); err != nil {
+		badControlRequest(w, fieldError("duration", "%v", err))
+		return
+	}
 	writeControlJSON(w, http.StatusOK, s.clockAnswer())
 }
 
@@ -282,7 +346,8 @@ func (s *Server) getFaults(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
 	var f Fault
-	fields := map[string]any{"id": &f.ID, "endpoint": &f.Endpoint, "flow": &f.Flow, "client_id": &f.ClientID,
+	var fired int // read-only: accepted, so that a listed fault can be posted back, and ignored
+	fields := map[string]any{"fired": &fired, "id": &f.ID, "endpoint": &f.Endpoint, "flow": &f.Flow, "client_id": &f.ClientID,
 		"after": &f.After, "every": &f.Every, "probability": &f.Probability, "seed": &f.Seed, "times": &f.Times,
 		"latency": &f.Latency, "jitter": &f.Jitter, "status": &f.Status, "body": &f.Body, "retry_after": &f.RetryAfter, "reset": &f.Reset}
 	if err := decodeFields(r, fields); err != nil {
@@ -389,10 +454,12 @@ func (s *Server) postReset(w http.ResponseWriter, _ *http.Request) {
 
 // reset puts the server back in its configured state: the clock, the
 // clients, the faults and the signing keys as configured, every issued
-// token dead, no request captured.
+// token dead, no issuer noted, no request captured.
 func (s *Server) reset() error {
 	if s.opts.StartClock != nil {
-		s.clock.Set(*s.opts.StartClock)
+		if err := s.clock.Set(*s.opts.StartClock); err != nil {
+			return fmt.Errorf("mockserver: reset: clock: %w", err)
+		}
 	} else {
 		s.clock.Reset()
 	}
@@ -402,6 +469,7 @@ func (s *Server) reset() error {
 		return fmt.Errorf("mockserver: reset: faults: %w", err)
 	}
 	s.RevokeAllTokens()
+	s.issuers.reset()
 	for _, fr := range s.flows {
 		if fr.keys != nil {
 			fr.keys.Reset(fr.firstKey)

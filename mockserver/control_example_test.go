@@ -51,7 +51,9 @@ func ExampleServer_AdvanceClock() {
 		log.Fatal(err)
 	}
 	fmt.Println("fresh:", get(ts, "/api/collections", tok.AccessToken))
-	mock.AdvanceClock(31 * time.Minute) // the simple flow's tokens live 30 minutes
+	if err := mock.AdvanceClock(31 * time.Minute); err != nil { // the simple flow's tokens live 30 minutes
+		log.Fatal(err)
+	}
 	fmt.Println("31 minutes later:", get(ts, "/api/collections", tok.AccessToken))
 	// Output:
 	// fresh: 200

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/tollgate/tollgate/mockserver"
 	"github.com/tollgate/tollgate/mockserver/mockservertest"
+	"github.com/tollgate/tollgate/openapi"
 	"github.com/tollgate/tollgate/spec"
 )
 
@@ -357,12 +359,38 @@ func TestFaultScenarios(t *testing.T) {
 	}
 }
 
+// TestFaultIDsNeverCollide: an id the server assigns skips the ids given
+// explicitly, so DELETE /_tollgate/faults/{id} always names one fault.
+func TestFaultIDsNeverCollide(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	for _, id := range []string{"f1", "f2", "f4"} {
+		if status, got := control(t, srv, http.MethodPost, "/_tollgate/faults", map[string]any{"id": id, "endpoint": "token", "status": 503}); status != http.StatusCreated {
+			t.Fatalf("fault %s: %d %v", id, status, got)
+		}
+	}
+	seen := map[string]bool{"f1": true, "f2": true, "f4": true}
+	for range 3 {
+		status, got := control(t, srv, http.MethodPost, "/_tollgate/faults", map[string]any{"endpoint": "token", "status": 503})
+		id, _ := got["id"].(string)
+		if status != http.StatusCreated || id == "" || seen[id] {
+			t.Fatalf("assigned id: %d %v (ids in force: %v)", status, got, seen)
+		}
+		seen[id] = true
+	}
+	_, list := control(t, srv, http.MethodGet, "/_tollgate/faults", nil)
+	if n := len(list["faults"].([]any)); n != 6 {
+		t.Errorf("%d faults in force, want 6", n)
+	}
+}
+
 // TestBadControlRequestsChangeNothing: a refused control request names the
 // field and leaves the state as it was.
 func TestBadControlRequestsChangeNothing(t *testing.T) {
 	t.Parallel()
 	srv := mockservertest.NewServer(t, mockservertest.WithSystemClock())
 	_, before := control(t, srv, http.MethodGet, "/_tollgate/clients", nil)
+	_, clockBefore := control(t, srv, http.MethodPut, "/_tollgate/clock", map[string]any{"now": "2030-01-01T00:00:00Z", "frozen": true})
 	for _, tc := range []struct {
 		name, method, path, body, field string
 	}{
@@ -373,6 +401,15 @@ func TestBadControlRequestsChangeNothing(t *testing.T) {
 		{"fault with a bad probability", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","status":503,"probability":2}`, "probability"},
 		{"fault with an unknown member", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","status":503,"tmes":1}`, "tmes"},
 		{"fault with a bad latency", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","latency":"soon"}`, "latency"},
+		{"fault whose latency and jitter overflow", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","latency":"2562047h","jitter":"2562047h"}`, "latency"},
+		{"fault with a long latency", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","latency":"61s"}`, "latency"},
+		{"fault with a long jitter", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","latency":"1s","jitter":"2m"}`, "jitter"},
+		{"fault with a huge jitter", http.MethodPost, "/_tollgate/faults", `{"endpoint":"token","status":503,"jitter":"2562047h"}`, "jitter"},
+		{"clock in year 9999", http.MethodPut, "/_tollgate/clock", `{"now":"9999-01-01T00:00:00Z"}`, "now"},
+		{"clock before 1970", http.MethodPut, "/_tollgate/clock", `{"now":"1969-12-31T23:59:59Z","frozen":true}`, "now"},
+		{"clock without a body", http.MethodPut, "/_tollgate/clock", ``, "body is empty"},
+		{"clock advanced past its range", http.MethodPost, "/_tollgate/clock/advance", `{"duration":"2000000h"}`, "duration"},
+		{"clock advanced back past 1970", http.MethodPost, "/_tollgate/clock/advance", `{"duration":"-2000000h"}`, "duration"},
 		{"client without secret", http.MethodPost, "/_tollgate/clients", `{"id":"x"}`, "secret"},
 		{"client with an unknown scope", http.MethodPost, "/_tollgate/clients", `{"id":"x","secret":"y","scopes":["nope"]}`, "scopes"},
 		{"client with a registered claim", http.MethodPost, "/_tollgate/clients", `{"id":"x","secret":"y","claims":{"sub":"z"}}`, "claims"},
@@ -394,6 +431,9 @@ func TestBadControlRequestsChangeNothing(t *testing.T) {
 		if status != http.StatusBadRequest || !strings.Contains(desc, tc.field) {
 			t.Errorf("%s: %d %v, want 400 naming %s", tc.name, status, got, tc.field)
 		}
+	}
+	if _, clock := control(t, srv, http.MethodGet, "/_tollgate/clock", nil); !bytes.Equal(mustJSON(t, clock), mustJSON(t, clockBefore)) {
+		t.Errorf("refused clock requests moved the clock: %v, was %v", clock, clockBefore)
 	}
 	if _, faults := control(t, srv, http.MethodGet, "/_tollgate/faults", nil); len(faults["faults"].([]any)) != 0 {
 		t.Errorf("refused faults were added: %v", faults)
@@ -527,6 +567,80 @@ func TestMintedTokens(t *testing.T) {
 	}
 }
 
+// TestRotationKeepsTheOldKeyALifetime: with no live token recorded, the
+// old key still verifies for the flow's longest token lifetime, since a
+// token request that took it just before the rotation may not have
+// recorded its token yet.
+func TestRotationKeepsTheOldKeyALifetime(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	now := srv.Clock.Now()
+	rotated, err := srv.Mock.RotateKeys("oauth2")
+	if err != nil || len(rotated) != 1 {
+		t.Fatalf("rotate: %v %v", rotated, err)
+	}
+	lifetime := srv.Flow(t, "oauth2").Lifetime
+	if lifetime <= 0 {
+		t.Fatalf("flow oauth2 has no lifetime: %v", lifetime)
+	}
+	if got := rotated[0].RetiresAt.Sub(now); got < lifetime {
+		t.Errorf("the old key retires %v after the rotation, want at least the lifetime %v", got, lifetime)
+	}
+}
+
+// TestRevokeAllTokensWhileIssuing: a JWT issued while every token is being
+// revoked is either revoked or still listed, so that the next revocation of
+// every token reaches it; none stays valid unlisted.
+func TestRevokeAllTokensWhileIssuing(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	var (
+		mu     sync.Mutex
+		minted []string
+		wg     sync.WaitGroup
+		stop   = make(chan struct{})
+	)
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				tok, err := srv.Mock.Mint(mockserver.MintRequest{Flow: "oauth2"}, "")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				minted = append(minted, tok.AccessToken)
+				mu.Unlock()
+			}
+		}()
+	}
+	for n := 0; n < 300; {
+		srv.Mock.RevokeAllTokens()
+		mu.Lock()
+		n = len(minted)
+		mu.Unlock()
+	}
+	close(stop)
+	wg.Wait()
+	srv.Mock.RevokeAllTokens()
+	valid := 0
+	for _, tok := range minted {
+		if status, _ := bearerStatus(t, srv, "/metrics/orders", tok); status == http.StatusOK {
+			valid++
+		}
+	}
+	if valid > 0 {
+		t.Errorf("%d of %d tokens still valid after every token was revoked", valid, len(minted))
+	}
+}
+
 // TestKeyRotation: a token signed before a rotation works until it
 // expires, the JWKS holds both keys meanwhile, new tokens carry the new kid.
 func TestKeyRotation(t *testing.T) {
@@ -603,6 +717,55 @@ func TestControlSafety(t *testing.T) {
 	}
 }
 
+// TestControlRefusesOtherHostNamesWithoutAToken: without a control token,
+// a loopback connection must also name a loopback host, so that a page
+// whose DNS name was re-pointed at 127.0.0.1 (DNS rebinding) cannot use the
+// control API; with a token any Host goes.
+func TestControlRefusesOtherHostNamesWithoutAToken(t *testing.T) {
+	t.Parallel()
+	call := func(h http.Handler, host, auth string) (int, string) {
+		req := httptest.NewRequest(http.MethodGet, "http://placeholder/_tollgate/clock", nil)
+		req.Host = host
+		req = req.WithContext(context.WithValue(req.Context(), http.LocalAddrContextKey, &fakeAddr{"127.0.0.1:4455"}))
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	open := mockservertest.NewServer(t)
+	guarded := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{ControlToken: "c0ntrol"}))
+	for _, tc := range []struct {
+		host        string
+		open, token int
+	}{
+		{"localhost", 200, 200},
+		{"localhost:8484", 200, 200},
+		{"LOCALHOST:8484", 200, 200},
+		{"127.0.0.1", 200, 200},
+		{"127.0.0.1:8484", 200, 200},
+		{"127.1.2.3:80", 200, 200},
+		{"[::1]:8484", 200, 200},
+		{"[::1]", 200, 200},
+		{"attacker.example", 403, 200},
+		{"attacker.example:8484", 403, 200},
+		{"localhost.attacker.example:8484", 403, 200},
+		{"127.0.0.1.attacker.example", 403, 200},
+		{"10.0.0.5:8484", 403, 200},
+		{"", 403, 200},
+	} {
+		if got, body := call(open.Mock, tc.host, ""); got != tc.open {
+			t.Errorf("no control token, Host %q: %d, want %d: %s", tc.host, got, tc.open, body)
+		} else if got == http.StatusForbidden && !strings.Contains(body, "Host") {
+			t.Errorf("no control token, Host %q: the refusal does not name the Host: %s", tc.host, body)
+		}
+		if got, body := call(guarded.Mock, tc.host, "Bearer c0ntrol"); got != tc.token {
+			t.Errorf("control token, Host %q: %d, want %d: %s", tc.host, got, tc.token, body)
+		}
+	}
+}
+
 type fakeAddr struct{ s string }
 
 func (a *fakeAddr) Network() string { return "tcp" }
@@ -637,5 +800,231 @@ func TestControlUnderLoad(t *testing.T) {
 	wg.Wait()
 	if status, _ := control(t, srv, http.MethodPost, "/_tollgate/reset", nil); status != http.StatusOK {
 		t.Errorf("reset: %d", status)
+	}
+}
+
+// TestClientFaultLeavesTheBodyWhole: to match a fault's client_id, the
+// fault table reads the body ahead of the token endpoint; the endpoint must
+// still get all of it, up to its own limit, and a body over that limit
+// still gets 413.
+func TestClientFaultLeavesTheBodyWhole(t *testing.T) {
+	t.Parallel()
+	const limit = 2 << 20
+	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{MaxBodyBytes: limit}))
+	control(t, srv, http.MethodPost, "/_tollgate/faults", map[string]any{"endpoint": "token", "client_id": "someone-else", "status": 503})
+	f := srv.Flow(t, "simple")
+	post := func(padding int) int {
+		body := `{"clientId":"` + mockserver.SeedClientID + `","secret":"` + mockserver.SeedClientSecret + `","padding":"` + strings.Repeat("x", padding) + `"}`
+		// No Content-Length: the size shows only while reading.
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL+f.Token.Path, io.MultiReader(strings.NewReader(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(3 << 19); got != http.StatusOK {
+		t.Errorf("a 1.5 MiB token request under a 2 MiB limit: %d, want 200", got)
+	}
+	if got := post(limit); got != http.StatusRequestEntityTooLarge {
+		t.Errorf("a token request over the limit: %d, want 413", got)
+	}
+}
+
+// TestIssuerOriginsAreBounded: without a configured issuer, every JWT the
+// mock issues names an origin it accepts; past the bound of origins a token
+// request is refused instead of issuing a token that never validates, and
+// a control reset forgets the origins.
+func TestIssuerOriginsAreBounded(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	f := srv.Flow(t, "oauth2")
+	issue := func(host string) (int, string) {
+		doc := map[string]any{}
+		mustSet(t, f.Token.Request.ClientID, doc, mockserver.SeedClientID)
+		mustSet(t, f.Token.Request.ClientSecret, doc, mockserver.SeedClientSecret)
+		mustSet(t, f.Token.Request.GrantType, doc, f.Token.GrantType)
+		body, _ := json.Marshal(doc)
+		req := newRequest(t, http.MethodPost, srv.URL+f.Token.Path, jsonMediaType(f), string(body))
+		req.Host = host
+		ex := send(t, srv, req)
+		if ex.status != http.StatusOK {
+			return ex.status, oauthError(t, ex.body).Code
+		}
+		tr, err := f.ParseTokenResponse(ex.body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ex.status, tr.AccessToken
+	}
+	var tokens []string
+	for i := range 40 {
+		status, got := issue(fmt.Sprintf("name%d.test", i))
+		if status == http.StatusOK {
+			tokens = append(tokens, got)
+			continue
+		}
+		if status != http.StatusBadRequest || got != "invalid_request" || i == 0 {
+			t.Fatalf("token under origin %d: %d %s, want 200 or, past the bound, 400 invalid_request", i, status, got)
+		}
+	}
+	if len(tokens) == 40 {
+		t.Fatal("40 origins: every token request succeeded, though the mock accepts a bounded set of issuers")
+	}
+	for i, tok := range tokens {
+		if status, _ := bearerStatus(t, srv, "/api/markets", tok); status != http.StatusOK {
+			t.Errorf("token %d, issued under a noted origin: %d, want 200", i, status)
+		}
+	}
+	control(t, srv, http.MethodPost, "/_tollgate/reset", nil)
+	status, tok := issue("name39.test")
+	if status != http.StatusOK {
+		t.Fatalf("after a reset, a token under a new origin: %d %s", status, tok)
+	}
+	if status, _ := bearerStatus(t, srv, "/api/markets", tok); status != http.StatusOK {
+		t.Errorf("after a reset, the token under a new origin: %d, want 200", status)
+	}
+}
+
+// TestClockOutOfRangeInGo: the Go API and the config file refuse the clock
+// settings the control API refuses, and leave the clock alone.
+func TestClockOutOfRangeInGo(t *testing.T) {
+	t.Parallel()
+	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	srv := mockservertest.NewServer(t)
+	before := srv.Mock.ClockSetting()
+	if err := srv.Mock.SetClock(mockserver.ClockSetting{Now: far}); err == nil || !strings.Contains(err.Error(), "9999") {
+		t.Errorf("SetClock(9999): %v, want an error naming the time", err)
+	}
+	if err := srv.Mock.AdvanceClock(-100 * 365 * 24 * time.Hour); err == nil {
+		t.Error("AdvanceClock to before 1970: no error")
+	}
+	if after := srv.Mock.ClockSetting(); !after.Now.Equal(before.Now) {
+		t.Errorf("refused settings moved the clock from %v to %v", before.Now, after.Now)
+	}
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mockserver.New(flows, mockserver.Options{StartClock: &mockserver.ClockSetting{Now: far}}); err == nil || !strings.Contains(err.Error(), "clock") {
+		t.Errorf("a configured clock in 9999: %v, want an error naming the clock", err)
+	}
+}
+
+// TestIntrospectionIatIsTheIssueTime: an opaque token's introspected iat is
+// when it was issued, even after its client's lifetime changed.
+func TestIntrospectionIatIsTheIssueTime(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{
+		Flows: map[string]mockserver.FlowOptions{"oauth2": {TokenFormat: "opaque"}}}))
+	issuedAt := srv.Clock.Now().Truncate(time.Second)
+	tok := token(t, srv, "oauth2", mockserver.SeedClientID, mockserver.SeedClientSecret)
+	srv.AdvanceClock(10 * time.Minute)
+	if status, got := control(t, srv, http.MethodPut, "/_tollgate/clients/"+mockserver.SeedClientID,
+		map[string]any{"secret": mockserver.SeedClientSecret, "token_lifetime": "5h"}); status != http.StatusOK {
+		t.Fatalf("lengthen the client's lifetime: %d %v", status, got)
+	}
+	got := introspect(t, srv, "oauth2", tok)
+	if got["active"] != true {
+		t.Fatalf("introspection: %v", got)
+	}
+	if iat, _ := got["iat"].(float64); int64(iat) != issuedAt.Unix() {
+		t.Errorf("iat %v, want the issue time %d", got["iat"], issuedAt.Unix())
+	}
+}
+
+// TestFaultFiredIsReadOnly: a fault as GET /_tollgate/faults lists it can
+// be posted back; its fired count is ignored.
+func TestFaultFiredIsReadOnly(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	status, got := control(t, srv, http.MethodPost, "/_tollgate/faults", map[string]any{"endpoint": "token", "status": 503, "fired": 7})
+	if status != http.StatusCreated || got["fired"] != float64(0) {
+		t.Errorf("a fault posted with fired 7: %d %v, want 201 with fired 0", status, got)
+	}
+}
+
+// TestControlMethodAndPathErrors: a method a control path does not take
+// gets 405 with Allow, and a path the control API lacks gets 404, both as
+// the JSON error every other control answer uses.
+func TestControlMethodAndPathErrors(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{http.MethodPatch, "/_tollgate/clock", http.StatusMethodNotAllowed, "GET, HEAD, PUT, DELETE"},
+		{http.MethodPost, "/_tollgate/requests", http.StatusMethodNotAllowed, "GET, HEAD"},
+		{http.MethodGet, "/_tollgate/reset", http.StatusMethodNotAllowed, "POST"},
+		{http.MethodPost, "/_tollgate/clients/someone", http.StatusMethodNotAllowed, "GET, HEAD, PUT, DELETE"},
+		{http.MethodGet, "/_tollgate/nothing-here", http.StatusNotFound, ""},
+	} {
+		req := newRequest(t, tc.method, srv.URL+tc.path, "", "")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		var e struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if resp.StatusCode != tc.status || resp.Header.Get("Allow") != tc.allow ||
+			!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || json.Unmarshal(body, &e) != nil || e.Error == "" {
+			t.Errorf("%s %s: %d Allow %q %s %s, want %d Allow %q with a JSON error", tc.method, tc.path, resp.StatusCode,
+				resp.Header.Get("Allow"), resp.Header.Get("Content-Type"), body, tc.status, tc.allow)
+		}
+	}
+}
+
+// TestLiveTokensLimit: LiveTokens lists at most limit tokens, however they
+// spread over the stores.
+func TestLiveTokensLimit(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	for range 3 {
+		srv.Mint(t, mockserver.MintRequest{Flow: "simple"})
+		srv.Mint(t, mockserver.MintRequest{Flow: "oauth2"})
+	}
+	for limit := 1; limit <= 7; limit++ {
+		if got := len(srv.Mock.LiveTokens(limit)); got != min(limit, 6) {
+			t.Errorf("LiveTokens(%d): %d tokens, want %d", limit, got, min(limit, 6))
+		}
+	}
+}
+
+// TestLatencyFaultClientHungUp: a request whose client hung up during a
+// latency fault is captured with 499, not as answered.
+func TestLatencyFaultClientHungUp(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	control(t, srv, http.MethodPost, "/_tollgate/faults", map[string]any{"endpoint": "jwks", "latency": "30s"})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+mockserver.JWKSPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := srv.Client().Do(req); err == nil {
+		_ = resp.Body.Close()
+		t.Fatalf("the slow request was answered: %d", resp.StatusCode)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	if _, err := srv.Mock.WaitRequests(wctx, mockserver.RequestFilter{Endpoint: "jwks"}, 1); err != nil {
+		t.Fatal(err)
+	}
+	recs := srv.Mock.Requests(mockserver.RequestFilter{Endpoint: "jwks"})
+	if len(recs) != 1 || recs[0].Status != mockserver.StatusClientClosedRequest {
+		t.Errorf("captured %+v, want one request with status 499", recs)
 	}
 }

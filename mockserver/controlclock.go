@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"fmt"
 	"sync/atomic"
 	"time"
 )
@@ -51,27 +52,59 @@ func (c *controlClock) Setting() ClockSetting {
 }
 
 // Set moves the clock to s.Now (a zero Now keeps the current time) and
-// freezes or thaws it.
-func (c *controlClock) Set(s ClockSetting) {
+// freezes or thaws it; a Now outside the range checkClockTime allows is an
+// error, and moves nothing.
+func (c *controlClock) Set(s ClockSetting) error {
 	now := s.Now
 	if now.IsZero() {
 		now = c.Now()
+	} else if err := checkClockTime(now); err != nil {
+		return err
 	}
 	st := &clockState{offset: now.Sub(c.base.Now()), frozen: s.Frozen, at: now}
 	c.state.Store(st)
+	return nil
 }
 
-// Advance moves the clock by d, frozen or not.
-func (c *controlClock) Advance(d time.Duration) {
+// Advance moves the clock by d, frozen or not; it moves nothing, and
+// returns an error, when the clock would leave the range checkClockTime
+// allows.
+func (c *controlClock) Advance(d time.Duration) error {
 	for {
 		old := c.state.Load()
 		next := *old
 		next.offset += d
 		next.at = next.at.Add(d)
+		now := next.at
+		if !next.frozen {
+			now = c.base.Now().Add(next.offset)
+		}
+		if (d > 0 && next.offset < old.offset) || (d < 0 && next.offset > old.offset) {
+			return fmt.Errorf("moving the clock by %s overflows", d)
+		}
+		if err := checkClockTime(now); err != nil {
+			return err
+		}
 		if c.state.CompareAndSwap(old, &next) {
-			return
+			return nil
 		}
 	}
+}
+
+// clockLatest is the latest time the clock may be set to: a token issued
+// then, with the longest lifetime a flow allows (366 days), still expires
+// before Unix nanoseconds run out in 2262.
+func clockLatest() time.Time { return time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC) }
+
+// checkClockTime refuses a clock setting the server cannot issue tokens
+// at: before 1970 (Unix time is negative) or after clockLatest.
+func checkClockTime(t time.Time) error {
+	const layout = "2006-01-02T15:04:05Z07:00"
+	if t.Before(time.Unix(0, 0)) || t.After(clockLatest()) {
+		return fmt.Errorf("%s is outside the clock's range, %s to %s", t.UTC().Format(layout),
+			time.Unix(0, 0).UTC().Format(layout), clockLatest().Format(layout))
+	}
+	return nil
 }
 
 // Reset returns to the underlying clock.

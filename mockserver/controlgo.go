@@ -14,11 +14,24 @@ import (
 func (s *Server) ClockSetting() ClockSetting { return s.clock.Setting() }
 
 // SetClock moves the server's clock to c.Now (zero: where it stands) and
-// freezes or thaws it.
-func (s *Server) SetClock(c ClockSetting) { s.clock.Set(c) }
+// freezes or thaws it. A time before 1970 or after 2200, where tokens
+// could not be issued, is an error, and the clock stays as it was.
+func (s *Server) SetClock(c ClockSetting) error {
+	if err := s.clock.Set(c); err != nil {
+		return fmt.Errorf("mockserver: clock: %w", err)
+	}
+	return nil
+}
 
 // AdvanceClock moves the server's clock by d (back when d is negative).
-func (s *Server) AdvanceClock(d time.Duration) { s.clock.Advance(d) }
+// Leaving the range SetClock allows is an error, and the clock stays as it
+// was.
+func (s *Server) AdvanceClock(d time.Duration) error {
+	if err := s.clock.Advance(d); err != nil {
+		return fmt.Errorf("mockserver: clock: %w", err)
+	}
+	return nil
+}
 
 // ResetClock returns the server to its underlying clock.
 func (s *Server) ResetClock() { s.clock.Reset() }

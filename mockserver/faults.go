@@ -54,7 +54,8 @@ type Fault struct {
 	RetryAfter int `json:"retry_after,omitempty" yaml:"retry_after"`
 	// Reset closes the connection without an answer.
 	Reset bool `json:"reset,omitempty" yaml:"reset"`
-	// Fired counts how often the fault has fired (read-only).
+	// Fired counts how often the fault has fired (read-only: a posted value
+	// is ignored).
 	Fired int `json:"fired" yaml:"-"`
 }
 
@@ -119,6 +120,10 @@ func newFaultTable(s *Server) *faultTable {
 	return t
 }
 
+// maxFaultDelay bounds a fault's latency and its jitter, each on its own
+// (checking their sum would let one huge value wrap the other negative).
+const maxFaultDelay = time.Minute
+
 // check validates f against the server: a bad fault names the field.
 func (t *faultTable) check(f Fault) error {
 	if f.Endpoint == "" {
@@ -149,8 +154,10 @@ func (t *faultTable) check(f Fault) error {
 		return fieldError("latency", "must not be negative")
 	case f.Jitter < 0:
 		return fieldError("jitter", "must not be negative")
-	case time.Duration(f.Latency+f.Jitter) > time.Minute:
-		return fieldError("latency", "latency plus jitter must stay within 1m")
+	case time.Duration(f.Latency) > maxFaultDelay:
+		return fieldError("latency", "%s is longer than %s", time.Duration(f.Latency), maxFaultDelay)
+	case time.Duration(f.Jitter) > maxFaultDelay:
+		return fieldError("jitter", "%s is longer than %s", time.Duration(f.Jitter), maxFaultDelay)
 	case f.Status != 0 && (f.Status < 200 || f.Status > 599):
 		return fieldError("status", "%d is not an HTTP status from 200 to 599", f.Status)
 	case f.RetryAfter < 0:
@@ -185,12 +192,17 @@ func (t *faultTable) add(faults ...Fault) ([]Fault, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	list := slices.Clone(*t.active.Load())
+	inForce := func(id string) bool {
+		return slices.ContainsFunc(list, func(a *activeFault) bool { return a.spec.ID == id })
+	}
 	var out []Fault
 	for _, f := range faults {
 		if f.ID == "" {
-			t.nextID++
-			f.ID = "f" + strconv.Itoa(t.nextID)
-		} else if slices.ContainsFunc(list, func(a *activeFault) bool { return a.spec.ID == f.ID }) {
+			for f.ID == "" || inForce(f.ID) || slices.ContainsFunc(faults, func(g Fault) bool { return g.ID == f.ID }) {
+				t.nextID++
+				f.ID = "f" + strconv.Itoa(t.nextID)
+			}
+		} else if inForce(f.ID) {
 			return nil, fieldError("id", "a fault %q is already in force: delete it first or choose another id", f.ID)
 		}
 		if f.Seed == 0 {
@@ -323,11 +335,15 @@ func (t *faultTable) requestClient(ep endpoint, r *http.Request) string {
 		if id, _, ok, err := authheader.ParseBasic(header); ok && err == nil {
 			return id
 		}
-		doc, err := parseTokenBody(mediaTypeOf(r), requestBody(r))
+		co := ep.fr.clientOperation(ep.kind)
+		if r.ContentLength > co.maxBody {
+			return "" // the operation refuses it unread
+		}
+		doc, err := parseTokenBody(mediaTypeOf(r), peekBody(r, co.maxBody))
 		if err != nil {
 			return ""
 		}
-		id, _ := stringField(doc, ep.fr.clientOperation(ep.kind).clientID)
+		id, _ := stringField(doc, co.clientID)
 		return id
 	}
 	return ""
@@ -341,6 +357,7 @@ func (t *faultTable) inject(af *activeFault, latency time.Duration, ep endpoint,
 		case <-timer.C:
 		case <-r.Context().Done():
 			timer.Stop()
+			noteHungUp(w)
 			return
 		}
 	}

@@ -18,7 +18,9 @@ type RotatedKey struct {
 
 // RotateKeys gives flow (every jwt flow when empty) a new signing key: it
 // signs from now on, and the previous key stays in the JWKS, and keeps
-// verifying, until the last token it signed has expired.
+// verifying, until the last token it signed has expired: the latest expiry
+// of a live token of the flow, and at least now plus the longest lifetime
+// the flow gives a client's tokens.
 func (s *Server) RotateKeys(flow string) ([]RotatedKey, error) {
 	var targets []*flowRuntime
 	if flow != "" {
@@ -48,7 +50,11 @@ func (s *Server) RotateKeys(flow string) ([]RotatedKey, error) {
 		if err != nil {
 			return out, err
 		}
-		retire := now
+		// A token request that took the current key just before the
+		// rotation may record its token just after the scan below: the
+		// old key verifies for at least the longest lifetime the flow
+		// gives, from now.
+		retire := now.Add(s.longestLifetime(fr))
 		fr.issued.Range(now, func(_ string, _ *tokens.Grant, exp time.Time) bool {
 			if exp.After(retire) {
 				retire = exp
@@ -75,4 +81,16 @@ func (s *Server) rotateKeys(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeControlJSON(w, http.StatusOK, map[string]any{"rotated": rotated})
+}
+
+// longestLifetime is the longest lifetime fr gives the tokens of any
+// client that may use it.
+func (s *Server) longestLifetime(fr *flowRuntime) time.Duration {
+	longest := fr.lifetime
+	for _, c := range s.clients.list() {
+		if rc := s.clients.get(c.ID); rc != nil && rc.mayUse(fr.flow.Name) {
+			longest = max(longest, fr.lifetimeOf(rc))
+		}
+	}
+	return longest
 }

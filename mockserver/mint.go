@@ -136,7 +136,9 @@ func (s *Server) Mint(req MintRequest, issuer string) (MintedToken, error) {
 		c.Audience = []string{"another-api"}
 	}
 	if req.Defect != DefectWrongIssuer {
-		s.issuers.note(c.Issuer)
+		if err := s.issuers.note(c.Issuer); err != nil {
+			return MintedToken{}, err
+		}
 	}
 	if out.AccessToken, err = s.signMinted(fr, c, req.Defect); err != nil {
 		return MintedToken{}, fmt.Errorf("mockserver: mint: %w", err)
@@ -275,20 +277,26 @@ type LiveToken struct {
 func (s *Server) LiveTokens(limit int) []LiveToken {
 	now := s.clock.Now()
 	out := []LiveToken{}
+	room := func() bool { return limit <= 0 || len(out) < limit }
 	s.store.Range(now, func(token string, g *tokens.Grant, exp time.Time) bool {
+		if !room() {
+			return false
+		}
 		out = append(out, LiveToken{Token: fingerprint(token), Flow: g.Flow, ClientID: g.ClientID, Scope: g.Scope, ExpiresAt: exp.UTC()})
-		return limit <= 0 || len(out) < limit
+		return true
 	})
 	for _, fr := range s.flows {
 		if fr.issued == nil {
 			continue
 		}
 		fr.issued.Range(now, func(jti string, g *tokens.Grant, exp time.Time) bool {
-			if fr.isRevoked(jti, "", now) {
-				return true
+			if !room() {
+				return false
 			}
-			out = append(out, LiveToken{Token: "jti:" + jti, Flow: g.Flow, ClientID: g.ClientID, Scope: g.Scope, ExpiresAt: exp.UTC()})
-			return limit <= 0 || len(out) < limit
+			if !fr.isRevoked(jti, "", now) {
+				out = append(out, LiveToken{Token: "jti:" + jti, Flow: g.Flow, ClientID: g.ClientID, Scope: g.Scope, ExpiresAt: exp.UTC()})
+			}
+			return true
 		})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ExpiresAt.Before(out[j].ExpiresAt) })
@@ -321,8 +329,8 @@ func (s *Server) RevokeAllTokens() int {
 		})
 		for _, jti := range live {
 			fr.revoked.Put(jti, grants[jti], expiry[jti], now)
+			fr.issued.Revoke(jti) // not Clear: a JWT issued since the scan stays listed, and revocable
 		}
-		fr.issued.Clear()
 		n += len(live)
 	}
 	return n

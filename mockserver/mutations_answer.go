@@ -266,11 +266,6 @@ func echoSecret(req *mutationRequest, res *capturedResponse) {
 	editJSON(res, func(doc map[string]any) { doc["error_description"] = "wrong secret " + secret })
 }
 
-func mediaTypeOf(r *http.Request) string {
-	mt, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
-	return strings.TrimSpace(mt)
-}
-
 // reflectToken repeats the presented token in a rejection's body.
 func reflectToken(req *mutationRequest, res *capturedResponse) {
 	if tok, result := authheader.ParseBearer(req.Header.Get("Authorization")); result == authheader.BearerOK {

@@ -46,11 +46,7 @@ func withHeader(r *http.Request, name, value string) *http.Request {
 }
 
 // requestBody reads r's body (1 MiB at most) and puts it back.
-func requestBody(r *http.Request) []byte {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	return body
-}
+func requestBody(r *http.Request) []byte { return peekBody(r, 1<<20) }
 
 // editBody lets edit change the decoded body of a token-style request (a
 // form or a JSON object); when edit reports a change, the body is encoded

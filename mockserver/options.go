@@ -23,9 +23,12 @@ type Options struct {
 	// quick demos. Off by default: secrets are checked.
 	AcceptAnyClient bool `yaml:"accept_any_client"`
 
-	// Issuer is the "iss" of JWTs and of the RFC 8414 metadata. Empty means
-	// the scheme and Host of each token request (e.g. http://127.0.0.1:8484),
-	// and the issuer is then not checked on validation.
+	// Issuer is the "iss" of JWTs and of the RFC 8414 metadata; a JWT naming
+	// another issuer is refused. Empty means the scheme and Host of each
+	// token request (e.g. http://127.0.0.1:8484): a JWT is then accepted
+	// when its iss is one of the origins the server issued tokens under,
+	// at most 32 of them (a token request under a 33rd gets 400
+	// invalid_request) until a control reset forgets them.
 	Issuer string `yaml:"issuer"`
 
 	// Flows override what each flow document says, by flow name.
@@ -44,12 +47,14 @@ type Options struct {
 	// which suits a local mock; an empty list turns CORS off.
 	CORSOrigins []string `yaml:"cors_origins"`
 
-	// MaxTokens bounds the live tokens the server holds: issued uuid and
-	// opaque tokens (all flows together), and the revoked JWTs of each jwt
-	// flow (jwt flows store nothing else). When the bound is reached, the
-	// token endpoint (and revocation of a JWT) answers 503
-	// temporarily_unavailable with Retry-After until the earliest token
-	// expires; no live token is ever evicted. Zero means DefaultMaxTokens.
+	// MaxTokens bounds the live tokens the server holds, in each of its
+	// stores: the issued uuid and opaque tokens (all flows together), and
+	// for each jwt flow the record of its issued JWTs (by jti, so that the
+	// control API can list and revoke them) and its revoked JWTs. When a
+	// bound is reached, the token endpoint (or revocation of a JWT) answers
+	// 503 temporarily_unavailable with Retry-After until the earliest token
+	// of that store expires; no live token is ever evicted. Zero means
+	// DefaultMaxTokens.
 	MaxTokens int `yaml:"max_tokens"`
 
 	// SweepInterval is how often expired tokens are deleted in the

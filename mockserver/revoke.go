@@ -26,11 +26,11 @@ type tokenInfo struct {
 // in the store, a JWT by verification. Tokens of other flows, expired and
 // revoked tokens are not found.
 func (s *Server) lookupToken(fr *flowRuntime, raw string, now time.Time) (tokenInfo, bool) {
-	if g, exp, ok := s.store.Lookup(raw, now); ok {
+	if g, issued, exp, ok := s.store.LookupIssued(raw, now); ok {
 		if g.Flow != fr.flow.Name {
 			return tokenInfo{}, false
 		}
-		return tokenInfo{grant: g, expiry: exp, issued: exp.Add(-s.lifetimeFor(fr, g.ClientID))}, true
+		return tokenInfo{grant: g, expiry: exp, issued: issued}, true
 	}
 	if fr.keys == nil {
 		return tokenInfo{}, false
@@ -41,14 +41,6 @@ func (s *Server) lookupToken(fr *flowRuntime, raw string, now time.Time) (tokenI
 	}
 	g := fr.grants.get(fr.flow.Name, claims.ClientID, claims.Scope)
 	return tokenInfo{grant: g, issued: claims.IssuedAt, expiry: claims.ExpiresAt, claims: &claims}, true
-}
-
-// lifetimeFor is the lifetime the flow gives a client's tokens.
-func (s *Server) lifetimeFor(fr *flowRuntime, clientID string) time.Duration {
-	if c := s.clients.get(clientID); c != nil {
-		return fr.lifetimeOf(c)
-	}
-	return fr.lifetime
 }
 
 // revoke invalidates raw for client (RFC 7009 §2.1). Unknown, expired and

@@ -96,6 +96,9 @@ func (s *Server) grant(fr *flowRuntime, r *http.Request, cr clientRequest) ([]by
 	if full := (*tokens.FullError)(nil); errors.As(err, &full) {
 		return nil, storeFull(full, "live tokens")
 	}
+	if isTooManyIssuers(err) {
+		return nil, oautherr.New(oautherr.InvalidRequest, err.Error())
+	}
 	var body []byte
 	if err == nil {
 		body, err = fr.tokenResponse(minted)
@@ -189,7 +192,9 @@ func (m jwtMinter) mint(r *http.Request, client *registeredClient, scope string)
 		return mintedToken{}, err
 	}
 	iss := m.s.issuer(r)
-	m.s.issuers.note(iss)
+	if err := m.s.issuers.note(iss); err != nil {
+		return mintedToken{}, err
+	}
 	exp := t.issuedAt.Add(t.lifetime)
 	t.token, err = m.fr.keys.Current().Sign(tokens.Claims{
 		Issuer: iss, Subject: client.ID, ClientID: client.ID, Scope: scope, ID: jti,

@@ -27,10 +27,12 @@ func TestReadServeConfigExample(t *testing.T) {
 		LogFormat:       "text",
 		ShutdownTimeout: 5 * time.Second,
 		Options: mockserver.Options{
-			MaxBodyBytes:  65536,
-			MaxTokens:     1_000_000,
-			SweepInterval: 30 * time.Second,
-			CORSOrigins:   []string{"http://localhost:3000", "http://localhost:5173"},
+			MaxBodyBytes:     65536,
+			MaxTokens:        1_000_000,
+			SweepInterval:    30 * time.Second,
+			CORSOrigins:      []string{"http://localhost:3000", "http://localhost:5173"},
+			Control:          mockserver.ControlAuto,
+			CapturedRequests: 1000,
 			Flows: map[string]mockserver.FlowOptions{
 				"simple": {TokenFormat: "uuid", TokenLifetime: 30 * time.Minute},
 				"oauth2": {TokenLifetime: 2 * time.Hour, Algorithm: "RS256"},

@@ -95,7 +95,7 @@ func TestCtlSession(t *testing.T) {
 		{name: "client put refused", args: []string{"client", "put", "bad", "--secret", "s", "--flow", "nope"}, wantCode: 2, wantErr: []string{`flows: no flow "nope"`, "400"}},
 		{name: "client delete", args: []string{"client", "delete", "reportingClient"}, wantOutput: "deleted client reportingClient\n"},
 		{name: "client get deleted", args: []string{"client", "get", "reportingClient"}, wantCode: 2, wantErr: []string{`no client "reportingClient"`}},
-		{name: "keys rotate", args: []string{"keys", "rotate", "--flow", "oauth2"}, wantOut: []string{"FLOW", "oauth2", "2030-01-01T01:00:00Z"}}, // no live JWT: the previous key retires now
+		{name: "keys rotate", args: []string{"keys", "rotate", "--flow", "oauth2"}, wantOut: []string{"FLOW", "oauth2", "2030-01-01T03:00:00Z"}}, // no live JWT: the previous key still retires a lifetime (2h) from now
 		{name: "keys rotate unsigned", args: []string{"keys", "rotate", "--flow", "simple"}, wantCode: 2, wantErr: []string{"flow simple issues uuid tokens, which are not signed"}},
 		{name: "clock reset", args: []string{"clock", "reset"}, wantOut: []string{"(running)"}},
 		{name: "reset", args: []string{"reset"}, wantOut: []string{"reset: clock ", "(running), 0 faults in force"}},

@@ -11,12 +11,22 @@ import (
 // The control API in-process: the operations of /_tollgate/ (see
 // docs/control.md) as methods that fail the test on a refused request.
 
-// AdvanceClock moves the server's clock by d: tokens expire without waiting.
-func (s *Server) AdvanceClock(d time.Duration) { s.Mock.AdvanceClock(d) }
+// AdvanceClock moves the server's clock by d: tokens expire without
+// waiting. Moving it out of range (before 1970, after 2200) fails the test.
+func (s *Server) AdvanceClock(d time.Duration) {
+	if err := s.Mock.AdvanceClock(d); err != nil {
+		s.tb.Helper()
+		s.tb.Fatalf("mockservertest: %v", err)
+	}
+}
 
-// SetClock moves the server's clock to now and freezes or thaws it.
+// SetClock moves the server's clock to now and freezes or thaws it. A time
+// out of range (before 1970, after 2200) fails the test.
 func (s *Server) SetClock(now time.Time, frozen bool) {
-	s.Mock.SetClock(mockserver.ClockSetting{Now: now, Frozen: frozen})
+	if err := s.Mock.SetClock(mockserver.ClockSetting{Now: now, Frozen: frozen}); err != nil {
+		s.tb.Helper()
+		s.tb.Fatalf("mockservertest: %v", err)
+	}
 }
 
 // PutClient registers (or replaces) a client, failing tb when it is refused.

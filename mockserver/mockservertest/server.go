@@ -31,6 +31,7 @@ type Server struct {
 	Mock             *mockserver.Server // the handler, for its flows and clients
 	// Clock is the server's manual clock; nil with WithSystemClock.
 	Clock *mockserver.ManualClock
+	tb    testing.TB // the test the server was started for
 }
 
 // Option changes how NewServer builds the server.
@@ -106,7 +107,7 @@ func NewServer(tb testing.TB, options ...Option) *Server {
 	})
 	ts := httptest.NewServer(mock)
 	tb.Cleanup(ts.Close) // runs first: no request is in flight when the mock closes
-	return &Server{Server: ts, Mock: mock, Clock: clock}
+	return &Server{Server: ts, Mock: mock, Clock: clock, tb: tb}
 }
 
 // replaceFlow adds f, replacing a flow of the same name (as `tollgate serve

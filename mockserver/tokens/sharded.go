@@ -17,11 +17,12 @@ const numShards = 64
 // prefetcher on x86 and the 128-byte lines on some arm64 parts).
 const cacheLine = 128
 
-// entry is the per-token value of a Store: 16 bytes, no pointers besides
+// entry is the per-token value of a Store: 24 bytes, no pointers besides
 // the interned *Grant.
 type entry struct {
 	grant   *Grant
 	expires int64 // Unix nanoseconds; the token is valid while now < expires.
+	issued  int64 // Unix nanoseconds: the now of the Put or Add that stored it
 }
 
 func (e entry) expiry() int64 { return e.expires }

@@ -80,15 +80,17 @@ func NewStore(opts StoreOptions) *Store {
 	return &Store{m: newShardedMap[entry](), interval: int64(interval), max: int64(max(opts.MaxTokens, 0))}
 }
 
-// Put records that token was issued for g and is valid until expires,
-// replacing any previous record for token. now drives lazy sweeping: if the
-// shard that token falls in is due for a sweep at now, its expired entries
-// are deleted first.
+// Put records that token was issued for g at now and is valid until
+// expires, replacing any previous record for token (LookupIssued reports
+// now as the issue time). now also drives lazy sweeping: if the shard that
+// token falls in is due for a sweep at now, its expired entries are
+// deleted first.
 //
 // The Store keeps token as given, so it should not be a substring of a larger
 // buffer the caller wants garbage collected. g should not be nil.
 func (s *Store) Put(token string, g *Grant, expires time.Time, now time.Time) {
-	s.put(token, entry{grant: g, expires: unixNano(expires)}, unixNano(now), false)
+	n := unixNano(now)
+	s.put(token, entry{grant: g, expires: unixNano(expires), issued: n}, n, false)
 }
 
 // Add is Put within StoreOptions.MaxTokens: when the Store is full it first
@@ -100,7 +102,7 @@ func (s *Store) Add(token string, g *Grant, expires time.Time, now time.Time) er
 	if reserved && !s.reserve(n) {
 		return &FullError{Max: int(s.max), NextExpiry: time.Unix(0, s.nextExpiry())}
 	}
-	s.put(token, entry{grant: g, expires: unixNano(expires)}, n, reserved)
+	s.put(token, entry{grant: g, expires: unixNano(expires), issued: n}, n, reserved)
 	return nil
 }
 
@@ -171,6 +173,16 @@ func (s *Store) Lookup(token string, now time.Time) (*Grant, time.Time, bool) {
 		return nil, time.Time{}, false
 	}
 	return e.grant, time.Unix(0, e.expires), true
+}
+
+// LookupIssued is Lookup that also returns when the token was issued: the
+// now given to the Put or Add that stored it. It does not allocate.
+func (s *Store) LookupIssued(token string, now time.Time) (g *Grant, issued, expires time.Time, ok bool) {
+	e, ok := s.m.get(token, unixNano(now))
+	if !ok {
+		return nil, time.Time{}, time.Time{}, false
+	}
+	return e.grant, time.Unix(0, e.issued), time.Unix(0, e.expires), true
 }
 
 // Revoke removes token and reports whether it was present (expired entries

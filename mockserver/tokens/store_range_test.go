@@ -34,3 +34,29 @@ func TestStoreRangeAndClear(t *testing.T) {
 		t.Errorf("Len after Clear = %d", s.Len())
 	}
 }
+
+// TestStoreLookupIssued: a token's issue time is the now of the Put or Add
+// that stored it, and an expired or unknown token has none.
+func TestStoreLookupIssued(t *testing.T) {
+	t.Parallel()
+	s := NewStore(StoreOptions{MaxTokens: 10})
+	issued := time.Unix(1_700_000_000, 0)
+	g := NewGrant("simple", "testClient", "")
+	s.Put("put", g, issued.Add(time.Hour), issued)
+	if err := s.Add("added", g, issued.Add(2*time.Hour), issued.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	later := issued.Add(30 * time.Minute)
+	for token, want := range map[string]time.Time{"put": issued, "added": issued.Add(time.Minute)} {
+		got, at, exp, ok := s.LookupIssued(token, later)
+		if !ok || got != g || !at.Equal(want) || !exp.After(later) {
+			t.Errorf("%s: %v %v %v %v, want issued %v", token, got, at, exp, ok, want)
+		}
+	}
+	if _, _, _, ok := s.LookupIssued("put", issued.Add(time.Hour)); ok {
+		t.Error("an expired token was found")
+	}
+	if _, _, _, ok := s.LookupIssued("unknown", later); ok {
+		t.Error("an unknown token was found")
+	}
+}
