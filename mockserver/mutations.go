@@ -101,6 +101,13 @@ func mutationTable() []mutationRow {
 		m("jwt-hmac-public-key", "jwt", "HS256 JWTs are verified with the public key's PEM as the HMAC secret (algorithm confusion)", func(m *mutant) { m.validate(acceptForged(hmacWithPublicKey)) }),
 		m("jwt-trust-embedded-jwk", "jwt", "a JWT is verified with the key in its own jwk header", func(m *mutant) { m.validate(acceptForged(embeddedKey)) }),
 		m("jwt-skip-unknown-kid", "jwt", "a JWT whose kid is unknown is accepted without a signature check", func(m *mutant) { m.validate(acceptForged(unknownKeyID)) }),
+		m("jwt-accept-null-signature", "jwt", "a JWT with the expected alg and an empty signature segment (header.payload.) is accepted", func(m *mutant) { m.validate(acceptForged(nullSignature)) }),
+		m("jwt-accept-hs256-empty-key", "jwt", "HS256 JWTs are verified with an empty secret (an HMAC key never configured)", func(m *mutant) { m.validate(acceptForged(hmacEmptyKey)) }),
+		m("jwt-alg-none-blocklist", "jwt", "alg none is refused only as none, None and NONE: any other case (nOnE) is accepted unsigned", func(m *mutant) { m.validate(acceptForged(noneBlocklist)) }),
+		m("jwt-kid-file-path", "jwt", "HS256 JWTs are verified with the content of the file their kid names (../../dev/null: an empty key)", func(m *mutant) { m.validate(acceptForged(kidAsKeyFile)) }),
+		m("jwt-kid-sql-injection", "jwt", "the HS256 key is looked up with the kid pasted into SQL, so a UNION SELECT kid chooses it", func(m *mutant) { m.validate(acceptForged(kidInSQL)) }),
+		m("jwt-trust-jku", "jwt", "a JWT is verified with the keys of the JWK Set its jku header names, fetched from there", func(m *mutant) { m.validate(acceptForged(trustJKU)) }),
+		m("jwt-fetch-jku", "jwt", "the JWK Set a JWT's jku names is fetched (a blind server-side request), though the token is then refused", func(m *mutant) { m.validate(fetchJKU) }),
 		m("jwt-typ-jwt", "jwt", "JWTs are issued (and accepted) with typ JWT instead of at+jwt", func(m *mutant) { m.configure(signWithTypJWT) }),
 		m("jwt-missing-jti", "jwt", "JWTs are issued without a jti claim", func(m *mutant) { m.answer(endpointToken, successOnly(m.dropJTI)) }),
 		m("jwks-wrong-key", "jwt", "the JWK Set publishes a key other than the one tokens are signed with", func(m *mutant) { m.wrap(endpointJWKS, m.publishAnotherKey) }),
@@ -128,6 +135,7 @@ func mutationTable() []mutationRow {
 		m("invalid-client-400", "variation", "invalid_client after body credentials is a 400 without a challenge (RFC 6749 5.2)", func(m *mutant) { m.answer(endpointToken, errorsOnly(invalidClient400)) }),
 		m("revocation-delay", "variation", "a revocation takes effect one second after its 200 (RFC 7009 2.1: a propagation delay)", func(m *mutant) { m.invalidate(invalidateAfter(time.Second)) }),
 		m("revoke-empty-body", "variation", "a successful revocation answers 200 with no body (RFC 7009 2.2: the client ignores it)", func(m *mutant) { m.answer(endpointRevocation, statusOnly(http.StatusOK, emptyBody)) }),
+		m("jwt-refuse-key-urls", "variation", "a JWT naming a jku or x5u is refused before any key lookup, and nothing is fetched (ASVS 5.0 9.1.3: an empty allowlist)", func(m *mutant) { m.validate(refuseKeyURLHeaders) }),
 		m("rate-limit", "variation", "every 10th token request gets 429 with Retry-After: 1", func(m *mutant) { m.answer(endpointToken, m.rateLimit) }),
 		m("expired-without-error-code", "expiry", "invalid and expired tokens get a challenge without an error code", func(m *mutant) {
 			m.answer(endpointProtected, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setHeader("Www-Authenticate", `Bearer realm="tollgate"`))))
