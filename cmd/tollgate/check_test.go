@@ -365,6 +365,8 @@ func TestCheckExitTwo(t *testing.T) {
 		{name: "missing client id", args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"no client", "TOLLGATE_CLIENT_ID"}},
 		{name: "plain http to another host", env: seedEnv, args: []string{"--target", "http://example.invalid", "--flow", "simple"}, want: []string{"http://example.invalid", "plain http", "--insecure"}, quick: true},
 		{name: "bad --revocation-endpoint", env: seedEnv, args: []string{"--target", "http://127.0.0.1:1", "--flow", "simple", "--revocation-endpoint", "oauth/revoke"}, want: []string{"revocation_endpoint", "absolute http(s) URL or a path"}, quick: true},
+		{name: "bad --jwks-uri", env: seedEnv, args: []string{"--target", "http://127.0.0.1:1", "--flow", "oauth2", "--jwks-uri", "oauth/jwks"}, want: []string{"jwks_uri", `"oauth/jwks"`, "absolute http(s) URL or a path"}, quick: true},
+		{name: "bad --metadata-url", env: seedEnv, args: []string{"--target", "http://127.0.0.1:1", "--flow", "oauth2", "--metadata-url", "https://as.example/meta#x"}, want: []string{"metadata_url", "fragment"}, quick: true},
 		{name: "bad --fail-on", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--fail-on", "maybe"}, want: []string{`--fail-on "maybe"`, "must or should"}},
 		{name: "bad waiver date", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--waivers", badWaivers}, want: []string{"waivers " + badWaivers + ":3:", "YYYY-MM-DD"}},
 		{name: "unknown waived check", env: append([]string{"TOLLGATE_WAIVERS=" + unknownWaived}, seedEnv...), args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{unknownWaived + ":3:", `"TOK-9999"`, "--list-checks"}},
