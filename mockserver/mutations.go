@@ -112,6 +112,7 @@ func mutationTable() []mutationRow {
 		m("jwt-missing-jti", "jwt", "JWTs are issued without a jti claim", func(m *mutant) { m.answer(endpointToken, successOnly(m.dropJTI)) }),
 		m("jwks-wrong-key", "jwt", "the JWK Set publishes a key other than the one tokens are signed with", func(m *mutant) { m.wrap(endpointJWKS, m.publishAnotherKey) }),
 		m("metadata-wrong-issuer", "metadata", "the metadata and the tokens name an internal host as issuer (a server behind a proxy)", func(m *mutant) { m.configure(internalIssuer) }),
+		m("openid-discovery-wrong-issuer", "metadata", "an OpenID discovery document, beside the correct RFC 8414 metadata, names an internal host as issuer", func(m *mutant) { m.openIDWrongIssuer() }),
 		m("metadata-wrong-token-endpoint", "metadata", "the metadata's token_endpoint is a path the server does not serve", func(m *mutant) { m.configure(wrongTokenEndpoint) }),
 		m("revoke-noop", "revocation", "revocation answers 200 but the token keeps working", func(m *mutant) { m.invalidate(neverInvalidate) }),
 		m("revoke-204", "revocation", "a successful revocation answers 204 No Content instead of 200", func(m *mutant) { m.answer(endpointRevocation, statusOnly(http.StatusOK, noContent)) }),
@@ -135,6 +136,7 @@ func mutationTable() []mutationRow {
 		m("invalid-client-400", "variation", "invalid_client after body credentials is a 400 without a challenge (RFC 6749 5.2)", func(m *mutant) { m.answer(endpointToken, errorsOnly(invalidClient400)) }),
 		m("revocation-delay", "variation", "a revocation takes effect one second after its 200 (RFC 7009 2.1: a propagation delay)", func(m *mutant) { m.invalidate(invalidateAfter(time.Second)) }),
 		m("revoke-empty-body", "variation", "a successful revocation answers 200 with no body (RFC 7009 2.2: the client ignores it)", func(m *mutant) { m.answer(endpointRevocation, statusOnly(http.StatusOK, emptyBody)) }),
+		m("openid-discovery-only", "variation", "metadata only as an OpenID discovery document, its jwks_uri at /oauth/jwks; the RFC 8414 metadata and /.well-known/jwks.json answer 404 (as zitadel's OP)", func(m *mutant) { m.openIDDiscoveryOnly() }),
 		m("jwt-refuse-key-urls", "variation", "a JWT naming a jku or x5u is refused before any key lookup, and nothing is fetched (ASVS 5.0 9.1.3: an empty allowlist)", func(m *mutant) { m.validate(refuseKeyURLHeaders) }),
 		m("rate-limit", "variation", "every 10th token request gets 429 with Retry-After: 1", func(m *mutant) { m.answer(endpointToken, m.rateLimit) }),
 		m("expired-without-error-code", "expiry", "invalid and expired tokens get a challenge without an error code", func(m *mutant) {

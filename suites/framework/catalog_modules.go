@@ -26,8 +26,8 @@ func moduleChecks() []Check {
 		{"JWT-011", AreaJWT, "A crafted kid does not choose the key (../../dev/null and /dev/null with an empty HMAC key, an SQL-shaped kid with the key it selects)", `RFC 8725 §3.10 kid: "should ensure that this does not create SQL or LDAP injection vulnerabilities"; ASVS 5.0 9.1.3 key material "from trusted pre-configured sources"`, all(Must)},
 		{"JWT-012", AreaJWT, "jku and x5u in a token are not trusted (FAIL) nor fetched (WARN): a JWKS and a certificate the run serves on loopback", `ASVS 5.0 9.1.3 "headers such as 'jku', 'x5u', and 'jwk' must be validated against an allowlist"; RFC 8725 §3.10 "blindly following a "jku" … or "x5u" … could result in server-side request forgery (SSRF)"`, all(Must)},
 
-		{"META-001", AreaMeta, "RFC 8414 authorization server metadata is published", `RFC 9700 §2.6 "RECOMMENDED that authorization servers publish OAuth Authorization Server Metadata"; RFC 8414 §3`, all(Info)},
-		{"META-002", AreaMeta, "The metadata issuer is identical to the target's issuer identifier", `RFC 8414 §3.3 "The "issuer" value returned MUST be identical"`, all(Must)},
+		{"META-001", AreaMeta, "Authorization server metadata is published (RFC 8414, or an OpenID discovery document)", `RFC 9700 §2.6 "RECOMMENDED that authorization servers publish OAuth Authorization Server Metadata"; RFC 8414 §3; OpenID Connect Discovery 1.0 §4`, all(Info)},
+		{"META-002", AreaMeta, "Each metadata document's issuer is identical to the issuer its URL was made from", `RFC 8414 §3.3 "The "issuer" value returned MUST be identical"; OpenID Connect Discovery 1.0 §4.3 "MUST be identical to the Issuer URL that was used as the prefix"`, all(Must)},
 		{"META-003", AreaMeta, "The advertised token endpoint and client authentication methods work", `RFC 8414 §2 token_endpoint "REQUIRED"; token_endpoint_auth_methods_supported "If omitted, the default is "client_secret_basic""`, all(Must)},
 
 		{"REV-001", AreaRevocation, "Revoking a valid access token gives 200", `RFC 7009 §2.2 "responds with HTTP status code 200 if the token has been revoked successfully"; §2 "SHOULD support the revocation of access tokens"`, all(Must)},
