@@ -160,8 +160,9 @@ func JWTAttackChecks(r *framework.Registrar) {
 			if !a.accepted(ctx, g, forged) {
 				continue
 			}
-			// The same token without the URL accepted too: the key was
-			// never looked up (an unknown kid skipped, JWT-008's finding).
+			// The same token without the URL accepted too: the URL was
+			// not what let it in (an unknown kid skipped, or no signature
+			// check: JWT-008's or JWT-005's finding).
 			delete(h, "jku")
 			delete(h, "x5u")
 			plain, err := signJWS(alg, key, t.payload, false, h)
