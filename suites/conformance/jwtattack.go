@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"crypto"
 	"crypto/hmac"
 	"crypto/rand"
@@ -128,7 +129,7 @@ func JWTAttackChecks(r *framework.Registrar) {
 		}
 		alg, key, err := attackerKey(t.headerString("alg"))
 		g.Expect(err).NotTo(HaveOccurred(), "generate a key")
-		host, err := startKeyHost(key, string(alg), t.headerString("kid"))
+		host, err := startKeyHost(ctx, key, string(alg), t.headerString("kid"))
 		g.Expect(err).NotTo(HaveOccurred(), "serve a JWK Set on loopback")
 		defer host.close()
 
@@ -309,7 +310,7 @@ type keyHost struct {
 
 // startKeyHost serves key's public half under kid (a fresh one) and, when
 // genuineKID is not empty, under the genuine kid too.
-func startKeyHost(key crypto.Signer, alg, genuineKID string) (*keyHost, error) {
+func startKeyHost(ctx context.Context, key crypto.Signer, alg, genuineKID string) (*keyHost, error) {
 	nonce := hex.EncodeToString(randomSecret()[:8])
 	h := &keyHost{kid: "tollgate-jku-" + nonce}
 	keys := []jose.JSONWebKey{{Key: key.Public(), KeyID: h.kid, Algorithm: alg, Use: "sig"}}
@@ -324,7 +325,7 @@ func startKeyHost(key crypto.Signer, alg, genuineKID string) (*keyHost, error) {
 	if err != nil {
 		return nil, fmt.Errorf("key host: certificate: %w", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("key host: listen on loopback: %w", err)
 	}
