@@ -43,17 +43,16 @@ func JWTAttackChecks(r *framework.Registrar) {
 	r.CheckIt("JWT-010", func(ctx ginkgo.SpecContext, g Gomega) {
 		a := startForging(ctx, g, f)
 		t := a.token
-		var accepted []string
 
 		// RFC 9068 §4: "The resource server MUST validate the signature of
 		// all incoming JWT access tokens". A signature segment left empty
 		// is the null-signature attack: a verifier that skips the check
 		// when there is nothing to check.
-		if a.accepted(ctx, g, t.headerPart+"."+t.payloadPart+".") {
+		if nullSig := t.headerPart + "." + t.payloadPart + "."; a.accepted(ctx, g, nullSig) {
 			// A wrong signature of the same length accepted too: the
 			// signature is not checked at all, which is JWT-005's finding.
 			if !a.accepted(ctx, g, t.headerPart+"."+t.payloadPart+"."+flipped(t.signaturePart)) {
-				accepted = append(accepted, fmt.Sprintf("the genuine header (alg %q) and claims with the signature segment empty (header.payload.)", t.headerString("alg")))
+				a.found(nullSig, fmt.Sprintf("the genuine header (alg %q) and claims with the signature segment empty (header.payload.)", t.headerString("alg")))
 			}
 		}
 
@@ -65,13 +64,14 @@ func JWTAttackChecks(r *framework.Registrar) {
 			if kid != "" {
 				h["kid"] = kid
 			}
-			if !a.accepted(ctx, g, hmacJWT(h, t.payloadPart, nil)) {
+			forged := hmacJWT(h, t.payloadPart, nil)
+			if !a.accepted(ctx, g, forged) {
 				continue
 			}
 			// Any HS256 key accepted: not the empty key's doing (JWT-006
 			// catches a verifier that takes the algorithm from the token).
 			if !a.accepted(ctx, g, hmacJWT(h, t.payloadPart, randomSecret())) {
-				accepted = append(accepted, "the genuine claims signed HS256 with an empty secret"+withKeyID(kid))
+				a.found(forged, "the genuine claims signed HS256 with an empty secret"+withKeyID(kid))
 			}
 		}
 
@@ -79,11 +79,11 @@ func JWTAttackChecks(r *framework.Registrar) {
 		// the value of "alg" is "none"." JWT-004 sends none, None and NONE;
 		// a mixed-case spelling gets past a verifier that blocks those
 		// spellings and then treats the algorithm name case-insensitively.
-		if a.accepted(ctx, g, t.headerWith("alg", "nOnE")+"."+t.payloadPart+".") &&
+		if mixed := t.headerWith("alg", "nOnE") + "." + t.payloadPart + "."; a.accepted(ctx, g, mixed) &&
 			!a.accepted(ctx, g, t.headerWith("alg", "none")+"."+t.payloadPart+".") {
-			accepted = append(accepted, `the genuine claims with alg "nOnE" and no signature (alg "none" itself is refused: a blocklist of spellings)`)
+			a.found(mixed, `the genuine claims with alg "nOnE" and no signature (alg "none" itself is refused: a blocklist of spellings)`)
 		}
-		g.Expect(accepted).To(BeEmpty(), "forgeries were answered like the genuine token (status %d) on %s", a.genuine.Status, a.genuine.URL)
+		a.judge(ctx, g)
 	})
 
 	r.CheckIt("JWT-011", func(ctx ginkgo.SpecContext, g Gomega) {
@@ -103,22 +103,22 @@ func JWTAttackChecks(r *framework.Registrar) {
 			{"/dev/null", nil, "the kid /dev/null, signed HS256 with the empty key the file holds"},
 			{"x' UNION SELECT '1", []byte("1"), `an SQL-shaped kid x' UNION SELECT '1, signed HS256 with the key "1" the query selects`},
 		}
-		var accepted []string
 		for _, in := range injections {
 			h := t.keptHeaders(false)
 			h["alg"] = "HS256"
 			h["kid"] = in.kid
-			if !a.accepted(ctx, g, hmacJWT(h, t.payloadPart, in.secret)) {
+			forged := hmacJWT(h, t.payloadPart, in.secret)
+			if !a.accepted(ctx, g, forged) {
 				continue
 			}
 			// The same key under a harmless unknown kid accepted too: the
 			// kid chose nothing (an empty HMAC key is JWT-010's finding).
 			h["kid"] = unknownKeyID()
 			if !a.accepted(ctx, g, hmacJWT(h, t.payloadPart, in.secret)) {
-				accepted = append(accepted, in.what)
+				a.found(forged, in.what)
 			}
 		}
-		g.Expect(accepted).To(BeEmpty(), "forgeries were answered like the genuine token (status %d) on %s", a.genuine.Status, a.genuine.URL)
+		a.judge(ctx, g)
 	})
 
 	r.CheckIt("JWT-012", func(ctx ginkgo.SpecContext, g Gomega) {
@@ -150,7 +150,6 @@ func JWTAttackChecks(r *framework.Registrar) {
 				what   string
 			}{map[string]any{"jku": host.jwksURL, "kid": kid}, "the genuine claims signed with a key of ours under the genuine kid, its jku naming our JWK Set at " + host.jwksURL})
 		}
-		var accepted []string
 		for _, fg := range forgeries {
 			h := t.keptHeaders(false)
 			for k, v := range fg.header {
@@ -169,10 +168,10 @@ func JWTAttackChecks(r *framework.Registrar) {
 			plain, err := signJWS(alg, key, t.payload, false, h)
 			g.Expect(err).NotTo(HaveOccurred(), "sign %s without the URL", fg.what)
 			if !a.accepted(ctx, g, plain) {
-				accepted = append(accepted, fg.what)
+				a.found(forged, fg.what)
 			}
 		}
-		g.Expect(accepted).To(BeEmpty(), "forgeries were answered like the genuine token (status %d) on %s", a.genuine.Status, a.genuine.URL)
+		a.judge(ctx, g)
 		// A fetch may come after the answer (a background key refresh).
 		fetches := host.fetchesAfter(ctx, fetchGrace)
 		if len(fetches) > 0 {
@@ -191,6 +190,27 @@ type forging struct {
 	f       *framework.Framework
 	token   *jwtToken
 	genuine *probe.Exchange
+
+	accepted1st string   // the first forgery accepted, sent again for the evidence
+	findings    []string // what each accepted forgery was
+}
+
+// found records an accepted forgery the check owns.
+func (a *forging) found(forged, what string) {
+	if len(a.findings) == 0 {
+		a.accepted1st = forged
+	}
+	a.findings = append(a.findings, what)
+}
+
+// judge fails the check when a forgery was found accepted, with that
+// forgery's exchange as the last one (the evidence): the control requests
+// sent after it were refused.
+func (a *forging) judge(ctx ginkgo.SpecContext, g Gomega) {
+	if len(a.findings) > 0 {
+		a.send(ctx, g, a.accepted1st)
+	}
+	g.Expect(a.findings).To(BeEmpty(), "forgeries were answered like the genuine token (status %d) on %s", a.genuine.Status, a.genuine.URL)
 }
 
 // startForging returns the primary token and its answer, ending the check
