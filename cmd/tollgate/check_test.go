@@ -722,3 +722,46 @@ func TestCheckControl(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckKeyAndMetadataLocations: where the JWK Set and the metadata are
+// comes from --jwks-uri/--metadata-url, else the target file, else the
+// flow document's x-tollgate, else discovery; each level is seen in the
+// location JWT-001 and META-001 report.
+func TestCheckKeyAndMetadataLocations(t *testing.T) {
+	t.Parallel()
+	target := checkMock(t)
+	doc, err := os.ReadFile("../../openapi/oauth2.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := writeFile(t, "oauth2.yaml", strings.Replace(string(doc), "x-tollgate:\n",
+		"x-tollgate:\n  jwksUri: /jwks-from-document\n  metadataUrl: /meta-from-document\n", 1))
+	configFile := writeFile(t, "target.yaml", "target: "+target+"\nflow: "+documented+"\njwks_uri: /jwks-from-file\nmetadata_url: /meta-from-file\n")
+	base := []string{"check", "--label-filter", "JWT-001 || META-001"}
+	tests := []struct {
+		name     string
+		args     []string
+		wantJWKS string // in JWT-001's NOT VERIFIED message; "": JWT-001 passes
+		wantMeta string // in META-001's INFO message; "": META-001 passes
+	}{
+		{"discovery", []string{"--target", target, "--flow", "oauth2"}, "", ""},
+		{"flow document", []string{"--target", target, "--flow", documented}, "/jwks-from-document", "/meta-from-document"},
+		{"target file over flow document", []string{"--config", configFile}, "/jwks-from-file", "/meta-from-file"},
+		{"flags over target file", []string{"--config", configFile, "--jwks-uri", "/.well-known/jwks.json", "--metadata-url", target + "/.well-known/oauth-authorization-server"}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runTollgate(t, seedEnv, append(base, tt.args...)...)
+			verdicts, _ := checkLines(t, r.stdout)
+			for _, c := range []struct{ id, want, verdict string }{{"JWT-001", tt.wantJWKS, "NOT VERIFIED"}, {"META-001", tt.wantMeta, "INFO"}} {
+				switch {
+				case c.want == "" && verdicts[c.id] != "PASS":
+					t.Errorf("%s: %q, want PASS\n%s", c.id, verdicts[c.id], r.stdout)
+				case c.want != "" && (verdicts[c.id] != c.verdict || !strings.Contains(r.stdout, target+c.want)):
+					t.Errorf("%s: %q, want %s naming %s\n%s", c.id, verdicts[c.id], c.verdict, target+c.want, r.stdout)
+				}
+			}
+		})
+	}
+}

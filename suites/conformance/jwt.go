@@ -394,7 +394,7 @@ func fetchJWKS(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) ([]jose
 		if ignored != "" {
 			framework.NotVerified("no JWK Set with a public signing key at %s (status %d); %s", at, ex.Status, ignored)
 		}
-		framework.NotVerified("no JWK Set with a public signing key at %s (status %d): name it with --jwks-uri (jwks_uri in the target file, x-tollgate.jwksUri in the flow document), or publish jwks_uri in the RFC 8414 or OpenID discovery metadata, so that signatures can be checked", at, ex.Status)
+		framework.NotVerified("no JWK Set with a signing key at %s (status %d): name it with --jwks-uri or publish jwks_uri in the metadata", at, ex.Status)
 	}
 	return keys, at
 }
