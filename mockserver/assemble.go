@@ -44,6 +44,9 @@ type assembly struct {
 	validator     func(fr *flowRuntime, v TokenValidator) TokenValidator
 	invalidator   func(fr *flowRuntime, inv invalidator) invalidator
 	handler       func(ep endpoint, h http.Handler) http.Handler
+	// outer wraps the whole route table: it may answer paths the correct
+	// server does not serve (a discovery document, keys at another path).
+	outer func(h http.Handler) http.Handler
 }
 
 // New builds a server for flows with opts. It fails, naming the fix, when
@@ -108,6 +111,9 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	}
 	if s.handler, err = s.routes(wrap); err != nil {
 		return nil, err
+	}
+	if asm.outer != nil {
+		s.handler = asm.outer(s.handler)
 	}
 	s.handler = cors(opts.CORSOrigins, s.handler)
 	if opts.Logger != nil {

@@ -21,6 +21,7 @@ type mutant struct {
 	rewrites       map[endpointKind][]requestRewrite
 	wrappers       map[endpointKind][]func(ep endpoint, h http.Handler) http.Handler
 	answers        map[endpointKind][]responseMutation
+	extra          *http.ServeMux // routes the correct server does not have; nil: none
 
 	mu       sync.Mutex
 	issued   map[string]string    // repeat-token: the first token per flow and client
@@ -69,6 +70,15 @@ func (m *mutant) answer(kind endpointKind, f responseMutation) {
 	m.answers[kind] = append(m.answers[kind], f)
 }
 
+// serve answers pattern (a ServeMux pattern) with h, ahead of the server's
+// own routes: for documents the correct server does not publish.
+func (m *mutant) serve(pattern string, h http.Handler) {
+	if m.extra == nil {
+		m.extra = http.NewServeMux()
+	}
+	m.extra.Handle(pattern, h)
+}
+
 // assembly chains each kind of change in the order the mutations were named.
 func (m *mutant) assembly() assembly {
 	var a assembly
@@ -85,6 +95,17 @@ func (m *mutant) assembly() assembly {
 	a.invalidator = chain(m.invalidators)
 	if len(m.rewrites)+len(m.wrappers)+len(m.answers) > 0 {
 		a.handler = m.handler
+	}
+	if extra := m.extra; extra != nil {
+		a.outer = func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if h, pattern := extra.Handler(r); pattern != "" {
+					h.ServeHTTP(w, r)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		}
 	}
 	return a
 }

@@ -165,6 +165,12 @@ func (s *Server) issuer(r *http.Request) string {
 // serveMetadata answers RFC 8414 authorization server metadata for the
 // first flow with a grant type.
 func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, s.metadataDocument(r))
+}
+
+// metadataDocument is the RFC 8414 metadata for a request: the issuer is
+// the request's (Options.Issuer, else its origin).
+func (s *Server) metadataDocument(r *http.Request) map[string]any {
 	fr := s.metadata
 	iss := s.issuer(r)
 	md := map[string]any{
@@ -189,7 +195,12 @@ func (s *Server) serveMetadata(w http.ResponseWriter, r *http.Request) {
 			md[ep.name+"_endpoint_auth_methods_supported"] = authMethods(ep.op.ClientAuth)
 		}
 	}
-	body, err := json.Marshal(md)
+	return md
+}
+
+// writeJSON answers 200 with v as JSON.
+func writeJSON(w http.ResponseWriter, v any) {
+	body, err := json.Marshal(v)
 	if err != nil {
 		http.Error(w, "metadata: "+err.Error(), http.StatusInternalServerError)
 		return

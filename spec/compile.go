@@ -77,6 +77,9 @@ func (c *compiler) compile() (*Flow, error) {
 	if err := c.compileToken(f); err != nil {
 		return nil, err
 	}
+	if err := c.compileLocations(f); err != nil {
+		return nil, err
+	}
 	f.Scopes = c.scopes()
 	tokenOp, err := c.findTokenOperation()
 	if err != nil {

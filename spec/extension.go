@@ -27,6 +27,10 @@ type extension struct {
 	// are optional; nil when the document does not declare them.
 	RevocationEndpoint    *clientEndpointExt `yaml:"revocationEndpoint"`
 	IntrospectionEndpoint *clientEndpointExt `yaml:"introspectionEndpoint"`
+	// JWKSURI and MetadataURL say where the JWK Set and the authorization
+	// server metadata are, when not where discovery would find them.
+	JWKSURI     string `yaml:"jwksUri"`
+	MetadataURL string `yaml:"metadataUrl"`
 }
 
 // clientEndpointExt declares an operation a client calls with its own
@@ -109,7 +113,7 @@ func decodeExtension(name string, data []byte) (extensionSource, error) {
 // extensionKeys lists the keys each object of the extension accepts, by dotted path.
 func extensionKeys() map[string][]string {
 	return map[string][]string{
-		ExtensionKey:                                    {"flow", "profile", "realm", "errorDialect", "token", "tokenEndpoint", "revocationEndpoint", "introspectionEndpoint"},
+		ExtensionKey:                                    {"flow", "profile", "realm", "errorDialect", "token", "tokenEndpoint", "revocationEndpoint", "introspectionEndpoint", "jwksUri", "metadataUrl"},
 		ExtensionKey + ".token":                         {"format", "type", "lifetime", "algorithm"},
 		ExtensionKey + ".tokenEndpoint":                 {"operationId", "clientAuth", "grantType", "request", "response"},
 		ExtensionKey + ".tokenEndpoint.request":         {"clientId", "clientSecret", "grantType", "scope"},

@@ -46,8 +46,14 @@ type Flow struct {
 	// Introspection is the RFC 7662 token introspection operation; nil
 	// when the document declares none (x-tollgate.introspectionEndpoint).
 	Introspection *ClientOperation
-	Operations    []Operation // every other operation, protected or public, in path then method order
-	Doc           *openapi3.T // the loaded document, for request and response validation
+	// JWKSURI and MetadataURL locate the JWK Set (jwt flows) and the
+	// authorization server metadata, as absolute URLs or paths on the
+	// server (x-tollgate.jwksUri, x-tollgate.metadataUrl); "" when the
+	// document leaves them to discovery.
+	JWKSURI     string
+	MetadataURL string
+	Operations  []Operation // every other operation, protected or public, in path then method order
+	Doc         *openapi3.T // the loaded document, for request and response validation
 }
 
 // Protected returns the operations that need a Bearer token.

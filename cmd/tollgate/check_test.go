@@ -365,6 +365,8 @@ func TestCheckExitTwo(t *testing.T) {
 		{name: "missing client id", args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"no client", "TOLLGATE_CLIENT_ID"}},
 		{name: "plain http to another host", env: seedEnv, args: []string{"--target", "http://example.invalid", "--flow", "simple"}, want: []string{"http://example.invalid", "plain http", "--insecure"}, quick: true},
 		{name: "bad --revocation-endpoint", env: seedEnv, args: []string{"--target", "http://127.0.0.1:1", "--flow", "simple", "--revocation-endpoint", "oauth/revoke"}, want: []string{"revocation_endpoint", "absolute http(s) URL or a path"}, quick: true},
+		{name: "bad --jwks-uri", env: seedEnv, args: []string{"--target", "http://127.0.0.1:1", "--flow", "oauth2", "--jwks-uri", "oauth/jwks"}, want: []string{"jwks_uri", `"oauth/jwks"`, "absolute http(s) URL or a path"}, quick: true},
+		{name: "bad --metadata-url", env: seedEnv, args: []string{"--target", "http://127.0.0.1:1", "--flow", "oauth2", "--metadata-url", "https://as.example/meta#x"}, want: []string{"metadata_url", "fragment"}, quick: true},
 		{name: "bad --fail-on", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--fail-on", "maybe"}, want: []string{`--fail-on "maybe"`, "must or should"}},
 		{name: "bad waiver date", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--waivers", badWaivers}, want: []string{"waivers " + badWaivers + ":3:", "YYYY-MM-DD"}},
 		{name: "unknown waived check", env: append([]string{"TOLLGATE_WAIVERS=" + unknownWaived}, seedEnv...), args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{unknownWaived + ":3:", `"TOK-9999"`, "--list-checks"}},
@@ -715,6 +717,49 @@ func TestCheckControl(t *testing.T) {
 				}
 				if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || got.Frozen || time.Until(got.Now).Abs() > 2*time.Second {
 					t.Errorf("GET /_tollgate/clock after the run: %+v (%v), want running and now", got, err)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckKeyAndMetadataLocations: where the JWK Set and the metadata are
+// comes from --jwks-uri/--metadata-url, else the target file, else the
+// flow document's x-tollgate, else discovery; each level is seen in the
+// location JWT-001 and META-001 report.
+func TestCheckKeyAndMetadataLocations(t *testing.T) {
+	t.Parallel()
+	target := checkMock(t)
+	doc, err := os.ReadFile("../../openapi/oauth2.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := writeFile(t, "oauth2.yaml", strings.Replace(string(doc), "x-tollgate:\n",
+		"x-tollgate:\n  jwksUri: /jwks-from-document\n  metadataUrl: /meta-from-document\n", 1))
+	configFile := writeFile(t, "target.yaml", "target: "+target+"\nflow: "+documented+"\njwks_uri: /jwks-from-file\nmetadata_url: /meta-from-file\n")
+	base := []string{"check", "--label-filter", "JWT-001 || META-001"}
+	tests := []struct {
+		name     string
+		args     []string
+		wantJWKS string // in JWT-001's NOT VERIFIED message; "": JWT-001 passes
+		wantMeta string // in META-001's INFO message; "": META-001 passes
+	}{
+		{"discovery", []string{"--target", target, "--flow", "oauth2"}, "", ""},
+		{"flow document", []string{"--target", target, "--flow", documented}, "/jwks-from-document", "/meta-from-document"},
+		{"target file over flow document", []string{"--config", configFile}, "/jwks-from-file", "/meta-from-file"},
+		{"flags over target file", []string{"--config", configFile, "--jwks-uri", "/.well-known/jwks.json", "--metadata-url", target + "/.well-known/oauth-authorization-server"}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runTollgate(t, seedEnv, append(base, tt.args...)...)
+			verdicts, _ := checkLines(t, r.stdout)
+			for _, c := range []struct{ id, want, verdict string }{{"JWT-001", tt.wantJWKS, "NOT VERIFIED"}, {"META-001", tt.wantMeta, "INFO"}} {
+				switch {
+				case c.want == "" && verdicts[c.id] != "PASS":
+					t.Errorf("%s: %q, want PASS\n%s", c.id, verdicts[c.id], r.stdout)
+				case c.want != "" && (verdicts[c.id] != c.verdict || !strings.Contains(r.stdout, target+c.want)):
+					t.Errorf("%s: %q, want %s naming %s\n%s", c.id, verdicts[c.id], c.verdict, target+c.want, r.stdout)
 				}
 			}
 		})

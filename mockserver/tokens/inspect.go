@@ -67,3 +67,29 @@ func VerifiesWithEmbeddedKey(raw, alg string) bool {
 	_, err = jws.Verify(jws.Signatures[0].Header.JSONWebKey)
 	return err == nil
 }
+
+// VerifiesWithJWKS reports whether a compact JWS signed with alg verifies
+// with a key of the JWK Set jwks (the one its kid names, when it has one):
+// what a verifier that trusts the JWK Set a token's jku names would accept
+// (RFC 7515 section 4.1.2 leaves trust in that URL to the application).
+// For tests of verifiers only.
+func VerifiesWithJWKS(raw, alg string, jwks []byte) bool {
+	var set jose.JSONWebKeySet
+	if json.Unmarshal(jwks, &set) != nil {
+		return false
+	}
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+	if err != nil || len(jws.Signatures) != 1 {
+		return false
+	}
+	keys := set.Keys
+	if kid := jws.Signatures[0].Header.KeyID; kid != "" {
+		keys = set.Key(kid)
+	}
+	for _, k := range keys {
+		if _, err := jws.Verify(k); err == nil {
+			return true
+		}
+	}
+	return false
+}

@@ -68,3 +68,34 @@ func TestVerifiesWithEmbeddedKey(t *testing.T) {
 		t.Error("a token without a jwk header verifies with an embedded key")
 	}
 }
+
+// TestVerifiesWithJWKS: a token verifies with the JWK Set holding its
+// signer's key, under its kid or without one, and not with another set,
+// another kid or a set that does not parse.
+func TestVerifiesWithJWKS(t *testing.T) {
+	t.Parallel()
+	s := newTestSigner(t, SignerOptions{Algorithm: "ES256", KeyID: "k1"})
+	other := newTestSigner(t, SignerOptions{Algorithm: "ES256", KeyID: "k1"})
+	renamed := newTestSigner(t, SignerOptions{Algorithm: "ES256", KeyID: "k2"})
+	raw, err := s.Sign(testClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		jwks []byte
+		alg  string
+		want bool
+	}{
+		{"its own key", s.JWKS(), "ES256", true},
+		{"another key under the same kid", other.JWKS(), "ES256", false},
+		{"another kid", renamed.JWKS(), "ES256", false},
+		{"another algorithm expected", s.JWKS(), "RS256", false},
+		{"not a JWK Set", []byte("<html>"), "ES256", false},
+	}
+	for _, tt := range tests {
+		if got := VerifiesWithJWKS(raw, tt.alg, tt.jwks); got != tt.want {
+			t.Errorf("%s: VerifiesWithJWKS = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -31,7 +31,10 @@ func Define(frameworks ...*framework.Framework) []*framework.Registrar {
 			ginkgo.Describe("token issuance", func() { TokenChecks(r) })
 			ginkgo.Describe("Bearer enforcement", func() { BearerChecks(r) })
 			ginkgo.Describe("expiry", func() { ExpiryChecks(r) })
-			ginkgo.Describe("JWT access tokens", func() { JWTChecks(r) })
+			ginkgo.Describe("JWT access tokens", func() {
+				JWTChecks(r)
+				JWTAttackChecks(r)
+			})
 			ginkgo.Describe("authorization server metadata", func() { MetadataChecks(r) })
 			ginkgo.Describe("hardening", func() { SecurityChecks(r) })
 			ginkgo.Describe("token revocation", func() { RevocationChecks(r) })

@@ -27,8 +27,8 @@ import (
 	"github.com/tollgate/tollgate/suites/probe"
 )
 
-// wellKnownJWKS is where the suite looks for the JWK Set when the target
-// publishes no usable RFC 8414 metadata (Commerce Layer serves it there).
+// wellKnownJWKS is where the suite looks for the JWK Set when nothing
+// names it and no usable metadata does (Commerce Layer serves it there).
 const wellKnownJWKS = "/.well-known/jwks.json"
 
 // JWTChecks defines the JWT checks for r's flow: RFC 9068 JWT access
@@ -380,16 +380,10 @@ func verifiableAlgorithms() []jose.SignatureAlgorithm {
 }
 
 // fetchJWKS returns the public signing keys of the target's JWK Set and
-// where it was found: the jwks_uri of the RFC 8414 metadata, else of the
-// OpenID Connect discovery document, when the target publishes one that may
-// be used (its issuer is the target), else /.well-known/jwks.json.
-// Without one the check ends NOT VERIFIED, naming the remedy.
+// where it was found (jwksLocation). Without one the check ends NOT
+// VERIFIED, naming the remedy.
 func fetchJWKS(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) ([]jose.JSONWebKey, string) {
-	at := f.Config.Target + wellKnownJWKS
-	u, ignored := discoveredJWKSURI(ctx, g, f)
-	if u != "" {
-		at = u
-	}
+	at, ignored := jwksLocation(ctx, g, f)
 	ex, err := f.Do(ctx, http.MethodGet, at, http.Header{"Accept": {"application/json"}}, nil)
 	framework.Sent(g, ex, err)
 	var keys []jose.JSONWebKey
@@ -400,45 +394,9 @@ func fetchJWKS(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) ([]jose
 		if ignored != "" {
 			framework.NotVerified("no JWK Set with a public signing key at %s (status %d); %s", at, ex.Status, ignored)
 		}
-		framework.NotVerified("no JWK Set with a public signing key at %s (status %d): publish jwks_uri in the RFC 8414 metadata or serve %s, so that signatures can be checked", at, ex.Status, wellKnownJWKS)
+		framework.NotVerified("no JWK Set with a signing key at %s (status %d): name it with --jwks-uri or publish jwks_uri in the metadata", at, ex.Status)
 	}
 	return keys, at
-}
-
-// wellKnownOpenID is appended to the issuer for OpenID Connect Discovery
-// 1.0 §4: "concatenating the string /.well-known/openid-configuration to
-// the Issuer", any terminating "/" removed first.
-const wellKnownOpenID = "/.well-known/openid-configuration"
-
-// discoveredJWKSURI returns the jwks_uri of the target's RFC 8414 metadata
-// or, failing that, of its OpenID discovery document, each used only when
-// its issuer is the target (RFC 8414 §3.3, OpenID Discovery §4.3); "" when
-// neither names one. ignored says why a document found was not used.
-func discoveredJWKSURI(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) (uri, ignored string) {
-	docs := []struct {
-		url  string
-		rule string
-	}{
-		{metadataURL(f.Config.Target), "RFC 8414 §3.3"},
-		{strings.TrimSuffix(f.Config.Target, "/") + wellKnownOpenID, "OpenID Connect Discovery §4.3"},
-	}
-	for _, d := range docs {
-		ex, err := f.Do(ctx, http.MethodGet, d.url, http.Header{"Accept": {"application/json"}}, nil)
-		framework.Sent(g, ex, err)
-		var md map[string]any
-		if ex.Status != http.StatusOK || json.Unmarshal(ex.Body, &md) != nil {
-			continue
-		}
-		u, _ := md["jwks_uri"].(string)
-		switch {
-		case u == "":
-		case issuerMatches(f, md):
-			return u, ""
-		case ignored == "":
-			ignored = fmt.Sprintf("%s names jwks_uri %s but its issuer %q is not the target, so %s forbids using it: give the issuer's URL as --target", d.url, u, md["issuer"], d.rule)
-		}
-	}
-	return "", ignored
 }
 
 // parseJWKS returns the public signing keys of a JWK Set (RFC 7517 §5),

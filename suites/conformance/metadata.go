@@ -1,7 +1,7 @@
 package conformance
 
 import (
-	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,8 +18,9 @@ import (
 // wellKnownMetadata is the RFC 8414 §3 well-known URI suffix.
 const wellKnownMetadata = "/.well-known/oauth-authorization-server"
 
-// MetadataChecks defines the META checks for r's flow: RFC 8414
-// authorization server metadata, for OAuth 2.0 flows.
+// MetadataChecks defines the META checks for r's flow: authorization
+// server metadata for OAuth 2.0 flows, RFC 8414's or an OpenID Connect
+// discovery document, found where metadataLocations says.
 func MetadataChecks(r *framework.Registrar) {
 	f := r.F
 	oauthOnly := func() {
@@ -27,49 +28,90 @@ func MetadataChecks(r *framework.Registrar) {
 			framework.NotApplicable("the flow has no grant_type, so it is not OAuth 2.0 and RFC 8414 metadata does not describe it")
 		}
 	}
-	// published returns the metadata, ending the check N/A when there is none.
-	published := func(ctx ginkgo.SpecContext, g Gomega) map[string]any {
-		ex, md := fetchMetadata(ctx, g, f)
-		if md == nil {
-			framework.NotApplicable("no RFC 8414 metadata at %s (status %d; META-001 records that)", metadataURL(f.Config.Target), ex.Status)
+	// published returns the metadata documents found, ending the check N/A
+	// when there is none.
+	published := func(ctx ginkgo.SpecContext, g Gomega) []*metadataDoc {
+		var found []*metadataDoc
+		var looked []string
+		for _, d := range fetchMetadataDocs(ctx, g, f) {
+			if d.md != nil {
+				found = append(found, d)
+			}
+			looked = append(looked, fmt.Sprintf("%s (status %d)", d.url, d.ex.Status))
 		}
-		return md
+		if len(found) == 0 {
+			framework.NotApplicable("no metadata at %s; META-001 records that", strings.Join(looked, " nor "))
+		}
+		return found
 	}
 
 	r.CheckIt("META-001", func(ctx ginkgo.SpecContext, g Gomega) {
 		oauthOnly()
-		ex, md := fetchMetadata(ctx, g, f)
+		docs := fetchMetadataDocs(ctx, g, f)
 		// RFC 9700 §2.6: "It is therefore RECOMMENDED that authorization
 		// servers publish OAuth Authorization Server Metadata according to
-		// [RFC8414]". RFC 8414 §3.2: "A successful response MUST use the 200
-		// OK HTTP status code and return a JSON object using the
-		// "application/json" content type".
-		g.Expect(ex.Status).To(Equal(http.StatusOK), "no metadata at %s", metadataURL(f.Config.Target))
-		g.Expect(baseMediaType(ex)).To(Equal("application/json"), "the metadata media type")
-		g.Expect(md).NotTo(BeNil(), "the metadata is not a JSON object")
+		// [RFC8414]"; RFC 8414 §5 counts OpenID discovery documents as
+		// such metadata. RFC 8414 §3.2 and OpenID Discovery §4.2: "A
+		// successful response MUST use the 200 OK HTTP status code and
+		// return a JSON object using the "application/json" content type".
+		var answered *metadataDoc
+		var looked []string
+		for _, d := range docs {
+			if d.ex.Status == http.StatusOK {
+				answered = d
+				break
+			}
+			looked = append(looked, fmt.Sprintf("%s (status %d)", d.url, d.ex.Status))
+		}
+		g.Expect(answered).NotTo(BeNil(), "no metadata at %s", strings.Join(looked, " nor "))
+		g.Expect(baseMediaType(answered.ex)).To(Equal("application/json"), "the media type of the metadata at %s", answered.url)
+		g.Expect(answered.md).NotTo(BeNil(), "the metadata at %s is not a JSON object", answered.url)
 	})
 
 	r.CheckIt("META-002", func(ctx ginkgo.SpecContext, g Gomega) {
 		oauthOnly()
-		md := published(ctx, g)
 		// RFC 8414 §3.3: "The "issuer" value returned MUST be identical to
 		// the authorization server's issuer identifier value into which the
 		// well-known URI string was inserted to create the URL used to
-		// retrieve the metadata."
-		iss, isString := md["issuer"].(string)
-		g.Expect(isString).To(BeTrue(), "the metadata has no issuer string (RFC 8414 §2: issuer \"REQUIRED\")")
-		g.Expect(issuerIdentifiers(f.Config.Target)).To(ContainElement(iss),
-			"issuer %q is not the issuer identifier the metadata URL %s was made from", iss, metadataURL(f.Config.Target))
+		// retrieve the metadata." OpenID Discovery §4.3: "The issuer value
+		// returned MUST be identical to the Issuer URL that was used as the
+		// prefix to /.well-known/openid-configuration to retrieve the
+		// configuration information." Every document found is judged.
+		var wrong, untestable []string
+		judged := 0
+		for _, d := range published(ctx, g) {
+			if d.rule == "" {
+				untestable = append(untestable, d.url)
+				continue
+			}
+			judged++
+			iss, isString := d.issuer()
+			switch {
+			case !isString:
+				wrong = append(wrong, fmt.Sprintf("the metadata at %s has no issuer string (\"REQUIRED\")", d.url))
+			case !slices.Contains(d.issuers, iss):
+				wrong = append(wrong, fmt.Sprintf("issuer %q at %s is not %q, the issuer that URL was made from (%s)", iss, d.url, d.issuers[0], d.rule))
+			}
+		}
+		g.Expect(wrong).To(BeEmpty(), "the metadata issuer does not match where it was fetched")
+		if judged == 0 {
+			framework.NotVerified("the metadata at %s, named by the configuration or the flow document, is at no well-known URL, so neither RFC 8414 §3.3 nor OpenID Discovery §4.3 says what its issuer must be", strings.Join(untestable, ", "))
+		}
 	})
 
 	r.CheckIt("META-003", func(ctx ginkgo.SpecContext, g Gomega) {
 		oauthOnly()
-		md := published(ctx, g)
-		if !issuerMatches(f, md) {
+		d, first := usableMetadata(ctx, g, f)
+		if first == nil {
+			published(ctx, g) // ends the check N/A, naming where it looked
+		}
+		if d == nil {
 			// RFC 8414 §3.3: "If these values are not identical, the data
 			// contained in the response MUST NOT be used."
-			framework.NotVerified("the metadata issuer %q does not match the target (META-002), and RFC 8414 §3.3 forbids using its data", md["issuer"])
+			iss, _ := first.issuer()
+			framework.NotVerified("the metadata issuer %q does not match where it was fetched (META-002), and %s forbids using its data", iss, first.rule)
 		}
+		md := d.md
 		// RFC 8414 §2: token_endpoint "This is REQUIRED unless only the
 		// implicit grant type is supported."
 		endpoint, _ := md["token_endpoint"].(string)
@@ -133,35 +175,6 @@ func metadataURL(target string) string {
 		return target + wellKnownMetadata
 	}
 	return u.Scheme + "://" + u.Host + wellKnownMetadata + strings.TrimSuffix(u.EscapedPath(), "/")
-}
-
-// issuerIdentifiers are the issuer identifiers the metadata URL of target
-// is made from: the target, with or without the terminating "/" that RFC
-// 8414 §3.1 removes before inserting the well-known string.
-func issuerIdentifiers(target string) []string {
-	t := strings.TrimSuffix(target, "/")
-	return []string{t, t + "/"}
-}
-
-// issuerMatches reports whether metadata may be used (RFC 8414 §3.3).
-func issuerMatches(f *framework.Framework, md map[string]any) bool {
-	iss, _ := md["issuer"].(string)
-	return slices.Contains(issuerIdentifiers(f.Config.Target), iss)
-}
-
-// fetchMetadata GETs the target's RFC 8414 metadata. md is nil unless the
-// answer is a 200 with a JSON object.
-func fetchMetadata(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) (*probe.Exchange, map[string]any) {
-	ex, err := f.Do(ctx, http.MethodGet, metadataURL(f.Config.Target), http.Header{"Accept": {"application/json"}}, nil)
-	framework.Sent(g, ex, err)
-	if ex.Status != http.StatusOK {
-		return ex, nil
-	}
-	var md map[string]any
-	if json.Unmarshal(ex.Body, &md) != nil {
-		return ex, nil
-	}
-	return ex, md
 }
 
 // sameURL compares two absolute URLs: scheme and host case-insensitively,

@@ -34,7 +34,7 @@ func actionEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, ki
 		}
 		return ep
 	}
-	framework.NotApplicable("no %[1]s endpoint: the flow document declares none (x-tollgate.%[1]sEndpoint), none is configured (--%[1]s-endpoint, TOLLGATE_%[2]s_ENDPOINT or %[1]s_endpoint in the target file) and RFC 8414 metadata (consulted for OAuth 2.0 flows only) advertises none",
+	framework.NotApplicable("no %[1]s endpoint: the flow document declares none (x-tollgate.%[1]sEndpoint), none is configured (--%[1]s-endpoint, TOLLGATE_%[2]s_ENDPOINT or %[1]s_endpoint in the target file) and no RFC 8414 or OpenID discovery metadata (consulted for OAuth 2.0 flows only) advertises one",
 		kind, map[string]string{revocationKind: "REVOCATION", introspectionKind: "INTROSPECTION"}[kind])
 	return nil
 }
@@ -52,10 +52,10 @@ func findActionEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework
 		return &probe.ClientOperationEndpoint{URL: f.Config.Target + op.Path, Source: "the flow document", Op: op}
 	}
 	if f.Flow.Token.GrantType != "" {
-		if _, md := fetchMetadata(ctx, g, f); md != nil && issuerMatches(f, md) {
-			if u, ok := md[kind+"_endpoint"].(string); ok && u != "" {
-				return &probe.ClientOperationEndpoint{URL: u, Source: "RFC 8414 metadata",
-					AuthMethods: stringList(md[kind+"_endpoint_auth_methods_supported"])}
+		if d, _ := usableMetadata(ctx, g, f); d != nil {
+			if u, ok := d.md[kind+"_endpoint"].(string); ok && u != "" {
+				return &probe.ClientOperationEndpoint{URL: u, Source: "the metadata at " + d.url,
+					AuthMethods: stringList(d.md[kind+"_endpoint_auth_methods_supported"])}
 			}
 		}
 	}

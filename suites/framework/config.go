@@ -37,6 +37,13 @@ type Config struct {
 	IntrospectionEndpoint string        `yaml:"introspection_endpoint"`
 	RevocationPropagation time.Duration `yaml:"revocation_propagation"` // how long a revoked token may keep working (REV-002); default 5s
 
+	// JWKSURI (the JWK Set, for the JWT checks) and MetadataURL (RFC 8414
+	// or OpenID Connect discovery metadata, for the META and JWT checks)
+	// are absolute URLs or paths on the target. Empty: the flow document's
+	// (x-tollgate.jwksUri, x-tollgate.metadataUrl), else discovery.
+	JWKSURI     string `yaml:"jwks_uri"`
+	MetadataURL string `yaml:"metadata_url"`
+
 	ClockSkew time.Duration `yaml:"clock_skew"` // tolerated Date skew; default 5s
 
 	Load LoadConfig `yaml:"load"` // the specs labelled "load" (tollgate check --load)
@@ -90,6 +97,8 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	str("TOLLGATE_PROFILE", &c.Profile)
 	str("TOLLGATE_REVOCATION_ENDPOINT", &c.RevocationEndpoint)
 	str("TOLLGATE_INTROSPECTION_ENDPOINT", &c.IntrospectionEndpoint)
+	str("TOLLGATE_JWKS_URI", &c.JWKSURI)
+	str("TOLLGATE_METADATA_URL", &c.MetadataURL)
 	for _, cl := range []struct {
 		prefix string
 		dst    *Credentials
@@ -187,6 +196,15 @@ func (c *Config) Validate() error {
 		}
 		if err := c.MaySendSecretsTo(ep.value); err != nil {
 			return fmt.Errorf("%s %w", ep.name, err)
+		}
+	}
+	// Public documents: no secret goes there, so plain http is fine.
+	for _, loc := range []struct{ name, value string }{{"jwks_uri", c.JWKSURI}, {"metadata_url", c.MetadataURL}} {
+		if loc.value == "" {
+			continue
+		}
+		if err := spec.CheckLocation(loc.value); err != nil {
+			return fmt.Errorf("%s: %w: give an absolute http(s) URL or a path on the target", loc.name, err)
 		}
 	}
 	if c.Load.Duration == 0 {

@@ -183,6 +183,22 @@ func TestConfigValidate(t *testing.T) {
 			wantErr: "client2 secret file",
 		},
 		{
+			name:    "a JWK Set location that is neither a URL nor a path",
+			mutate:  func(c *framework.Config) { c.JWKSURI = "oauth/jwks" },
+			wantErr: "jwks_uri",
+		},
+		{
+			name:    "a metadata URL with a fragment",
+			mutate:  func(c *framework.Config) { c.MetadataURL = "/.well-known/openid-configuration#x" },
+			wantErr: "metadata_url",
+		},
+		{
+			name: "public documents over plain http to a remote host need no --insecure: no secret goes there",
+			mutate: func(c *framework.Config) {
+				c.JWKSURI, c.MetadataURL = "http://keys.example/jwks", "http://auth.example.com/.well-known/openid-configuration"
+			},
+		},
+		{
 			name:    "a revocation endpoint that is neither a URL nor a path",
 			mutate:  func(c *framework.Config) { c.RevocationEndpoint = "oauth/revoke" },
 			wantErr: "revocation_endpoint",
@@ -488,6 +504,7 @@ func TestApplyEnvReads(t *testing.T) {
 		"TOLLGATE_TARGET", "TOLLGATE_FLOW", "TOLLGATE_PROFILE",
 		"TOLLGATE_MAX_EXPIRY_WAIT", "TOLLGATE_LEEWAY", "TOLLGATE_TIMEOUT", "TOLLGATE_INSECURE",
 		"TOLLGATE_REVOCATION_ENDPOINT", "TOLLGATE_INTROSPECTION_ENDPOINT", "TOLLGATE_REVOCATION_PROPAGATION",
+		"TOLLGATE_JWKS_URI", "TOLLGATE_METADATA_URL",
 		"TOLLGATE_FOREIGN_TOKEN", "TOLLGATE_STALE_TOKEN_FILE", "TOLLGATE_OPT_IN", "TOLLGATE_OPERATIONS",
 		"TOLLGATE_NO_CONTROL", "TOLLGATE_CONTROL_TOKEN",
 		"TOLLGATE_LOAD_MAX_P99", "TOLLGATE_LOAD_MIN_RPS", "TOLLGATE_LOAD_MAX_ERROR_RATE",

@@ -15,7 +15,7 @@ import (
 // and how to call it.
 type ClientOperationEndpoint struct {
 	URL    string
-	Source string                // "the flow document", "the configuration" or "RFC 8414 metadata"
+	Source string                // "the flow document", "the configuration" or "the metadata at URL"
 	Op     *spec.ClientOperation // the flow document's declaration; nil: the RFC's form-encoded request
 	// AuthMethods are the client authentication methods the metadata
 	// advertises for it (RFC 8414 names); empty when it says nothing.

@@ -103,10 +103,18 @@ func mutants() []variant {
 		{mutation: "jwt-hmac-public-key", flow: "oauth2", want: []string{"JWT-006"}},
 		{mutation: "jwt-trust-embedded-jwk", flow: "oauth2", want: []string{"JWT-007"}},
 		{mutation: "jwt-skip-unknown-kid", flow: "oauth2", want: []string{"JWT-008"}},
+		{mutation: "jwt-accept-null-signature", flow: "oauth2", want: []string{"JWT-010"}},
+		{mutation: "jwt-accept-hs256-empty-key", flow: "oauth2", want: []string{"JWT-010"}},
+		{mutation: "jwt-alg-none-blocklist", flow: "oauth2", want: []string{"JWT-010"}},
+		{mutation: "jwt-kid-file-path", flow: "oauth2", want: []string{"JWT-011"}},
+		{mutation: "jwt-kid-sql-injection", flow: "oauth2", want: []string{"JWT-011"}},
+		{mutation: "jwt-trust-jku", flow: "oauth2", want: []string{"JWT-012"}},
+		{mutation: "jwt-fetch-jku", flow: "oauth2", want: []string{"JWT-012"}},                       // a WARN: fetched, not trusted
 		{mutation: "jwt-typ-jwt", flow: "oauth2", profile: "oauth21", want: []string{"JWT-002"}},     // INFO under cl
 		{mutation: "jwt-missing-jti", flow: "oauth2", profile: "oauth21", want: []string{"JWT-003"}}, // INFO under cl
 		{mutation: "jwks-wrong-key", flow: "oauth2", want: []string{"JWT-001"}},
 		{mutation: "metadata-wrong-issuer", flow: "oauth2", want: []string{"META-002"}},
+		{mutation: "openid-discovery-wrong-issuer", flow: "oauth2", want: []string{"META-002"}},
 		{mutation: "metadata-wrong-token-endpoint", flow: "oauth2", want: []string{"META-003"}},
 		{mutation: "revoke-204", flow: "oauth2", want: []string{"REV-001"}},
 		{mutation: "revoke-unknown-token-400", flow: "simple", want: []string{"REV-003"}},
@@ -122,7 +130,7 @@ func mutants() []variant {
 
 func variations() []variant {
 	var out []variant
-	for _, m := range []string{"lowercase-token-type", "charset-parameters", "split-cache-control", "reordered-challenge", "extra-members", "invalid-client-400", "rate-limit", "revocation-delay", "revoke-empty-body"} {
+	for _, m := range []string{"lowercase-token-type", "charset-parameters", "split-cache-control", "reordered-challenge", "extra-members", "invalid-client-400", "rate-limit", "revocation-delay", "revoke-empty-body", "jwt-refuse-key-urls", "openid-discovery-only"} {
 		for _, flow := range []string{"simple", "oauth2"} {
 			out = append(out, variant{mutation: m, flow: flow, expiry: true})
 		}
