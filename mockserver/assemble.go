@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/tollgate/tollgate/mockserver/tokens"
 	"github.com/tollgate/tollgate/spec"
@@ -208,6 +209,12 @@ func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer, maxTokens i
 	return fr, nil
 }
 
+// reservedPath reports whether a flow's route would shadow the mock's own
+// health and control endpoints, which live under ControlPrefix.
+func reservedPath(path string) bool {
+	return path == strings.TrimSuffix(ControlPrefix, "/") || strings.HasPrefix(path, ControlPrefix)
+}
+
 func loadSigningKey(file string) (crypto.Signer, error) {
 	if file == "" {
 		return nil, nil
@@ -233,6 +240,9 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 	mux := http.NewServeMux()
 	owner := map[string]string{} // "METHOD path" or "path" -> flow and operation, to name conflicts
 	register := func(pattern, who string, h http.Handler) (err error) {
+		if i := strings.IndexByte(pattern, '/'); i >= 0 && reservedPath(pattern[i:]) {
+			return fmt.Errorf("mockserver: %s: path %q is under %s, which the mock reserves for its health and control endpoints: choose another path", who, pattern, ControlPrefix)
+		}
 		if prev, dup := owner[pattern]; dup {
 			return fmt.Errorf("mockserver: %s and %s both claim %q: serve the two flows from separate servers or change a path", prev, who, pattern)
 		}

@@ -93,6 +93,14 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("compile the renamed simple flow: %v", err)
 	}
+	underControl := bytes.ReplaceAll(data, []byte("/api/collections"), []byte("/_tollgate/collections"))
+	if bytes.Equal(underControl, data) {
+		t.Fatal(`simple.yaml no longer has "/api/collections"`)
+	}
+	reserved, err := spec.Compile(context.Background(), "reserved.yaml", underControl)
+	if err != nil {
+		t.Fatalf("compile the simple flow with a path under /_tollgate/: %v", err)
+	}
 
 	ecKey, _ := optECKeyFile(t)
 	client := func(c mockserver.Client) []mockserver.Client { return []mockserver.Client{c} }
@@ -219,6 +227,11 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			name:  "two flows claim one path",
 			flows: []*spec.Flow{simple, simple2},
 			want:  []string{"simple.issueToken", "simple2.issueToken", `"/token"`, "separate servers or change a path"},
+		},
+		{
+			name:  "a flow path under the control prefix",
+			flows: []*spec.Flow{reserved},
+			want:  []string{"simple.listCollections", "/_tollgate/collections", "reserves for its health and control endpoints"},
 		},
 	}
 	for _, tt := range tests {
