@@ -240,9 +240,6 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 	mux := http.NewServeMux()
 	owner := map[string]string{} // "METHOD path" or "path" -> flow and operation, to name conflicts
 	register := func(pattern, who string, h http.Handler) (err error) {
-		if i := strings.IndexByte(pattern, '/'); i >= 0 && reservedPath(pattern[i:]) {
-			return fmt.Errorf("mockserver: %s: path %q is under %s, which the mock reserves for its health and control endpoints: choose another path", who, pattern, ControlPrefix)
-		}
 		if prev, dup := owner[pattern]; dup {
 			return fmt.Errorf("mockserver: %s and %s both claim %q: serve the two flows from separate servers or change a path", prev, who, pattern)
 		}
@@ -254,6 +251,14 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 		mux.Handle(pattern, h)
 		owner[pattern] = who
 		return nil
+	}
+	// registerFlow registers a flow's route, which may not shadow the
+	// mock's own endpoints under ControlPrefix.
+	registerFlow := func(pattern, who string, h http.Handler) error {
+		if i := strings.IndexByte(pattern, '/'); i >= 0 && reservedPath(pattern[i:]) {
+			return fmt.Errorf("mockserver: %s: path %q is under %s, which the mock reserves for its health and control endpoints: choose another path", who, pattern, ControlPrefix)
+		}
+		return register(pattern, who, h)
 	}
 	allowed := map[string][]string{} // mux path -> documented methods, for 405 answers
 	for _, fr := range s.flows {
@@ -275,7 +280,7 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 				return nil, fmt.Errorf("mockserver: flow %s, operation %s: %w", fr.flow.Name, co.op.ID, err)
 			}
 			h := wrap(endpoint{kind: co.kind, fr: fr, op: *co.op}, co.h(fr))
-			if err := register(path, fr.flow.Name+"."+co.op.ID, h); err != nil {
+			if err := registerFlow(path, fr.flow.Name+"."+co.op.ID, h); err != nil {
 				return nil, err
 			}
 		}
@@ -288,7 +293,7 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 			if op.Protected {
 				h = wrap(endpoint{kind: endpointProtected, fr: fr, op: op}, s.bearer(fr, op)(h))
 			}
-			if err := register(op.Method+" "+path, fr.flow.Name+"."+op.ID, h); err != nil {
+			if err := registerFlow(op.Method+" "+path, fr.flow.Name+"."+op.ID, h); err != nil {
 				return nil, err
 			}
 			allowed[path] = append(allowed[path], op.Method)
