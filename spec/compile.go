@@ -24,7 +24,11 @@ const (
 	DefaultTokenType    = "Bearer"
 	DefaultAlgorithm    = "RS256"
 	DefaultLifetime     = time.Hour
-	maxLifetime         = 366 * 24 * time.Hour
+	// DefaultTokenFormat is what the mock issues when a document names no
+	// token.format: only the mock uses the format, and opaque promises
+	// nothing about a token's shape.
+	DefaultTokenFormat = FormatOpaque
+	maxLifetime        = 366 * 24 * time.Hour
 )
 
 // Algorithms returns the JWS algorithms a jwt flow may name.
@@ -120,6 +124,9 @@ func (c *compiler) compile() (*Flow, error) {
 	if err := c.inheritClientAuth(f, "introspectionEndpoint", f.Introspection); err != nil {
 		return nil, err
 	}
+	if err := c.compileOptional(f); err != nil {
+		return nil, err
+	}
 	sort.SliceStable(f.Operations, func(i, j int) bool {
 		if f.Operations[i].Path != f.Operations[j].Path {
 			return f.Operations[i].Path < f.Operations[j].Path
@@ -135,7 +142,7 @@ func (c *compiler) compileToken(f *Flow) error {
 	case FormatUUID, FormatOpaque, FormatJWT:
 		f.TokenFormat = t.Format
 	case "":
-		return c.extErr("token.format", "missing: say uuid, opaque or jwt")
+		f.TokenFormat = DefaultTokenFormat
 	default:
 		return c.extErr("token.format", "unknown token format %q (known: uuid, opaque, jwt)", t.Format)
 	}
