@@ -43,8 +43,8 @@ func offeredEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, k
 	advertised := optional && !f.Config.Requires(kind) && advertises(ctx, g, f, kind)
 	why := requiredBecause(kind, ep.Source, optional, f.Config.Requires(kind), advertised)
 	if why == "" {
-		framework.NotApplicable("not offered: the %s endpoint %s answered %d; the flow document marks %s optional (x-tollgate.optional): --require %s makes its absence a failure",
-			kind, ep.URL, ex.Status, kind, kind)
+		framework.NotApplicable("not offered: %s answered %d (the flow document marks %s optional, x-tollgate.optional; --require %s makes its absence a FAIL)",
+			ep.URL, ex.Status, kind, kind)
 	}
 	notOffered(g, kind, id, fmt.Sprintf("the %s endpoint %s (from %s) answered %d %s", kind, ep.URL, ep.Source, ex.Status, http.StatusText(ex.Status)), why)
 	return ep
@@ -54,7 +54,7 @@ func offeredEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, k
 // offer: a FAIL for the kind's judge, NOT VERIFIED for the others.
 func notOffered(g Gomega, kind, id, what, why string) {
 	if judge := offerJudge(kind); id != judge {
-		framework.NotVerified("the target does not offer %s (%s); %s judges that", kind, what, judge)
+		framework.NotVerified("the target does not offer %s: %s; %s judges that", kind, what, judge)
 	}
 	offered := false
 	g.Expect(offered).To(BeTrue(), "%s is required, because %s, but %s: the server does not offer it", kind, why, what)
