@@ -316,8 +316,14 @@ func successResponse(op *openapi3.Operation) (Response, error) {
 	}
 	mediaType, media := pickMedia(resp.Content)
 	example, ok := exampleOf(media)
-	if !ok {
-		return Response{}, fmt.Errorf("response %d (%s) has no example: the mock serves the example, so add one", codes[0], mediaType)
+	switch {
+	case ok:
+	case IsJSONMediaType(mediaType) && media != nil && media.Schema != nil:
+		example = defaultValue(media.Schema.Value, 0) // only the mock serves it
+	case IsJSONMediaType(mediaType):
+		example = map[string]any{}
+	default:
+		return Response{Status: codes[0], ContentType: mediaType}, nil // served empty
 	}
 	body, err := json.Marshal(example)
 	if err != nil {

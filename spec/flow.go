@@ -93,7 +93,7 @@ func (op Operation) Named(name string) bool {
 type Response struct {
 	Status      int
 	ContentType string
-	Body        []byte // JSON; the caller must not modify it
+	Body        []byte // JSON (empty for another media type without example); the caller must not modify it
 }
 
 // TokenOperation is the operation that issues tokens, and where its fields are.
