@@ -110,10 +110,10 @@ func (c *compiler) inheritClientAuth(f *Flow, key string, co *ClientOperation) e
 	if co == nil {
 		return nil
 	}
+	inherited := map[string]bool{} // members taken from the token endpoint
 	if len(co.ClientAuth) == 0 {
-		co.ClientAuth = append([]string(nil), f.Token.ClientAuth...)
+		co.ClientAuth, inherited["clientAuth"] = append([]string(nil), f.Token.ClientAuth...), true
 	}
-	inherited := map[string]bool{} // request members whose pointer is the token endpoint's
 	if co.AcceptsClientAuth(ClientAuthBody) {
 		if co.Request.ClientID.IsZero() {
 			co.Request.ClientID, inherited["clientId"] = f.Token.Request.ClientID, true
@@ -125,7 +125,11 @@ func (c *compiler) inheritClientAuth(f *Flow, key string, co *ClientOperation) e
 			return c.extErr(key+".request", "clientAuth has body, so give clientId and clientSecret pointers (the token endpoint has none to inherit)")
 		}
 	} else if !co.Request.ClientSecret.IsZero() {
-		return c.extErr(key+".request.clientSecret", "clientAuth does not include body: remove this pointer or add body")
+		clientAuth := key + ".clientAuth"
+		if inherited["clientAuth"] {
+			clientAuth += " (inherited from " + ExtensionKey + ".tokenEndpoint.clientAuth)"
+		}
+		return c.extErr(key+".request.clientSecret", "%s does not include body: remove this pointer or add body", clientAuth)
 	}
 	// where names a request member as the user can find it: an inherited
 	// pointer is written at the token endpoint, not here.

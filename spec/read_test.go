@@ -140,6 +140,31 @@ func TestResponseExamplesAreOptional(t *testing.T) {
 	}
 }
 
+// TestInheritedClientAuthIsNamed: an error about a revocation member that
+// the inherited client authentication does not allow says it was inherited.
+func TestInheritedClientAuthIsNamed(t *testing.T) {
+	t.Parallel()
+	base, err := os.ReadFile("../openapi/simple.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(base)
+	for _, r := range [][2]string{
+		{"    clientAuth: [body]\n    request:\n      clientId: /clientId\n      clientSecret: /secret\n", "    clientAuth: [basic]\n    request:\n      clientId: /clientId\n"},
+		{"    operationId: revokeToken\n    request:\n      token: /token\n", "    operationId: revokeToken\n    request:\n      token: /token\n      clientSecret: /secret\n"},
+	} {
+		if !strings.Contains(doc, r[0]) {
+			t.Fatalf("test is stale: simple.yaml has no %q", r[0])
+		}
+		doc = strings.Replace(doc, r[0], r[1], 1)
+	}
+	_, err = spec.Compile(context.Background(), "bad.yaml", []byte(doc))
+	want := "x-tollgate.revocationEndpoint.request.clientSecret: revocationEndpoint.clientAuth (inherited from x-tollgate.tokenEndpoint.clientAuth) does not include body"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Compile() = %v, want an error containing %q", err, want)
+	}
+}
+
 func TestReadThirdFlow(t *testing.T) {
 	t.Parallel()
 	f, err := spec.ReadFile(context.Background(), "../testdata/flows/userpass.yaml")
