@@ -79,17 +79,18 @@ func requiredBecause(kind, source string, optional, required, advertised bool) s
 	}
 }
 
-// advertises reports whether the target's RFC 8414 metadata (consulted for
-// OAuth 2.0 flows only, and only when its issuer matches) names kind's
-// endpoint: a server that says it offers an endpoint must offer it.
+// advertises reports whether the target's usable metadata (RFC 8414 or
+// OpenID discovery, consulted for OAuth 2.0 flows only, as
+// findActionEndpoint does) names kind's endpoint: a server that says it
+// offers an endpoint must offer it.
 func advertises(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, kind string) bool {
 	if f.Flow.Token.GrantType == "" {
 		return false
 	}
-	_, md := fetchMetadata(ctx, g, f)
-	if md == nil || !issuerMatches(f, md) {
+	d, _ := usableMetadata(ctx, g, f)
+	if d == nil {
 		return false
 	}
-	u, ok := md[kind+"_endpoint"].(string)
+	u, ok := d.md[kind+"_endpoint"].(string)
 	return ok && u != ""
 }
