@@ -128,7 +128,8 @@ func mutants() []variant {
 		{mutation: "jwt-revocation-ignored-by-cache", flow: "oauth2", want: []string{"REV-002"}},
 		{mutation: "introspect-without-auth", flow: "oauth2", want: []string{"INTRO-001"}},
 		{mutation: "introspect-dead-active", flow: "oauth2", want: []string{"INTRO-003"}},
-		{mutation: "introspect-inactive-leaks-claims", flow: "oauth2", want: []string{"INTRO-003"}}, // a WARN: the RFC's SHOULD NOT
+		{mutation: "introspect-inactive-leaks-claims", flow: "oauth2", want: []string{"INTRO-003"}},    // a WARN: the RFC's SHOULD NOT
+		{mutation: "introspection-advertised-not-served", flow: "oauth2", want: []string{"INTRO-002"}}, // optional in the document, but the metadata advertises it
 	}
 }
 
