@@ -37,7 +37,7 @@ func defaultValue(s *openapi3.Schema, depth int) any {
 			}
 			v, ok := defaultValue(ref.Value, depth+1).(map[string]any)
 			if !ok {
-				return defaultValue(ref.Value, depth+1) // not an object: the first part decides
+				return defaultValue(ref.Value, depth+1) // a part that is not an object decides
 			}
 			for k, x := range v {
 				merged[k] = x
@@ -67,9 +67,9 @@ func defaultValue(s *openapi3.Schema, depth int) any {
 	case s.Type.Is("string"):
 		return defaultString(s)
 	case s.Type.Is("integer"):
-		return int64(math.Ceil(lowest(s, 1)))
+		return int64(math.Ceil(lowest(s)))
 	case s.Type.Is("number"):
-		return lowest(s, 1)
+		return lowest(s)
 	case s.Type.Is("boolean"):
 		return false
 	}
@@ -100,14 +100,14 @@ func defaultString(s *openapi3.Schema) string {
 	return v
 }
 
-// lowest is the least value s allows (0 when it sets no lower bound), step
-// above an exclusive bound (OpenAPI 3.0's boolean, or 3.1's number).
-func lowest(s *openapi3.Schema, step float64) float64 {
+// lowest is the least value s allows (0 when it sets no lower bound), or
+// one above an exclusive bound (OpenAPI 3.0's boolean, or 3.1's number).
+func lowest(s *openapi3.Schema) float64 {
 	switch {
 	case s.ExclusiveMin.Value != nil:
-		return *s.ExclusiveMin.Value + step
+		return *s.ExclusiveMin.Value + 1
 	case s.Min != nil && s.ExclusiveMin.IsTrue():
-		return *s.Min + step
+		return *s.Min + 1
 	case s.Min != nil:
 		return *s.Min
 	}
