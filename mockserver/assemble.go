@@ -77,6 +77,11 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 		return nil, err
 	}
 	for _, f := range flows {
+		if opts.OmitOptional {
+			// Serve only what the source document describes: no route,
+			// and no metadata entry, for an endpoint marked optional.
+			f = f.WithoutOptional()
+		}
 		fr, err := newFlowRuntime(f, opts.Flows[f.Name], key, opts.MaxTokens)
 		if err != nil {
 			return nil, err

@@ -123,6 +123,7 @@ func mutationTable() []mutationRow {
 		m("introspect-without-auth", "introspection", "introspection answers anyone, without client authentication", func(m *mutant) { m.authenticate(trustClientID(endpointIntrospection)) }),
 		m("introspect-dead-active", "introspection", "unknown, expired and revoked tokens are reported active", func(m *mutant) { m.answer(endpointIntrospection, m.inactiveAsActive) }),
 		m("introspect-inactive-leaks-claims", "introspection", "the answer for an inactive token also names a client_id and token_type", func(m *mutant) { m.answer(endpointIntrospection, inactiveWithClaims) }),
+		m("introspection-advertised-not-served", "introspection", "the metadata advertises an introspection endpoint that answers 404", func(m *mutant) { m.wrap(endpointIntrospection, notServed) }),
 		// Conformant variations: different from the mock's usual answers
 		// but allowed by the RFCs, so a good suite passes them.
 		m("lowercase-token-type", "variation", "token_type is bearer in lower case (RFC 6749 5.1: case-insensitive)", func(m *mutant) { m.answer(endpointToken, successOnly(setMember(tokenTypeField, "bearer"))) }),
@@ -178,4 +179,10 @@ func mutationAssembly(s *Server, names []string) (assembly, error) {
 		apply(m)
 	}
 	return m.assembly(), nil
+}
+
+// notServed answers every request with the 404 of a route the server does
+// not have: an endpoint that is advertised but missing.
+func notServed(endpoint, http.Handler) http.Handler {
+	return staticJSON(http.StatusNotFound, []byte(`{"error":"not_found","error_description":"no operation of the served flow documents has this path"}`))
 }

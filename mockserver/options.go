@@ -62,6 +62,12 @@ type Options struct {
 	// means 30 seconds.
 	SweepInterval time.Duration `yaml:"sweep_interval"`
 
+	// OmitOptional leaves out the endpoints each flow document marks
+	// optional (x-tollgate.optional): the server then implements only what
+	// the flows' source documents describe (for simple, no revocation; for
+	// oauth2, no introspection), as a faithful implementation may.
+	OmitOptional bool `yaml:"omit_optional"`
+
 	// Mutations switch on deliberate defects (see Mutations), for testing
 	// that a conformance suite catches them. Empty for a correct server.
 	Mutations []string `yaml:"mutations"`

@@ -364,3 +364,44 @@ func TestMetadataAdvertisesRevocationAndIntrospection(t *testing.T) {
 		}
 	}
 }
+
+// TestOmitOptional: with OmitOptional the mock serves only what the source
+// documents describe: the endpoints marked optional answer 404 and the
+// metadata does not advertise them; the others still work.
+func TestOmitOptional(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{OmitOptional: true}))
+	tests := []struct {
+		name, path, contentType, body string
+		want                          int
+	}{
+		{"simple revocation (optional)", "/token/revoke", "application/json", `{"clientId":"testClient","secret":"superSecret","token":"x"}`, http.StatusNotFound},
+		{"oauth2 introspection (optional)", "/oauth/introspect", "application/json", `{"client_id":"testClient","client_secret":"superSecret","token":"x"}`, http.StatusNotFound},
+		{"oauth2 revocation (documented by Commerce Layer)", "/oauth/revoke", "application/json", `{"client_id":"testClient","client_secret":"superSecret","token":"x"}`, http.StatusOK},
+		{"simple token endpoint", "/token", "application/json", `{"clientId":"testClient","secret":"superSecret"}`, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if status, body := optDo(t, srv, http.MethodPost, tt.path, tt.contentType, "", tt.body); status != tt.want {
+				t.Errorf("POST %s: %d %s, want %d", tt.path, status, body, tt.want)
+			}
+		})
+	}
+	ex := send(t, srv, newRequest(t, http.MethodGet, srv.URL+mockserver.MetadataPath, "", ""))
+	var md map[string]any
+	if err := json.Unmarshal(ex.body, &md); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := md["introspection_endpoint"]; ok {
+		t.Errorf("the metadata advertises an introspection endpoint the server leaves out: %s", ex.body)
+	}
+	if md["revocation_endpoint"] != srv.URL+"/oauth/revoke" {
+		t.Errorf("revocation_endpoint = %v, want the oauth2 flow's", md["revocation_endpoint"])
+	}
+	for _, f := range srv.Mock.Flows() {
+		if f.Name == "simple" && f.Revocation != nil || f.Name == "oauth2" && f.Introspection != nil {
+			t.Errorf("Flows() shows flow %s with an optional endpoint it does not serve", f.Name)
+		}
+	}
+}

@@ -110,21 +110,34 @@ func (c *compiler) inheritClientAuth(f *Flow, key string, co *ClientOperation) e
 	if co == nil {
 		return nil
 	}
+	inherited := map[string]bool{} // members taken from the token endpoint
 	if len(co.ClientAuth) == 0 {
-		co.ClientAuth = append([]string(nil), f.Token.ClientAuth...)
+		co.ClientAuth, inherited["clientAuth"] = append([]string(nil), f.Token.ClientAuth...), true
 	}
 	if co.AcceptsClientAuth(ClientAuthBody) {
 		if co.Request.ClientID.IsZero() {
-			co.Request.ClientID = f.Token.Request.ClientID
+			co.Request.ClientID, inherited["clientId"] = f.Token.Request.ClientID, true
 		}
 		if co.Request.ClientSecret.IsZero() {
-			co.Request.ClientSecret = f.Token.Request.ClientSecret
+			co.Request.ClientSecret, inherited["clientSecret"] = f.Token.Request.ClientSecret, true
 		}
 		if co.Request.ClientID.IsZero() || co.Request.ClientSecret.IsZero() {
 			return c.extErr(key+".request", "clientAuth has body, so give clientId and clientSecret pointers (the token endpoint has none to inherit)")
 		}
 	} else if !co.Request.ClientSecret.IsZero() {
-		return c.extErr(key+".request.clientSecret", "clientAuth does not include body: remove this pointer or add body")
+		clientAuth := key + ".clientAuth"
+		if inherited["clientAuth"] {
+			clientAuth += " (inherited from " + ExtensionKey + ".tokenEndpoint.clientAuth)"
+		}
+		return c.extErr(key+".request.clientSecret", "%s does not include body: remove this pointer or add body", clientAuth)
+	}
+	// where names a request member as the user can find it: an inherited
+	// pointer is written at the token endpoint, not here.
+	where := func(name string) string {
+		if inherited[name] {
+			return fmt.Sprintf("%s.request.%s (inherited from %s.tokenEndpoint.request.%s)", key, name, ExtensionKey, name)
+		}
+		return key + ".request." + name
 	}
 	content := co.Route.Operation.RequestBody.Value.Content
 	for _, fl := range []struct {
@@ -139,7 +152,11 @@ func (c *compiler) inheritClientAuth(f *Flow, key string, co *ClientOperation) e
 		}
 		for mt, media := range content {
 			if err := checkRequestPointer(fl.p, mt, media); err != nil {
-				return c.extErr(key+".request."+fl.name, "%w", err)
+				if inherited[fl.name] {
+					return &ReadError{Document: c.name, Line: c.src.lineOf("tokenEndpoint.request." + fl.name), Path: ExtensionKey + "." + where(fl.name),
+						Err: fmt.Errorf("%w: give %s.request.%s its own pointer", err, key, fl.name)}
+				}
+				return c.extErr(where(fl.name), "%w", err)
 			}
 		}
 	}

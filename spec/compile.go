@@ -24,7 +24,11 @@ const (
 	DefaultTokenType    = "Bearer"
 	DefaultAlgorithm    = "RS256"
 	DefaultLifetime     = time.Hour
-	maxLifetime         = 366 * 24 * time.Hour
+	// DefaultTokenFormat is what the mock issues when a document names no
+	// token.format: only the mock uses the format, and opaque promises
+	// nothing about a token's shape.
+	DefaultTokenFormat = FormatOpaque
+	maxLifetime        = 366 * 24 * time.Hour
 )
 
 // Algorithms returns the JWS algorithms a jwt flow may name.
@@ -120,6 +124,9 @@ func (c *compiler) compile() (*Flow, error) {
 	if err := c.inheritClientAuth(f, "introspectionEndpoint", f.Introspection); err != nil {
 		return nil, err
 	}
+	if err := c.compileOptional(f); err != nil {
+		return nil, err
+	}
 	sort.SliceStable(f.Operations, func(i, j int) bool {
 		if f.Operations[i].Path != f.Operations[j].Path {
 			return f.Operations[i].Path < f.Operations[j].Path
@@ -135,7 +142,7 @@ func (c *compiler) compileToken(f *Flow) error {
 	case FormatUUID, FormatOpaque, FormatJWT:
 		f.TokenFormat = t.Format
 	case "":
-		return c.extErr("token.format", "missing: say uuid, opaque or jwt")
+		f.TokenFormat = DefaultTokenFormat
 	default:
 		return c.extErr("token.format", "unknown token format %q (known: uuid, opaque, jwt)", t.Format)
 	}
@@ -309,8 +316,14 @@ func successResponse(op *openapi3.Operation) (Response, error) {
 	}
 	mediaType, media := pickMedia(resp.Content)
 	example, ok := exampleOf(media)
-	if !ok {
-		return Response{}, fmt.Errorf("response %d (%s) has no example: the mock serves the example, so add one", codes[0], mediaType)
+	switch {
+	case ok:
+	case IsJSONMediaType(mediaType) && media != nil && media.Schema != nil:
+		example = defaultValue(media.Schema.Value, 0) // only the mock serves it
+	case IsJSONMediaType(mediaType):
+		example = map[string]any{}
+	default:
+		return Response{Status: codes[0], ContentType: mediaType}, nil // served empty
 	}
 	body, err := json.Marshal(example)
 	if err != nil {

@@ -31,6 +31,9 @@ type extension struct {
 	// server metadata are, when not where discovery would find them.
 	JWKSURI     string `yaml:"jwksUri"`
 	MetadataURL string `yaml:"metadataUrl"`
+	// Optional names the capabilities (Capabilities) that a server
+	// implementing the flow's source document may lack.
+	Optional []string `yaml:"optional"`
 }
 
 // clientEndpointExt declares an operation a client calls with its own
@@ -113,7 +116,7 @@ func decodeExtension(name string, data []byte) (extensionSource, error) {
 // extensionKeys lists the keys each object of the extension accepts, by dotted path.
 func extensionKeys() map[string][]string {
 	return map[string][]string{
-		ExtensionKey:                                    {"flow", "profile", "realm", "errorDialect", "token", "tokenEndpoint", "revocationEndpoint", "introspectionEndpoint", "jwksUri", "metadataUrl"},
+		ExtensionKey:                                    {"flow", "profile", "realm", "errorDialect", "token", "tokenEndpoint", "revocationEndpoint", "introspectionEndpoint", "jwksUri", "metadataUrl", "optional"},
 		ExtensionKey + ".token":                         {"format", "type", "lifetime", "algorithm"},
 		ExtensionKey + ".tokenEndpoint":                 {"operationId", "clientAuth", "grantType", "request", "response"},
 		ExtensionKey + ".tokenEndpoint.request":         {"clientId", "clientSecret", "grantType", "scope"},

@@ -34,7 +34,7 @@ type Flow struct {
 	Profile      string        // default conformance profile
 	Realm        string        // the Bearer realm on challenges
 	ErrorDialect string        // "rfc6749"
-	TokenFormat  string        // FormatUUID, FormatOpaque or FormatJWT
+	TokenFormat  string        // FormatUUID, FormatOpaque or FormatJWT; DefaultTokenFormat when the document says none
 	TokenType    string        // the token_type value issued, e.g. "Bearer"
 	Lifetime     time.Duration // default token lifetime
 	Algorithm    string        // JWS algorithm for FormatJWT, e.g. "RS256"
@@ -52,8 +52,12 @@ type Flow struct {
 	// document leaves them to discovery.
 	JWKSURI     string
 	MetadataURL string
-	Operations  []Operation // every other operation, protected or public, in path then method order
-	Doc         *openapi3.T // the loaded document, for request and response validation
+	// Optional lists the capabilities (CapabilityRevocation, …) the
+	// document marks optional (x-tollgate.optional), sorted: a target
+	// that answers 404 or 405 there does not offer them.
+	Optional   []string
+	Operations []Operation // every other operation, protected or public, in path then method order
+	Doc        *openapi3.T // the loaded document, for request and response validation
 }
 
 // Protected returns the operations that need a Bearer token.
@@ -89,7 +93,7 @@ func (op Operation) Named(name string) bool {
 type Response struct {
 	Status      int
 	ContentType string
-	Body        []byte // JSON; the caller must not modify it
+	Body        []byte // JSON (empty for another media type without example); the caller must not modify it
 }
 
 // TokenOperation is the operation that issues tokens, and where its fields are.

@@ -26,7 +26,9 @@ func (c *compiler) compileLocations(f *Flow) error {
 		}
 		*loc.dst = loc.value
 	}
-	if f.JWKSURI != "" && f.TokenFormat != FormatJWT {
+	// A document that names no format (check does not need one) may still
+	// say where a JWT server's keys are.
+	if f.JWKSURI != "" && ext.Token.Format != "" && f.TokenFormat != FormatJWT {
 		return c.extErr("jwksUri", "only jwt tokens are checked against a JWK Set: remove it or set token.format: jwt")
 	}
 	return nil

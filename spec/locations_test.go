@@ -17,6 +17,7 @@ func TestLocations(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, file, insert string
+		drop               string // a line removed from the document first
 		wantJWKS, wantMeta string
 		wantErr            []string // empty: Compile succeeds
 	}{
@@ -26,6 +27,9 @@ func TestLocations(t *testing.T) {
 			wantJWKS: "https://keys.example/jwks.json", wantMeta: "https://auth.example/.well-known/oauth-authorization-server/tenant"},
 		{name: "metadata on an opaque flow", file: "simple.yaml", insert: "  metadataUrl: /meta\n", wantMeta: "/meta"},
 		{name: "jwks on an opaque flow", file: "simple.yaml", insert: "  jwksUri: /jwks\n", wantErr: []string{"x-tollgate.jwksUri", "only jwt"}},
+		// check does not need the format: a document that leaves it out
+		// says nothing against a JWK Set.
+		{name: "jwks on a flow of no declared format", file: "simple.yaml", insert: "  jwksUri: /jwks\n", drop: "    format: uuid\n", wantJWKS: "/jwks"},
 		{name: "relative path", file: "oauth2.yaml", insert: "  jwksUri: oauth/jwks\n", wantErr: []string{"bad.yaml:12", "x-tollgate.jwksUri", "neither an http(s) URL nor a path", "/oauth/jwks"}},
 		{name: "other scheme", file: "oauth2.yaml", insert: "  metadataUrl: ftp://auth.example/meta\n", wantErr: []string{"x-tollgate.metadataUrl", "neither an http(s) URL nor a path"}},
 		{name: "no scheme", file: "oauth2.yaml", insert: "  metadataUrl: //auth.example/meta\n", wantErr: []string{"x-tollgate.metadataUrl", "without a scheme"}},
@@ -40,6 +44,12 @@ func TestLocations(t *testing.T) {
 				t.Fatal(err)
 			}
 			doc := strings.Replace(string(base), "x-tollgate:\n", "x-tollgate:\n"+tt.insert, 1)
+			if tt.drop != "" {
+				if !strings.Contains(doc, tt.drop) {
+					t.Fatalf("test is stale: %s has no %q", tt.file, tt.drop)
+				}
+				doc = strings.Replace(doc, tt.drop, "", 1)
+			}
 			f, err := spec.Compile(context.Background(), "bad.yaml", []byte(doc))
 			if len(tt.wantErr) > 0 {
 				if err == nil {

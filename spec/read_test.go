@@ -57,6 +57,16 @@ func TestReadBuiltins(t *testing.T) {
 		{"oauth2 introspection path", oauth.Introspection.Path, "/oauth/introspect"},
 		{"oauth2 introspection media types", strings.Join(oauth.Introspection.MediaTypes, ","), "application/json,application/x-www-form-urlencoded"},
 		{"revocation is not an ordinary operation", len(simple.Operations), 2},
+		// The source documents describe no revocation (simple) and no
+		// introspection (Commerce Layer documents /oauth/revoke only).
+		{"simple optional", strings.Join(simple.Optional, ","), "revocation"},
+		{"oauth2 optional", strings.Join(oauth.Optional, ","), "introspection"},
+		{"simple revocation is optional", simple.IsOptional(spec.CapabilityRevocation), true},
+		{"oauth2 revocation is not optional", oauth.IsOptional(spec.CapabilityRevocation), false},
+		{"simple without optional has no revocation", simple.WithoutOptional().Revocation == nil, true},
+		{"oauth2 without optional keeps revocation", oauth.WithoutOptional().Revocation != nil, true},
+		{"oauth2 without optional has no introspection", oauth.WithoutOptional().Introspection == nil, true},
+		{"WithoutOptional leaves the flow alone", simple.Revocation != nil && oauth.Introspection != nil, true},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -81,6 +91,77 @@ func TestReadBuiltins(t *testing.T) {
 		if op.Success.Status != 200 || len(op.Success.Body) == 0 || op.Route == nil {
 			t.Errorf("%s: success response %d %q, route %v", op.ID, op.Success.Status, op.Success.Body, op.Route)
 		}
+	}
+}
+
+// TestTokenFormatIsOptional: check does not use the format, so a document
+// may leave it out; the mock then issues opaque tokens.
+func TestTokenFormatIsOptional(t *testing.T) {
+	t.Parallel()
+	base, err := os.ReadFile("../openapi/simple.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Replace(string(base), "    format: uuid\n", "", 1)
+	if doc == string(base) {
+		t.Fatal("test is stale: simple.yaml has no format: uuid line")
+	}
+	f, err := spec.Compile(context.Background(), "noformat.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.TokenFormat != spec.DefaultTokenFormat || spec.DefaultTokenFormat != spec.FormatOpaque {
+		t.Errorf("format %q, want the default %q (opaque)", f.TokenFormat, spec.DefaultTokenFormat)
+	}
+}
+
+// TestResponseExamplesAreOptional: check never reads them, so a 2xx
+// response may go without; the mock then serves a body built from the
+// schema (its required members), which the schema accepts.
+func TestResponseExamplesAreOptional(t *testing.T) {
+	t.Parallel()
+	base, err := os.ReadFile("../openapi/simple.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const old = "              example:\n                collections:"
+	doc := strings.Replace(string(base), old, "              x-example:\n                collections:", 1)
+	if doc == string(base) {
+		t.Fatalf("test is stale: simple.yaml has no %q", old)
+	}
+	f, err := spec.Compile(context.Background(), "noexample.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range f.Operations {
+		if op.ID == "listCollections" && string(op.Success.Body) != `{"collections":[]}` {
+			t.Errorf("listCollections serves %s, want the schema's required members: {\"collections\":[]}", op.Success.Body)
+		}
+	}
+}
+
+// TestInheritedClientAuthIsNamed: an error about a revocation member that
+// the inherited client authentication does not allow says it was inherited.
+func TestInheritedClientAuthIsNamed(t *testing.T) {
+	t.Parallel()
+	base, err := os.ReadFile("../openapi/simple.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(base)
+	for _, r := range [][2]string{
+		{"    clientAuth: [body]\n    request:\n      clientId: /clientId\n      clientSecret: /secret\n", "    clientAuth: [basic]\n    request:\n      clientId: /clientId\n"},
+		{"    operationId: revokeToken\n    request:\n      token: /token\n", "    operationId: revokeToken\n    request:\n      token: /token\n      clientSecret: /secret\n"},
+	} {
+		if !strings.Contains(doc, r[0]) {
+			t.Fatalf("test is stale: simple.yaml has no %q", r[0])
+		}
+		doc = strings.Replace(doc, r[0], r[1], 1)
+	}
+	_, err = spec.Compile(context.Background(), "bad.yaml", []byte(doc))
+	want := "x-tollgate.revocationEndpoint.request.clientSecret: revocationEndpoint.clientAuth (inherited from x-tollgate.tokenEndpoint.clientAuth) does not include body"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Compile() = %v, want an error containing %q", err, want)
 	}
 }
 
@@ -171,7 +252,6 @@ func TestReadErrors(t *testing.T) {
 		{"unknown client auth", "    clientAuth: [body]", "    clientAuth: [mtls]", []string{"tokenEndpoint.clientAuth", "mtls"}},
 		{"grant type pointer without a value", "      clientSecret: /secret", "      clientSecret: /secret\n      grantType: /clientId", []string{"tokenEndpoint.grantType", "missing"}},
 		{"token operation not a POST", "  /token:\n    post:", "  /token:\n    put:", []string{"paths./token.put", "POST"}},
-		{"no example to serve", "              example:\n                collections:", "              x-example:\n                collections:", []string{"paths./api/collections.get", "no example"}},
 		{"unsupported security scheme", "      type: http\n      scheme: bearer", "      type: apiKey\n      in: header\n      name: X-Key", []string{"bearerAuth", "apiKey", "http bearer or oauth2"}},
 		{"unknown revocation key", "    operationId: revokeToken\n", "    operationId: revokeToken\n    path: /x\n", []string{"bad.yaml:30", "x-tollgate.revocationEndpoint.path", "unknown key"}},
 		{"unknown revocation request key", "      token: /token\n", "      token: /token\n      hint: /h\n", []string{"bad.yaml:32", "revocationEndpoint.request.hint", "unknown key"}},
@@ -183,6 +263,11 @@ func TestReadErrors(t *testing.T) {
 		{"revocation client auth unknown", "    operationId: revokeToken\n", "    operationId: revokeToken\n    clientAuth: [mtls]\n", []string{"revocationEndpoint.clientAuth", "mtls"}},
 		{"revocation not a POST", "  /token/revoke:\n    post:", "  /token/revoke:\n    put:", []string{"paths./token/revoke.put", "POST"}},
 		{"revocation token overlaps the client id", "      token: /token\n", "      token: /clientId\n", []string{"revocationEndpoint.request", "overlap"}},
+		{"optional names an unknown capability", "  optional: [revocation]", "  optional: [logout]", []string{"x-tollgate.optional", `unknown capability "logout"`, "revocation, introspection"}},
+		{"optional names an undeclared endpoint", "  optional: [revocation]", "  optional: [revocation, introspection]", []string{"x-tollgate.optional", "declares no introspectionEndpoint"}},
+		{"optional lists a capability twice", "  optional: [revocation]", "  optional: [revocation, revocation]", []string{"x-tollgate.optional", "twice"}},
+		{"optional is not a list", "  optional: [revocation]", "  optional: revocation", []string{"bad.yaml", "line 34", "into []string"}},
+		{"inherited pointer off the revocation schema", "              $ref: '#/components/schemas/RevocationRequest'", "              type: object\n              properties:\n                token:\n                  type: string", []string{"bad.yaml:22", "x-tollgate.revocationEndpoint.request.clientId (inherited from x-tollgate.tokenEndpoint.request.clientId)", `no property "clientId"`, "its own pointer"}},
 		{"not OpenAPI", "openapi: 3.0.3", "openapi: [", []string{"bad.yaml", "not YAML"}},
 		{"invalid OpenAPI", "      operationId: listCollections", "      operationId: issueToken", []string{"bad.yaml", "invalid OpenAPI document"}},
 	}

@@ -355,6 +355,7 @@ func TestCheckExitTwo(t *testing.T) {
 		{name: "misspelled flow", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simpel"}, want: []string{`unknown flow "simpel"`, "simple", "path to a flow document"}},
 		{name: "target file not YAML", env: seedEnv, args: []string{"--config", syntaxError}, want: []string{syntaxError + ":"}},
 		{name: "target file unknown key", env: seedEnv, args: []string{"--config", unknownKey}, want: []string{"target file " + unknownKey + ":3:", "unknown key timeot", "fix its spelling", "docs/check.md"}},
+		{name: "unknown --require capability", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--require", "logout"}, want: []string{"require", `unknown capability "logout"`, "revocation, introspection"}, quick: true},
 		{name: "unknown --opt-in check", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--opt-in", "TOK-037,TOK-999"}, want: []string{"TOK-999"}, quick: true},
 		{name: "missing stale token file", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--stale-token-file", "/does/not/exist.json"}, want: []string{"stale token file", "/does/not/exist.json"}},
 		{name: "stale token file not JSON", env: append([]string{"TOLLGATE_STALE_TOKEN_FILE=" + unknownKey}, seedEnv...), args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"stale token file " + unknownKey, "--save-token"}},

@@ -31,6 +31,7 @@ type serveFlags struct {
 	flows           []string
 	documents       []string
 	acceptAnyClient bool
+	omitOptional    bool
 	logFormat       string
 	quiet           bool
 	maxTokens       int
@@ -74,6 +75,7 @@ connections, or any connection that carries the control token
 	f.StringSliceVar(&fl.flows, "flows", nil, "serve only these flows, by name (default: all)")
 	f.StringArrayVar(&fl.documents, "document", nil, "an extra flow document to serve (repeatable)")
 	f.BoolVar(&fl.acceptAnyClient, "accept-any-client", false, "issue tokens to any client id and secret (demos only)")
+	f.BoolVar(&fl.omitOptional, "omit-optional", false, "serve only what the source documents describe: leave out the endpoints a flow document marks optional (x-tollgate.optional)")
 	f.StringVar(&fl.logFormat, "log-format", "text", "request log format: text or json")
 	f.BoolVar(&fl.quiet, "quiet", false, "do not log requests")
 	f.IntVar(&fl.maxTokens, "max-tokens", mockserver.DefaultMaxTokens, "most live tokens held; beyond it token requests get 503 temporarily_unavailable")
@@ -102,6 +104,9 @@ func resolveServeConfig(cmd *cobra.Command, fl serveFlags) (serveConfig, error) 
 	cfg.Documents = append(cfg.Documents, fl.documents...)
 	if flags.Changed("accept-any-client") {
 		cfg.AcceptAnyClient = fl.acceptAnyClient
+	}
+	if flags.Changed("omit-optional") {
+		cfg.OmitOptional = fl.omitOptional
 	}
 	if flags.Changed("log-format") || cfg.LogFormat == "" {
 		cfg.LogFormat = fl.logFormat

@@ -273,6 +273,23 @@ func TestServeExtraDocument(t *testing.T) {
 	}
 }
 
+// TestServeOmitOptional: --omit-optional serves only what the source
+// documents describe; the banner shows no revocation for simple.
+func TestServeOmitOptional(t *testing.T) {
+	t.Parallel()
+	p := startServe(t, "--addr", "127.0.0.1:0", "--quiet", "--flows", "simple", "--omit-optional")
+	if status, _, body := call(t, http.MethodPost, p.base+"/token/revoke", "application/json", "", `{"clientId":"testClient","secret":"superSecret","token":"x"}`); status != http.StatusNotFound {
+		t.Errorf("POST /token/revoke with --omit-optional: status %d, body %s, want 404", status, body)
+	}
+	if status, _, body := call(t, http.MethodPost, p.base+"/token", "application/json", "", seedSimpleBody); status != http.StatusOK {
+		t.Errorf("POST /token with --omit-optional: status %d, body %s", status, body)
+	}
+	out := waitFor(t, p.stdout, startTimeout, "banner", func(s string) bool { return strings.Contains(s, "\nclients: ") })
+	if strings.Contains(out, "/token/revoke") {
+		t.Errorf("the banner shows the omitted revocation endpoint:\n%s", out)
+	}
+}
+
 // TestServeConfigFile checks the precedence flags > config file > defaults
 // end to end.
 func TestServeConfigFile(t *testing.T) {

@@ -51,7 +51,7 @@ func IntrospectionChecks(r *framework.Registrar) {
 	}
 
 	r.CheckIt("INTRO-001", func(ctx ginkgo.SpecContext, g Gomega) {
-		ep := actionEndpoint(ctx, g, f, introspectionKind)
+		ep := offeredEndpoint(ctx, g, f, introspectionKind, "INTRO-001")
 		tr, err := f.PrimaryToken(ctx)
 		framework.Sent(g, nil, err)
 		ex := introspect(ctx, g, ep, "none", tr.AccessToken)
@@ -75,7 +75,7 @@ func IntrospectionChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("INTRO-002", func(ctx ginkgo.SpecContext, g Gomega) {
-		ep := actionEndpoint(ctx, g, f, introspectionKind)
+		ep := offeredEndpoint(ctx, g, f, introspectionKind, "INTRO-002")
 		tr, err := f.PrimaryToken(ctx)
 		framework.Sent(g, nil, err)
 		doc := answer(g, introspect(ctx, g, ep, "", tr.AccessToken), "a live token")
@@ -85,7 +85,7 @@ func IntrospectionChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("INTRO-003", func(ctx ginkgo.SpecContext, g Gomega) {
-		ep := actionEndpoint(ctx, g, f, introspectionKind)
+		ep := offeredEndpoint(ctx, g, f, introspectionKind, "INTRO-003")
 		// RFC 7662 §2.2: "If the introspection call is properly authorized
 		// but the token is not active, does not exist on this server, or
 		// the protected resource is not allowed to introspect this

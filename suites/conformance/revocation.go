@@ -16,10 +16,11 @@ import (
 	"github.com/tollgate/tollgate/suites/probe"
 )
 
-// Kinds of token endpoints the REV and INTRO checks find.
+// Kinds of token endpoints the REV and INTRO checks find: the capabilities
+// of the same name, which a flow document may mark optional.
 const (
-	revocationKind    = "revocation"
-	introspectionKind = "introspection"
+	revocationKind    = spec.CapabilityRevocation
+	introspectionKind = spec.CapabilityIntrospection
 )
 
 // actionEndpoint finds the target's revocation or introspection endpoint:
@@ -114,7 +115,7 @@ func RevocationChecks(r *framework.Registrar) {
 	}
 
 	r.CheckIt("REV-001", func(ctx ginkgo.SpecContext, g Gomega) {
-		ep := actionEndpoint(ctx, g, f, revocationKind)
+		ep := offeredEndpoint(ctx, g, f, revocationKind, "REV-001")
 		token := u.fresh(ctx, g, f.Config.Client)
 		ex := revoke(ctx, g, ep, f.Config.Client, token)
 		if ex.Status == http.StatusBadRequest && isErrorCode(ex, oautherr.UnsupportedTokenType) {
@@ -129,7 +130,7 @@ func RevocationChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("REV-002", func(ctx ginkgo.SpecContext, g Gomega) {
-		ep := actionEndpoint(ctx, g, f, revocationKind)
+		ep := offeredEndpoint(ctx, g, f, revocationKind, "REV-002")
 		if status := u.use(ctx, g, randomToken()); status < 300 {
 			framework.NotVerified("the protected operation accepts a token the server never issued (status %d; BEAR-004 judges that), so a revoked token working proves nothing", status)
 		}
@@ -151,14 +152,14 @@ func RevocationChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("REV-003", func(ctx ginkgo.SpecContext, g Gomega) {
-		ep := actionEndpoint(ctx, g, f, revocationKind)
+		ep := offeredEndpoint(ctx, g, f, revocationKind, "REV-003")
 		ex := revoke(ctx, g, ep, f.Config.Client, randomToken())
 		// RFC 7009 §2.2: 200 "if the client submitted an invalid token".
 		g.Expect(ex.Status).To(Equal(http.StatusOK), "revoking a token the server never issued")
 	})
 
 	r.CheckIt("REV-004", func(ctx ginkgo.SpecContext, g Gomega) {
-		ep := actionEndpoint(ctx, g, f, revocationKind)
+		ep := offeredEndpoint(ctx, g, f, revocationKind, "REV-004")
 		token := u.fresh(ctx, g, f.Config.Client)
 		wrong := framework.Credentials{ID: f.Config.Client.ID, Secret: f.Config.Client.Secret + "-wrong"}
 		ex := revoke(ctx, g, ep, wrong, token)
@@ -174,7 +175,7 @@ func RevocationChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("REV-005", func(ctx ginkgo.SpecContext, g Gomega) {
-		ep := actionEndpoint(ctx, g, f, revocationKind)
+		ep := offeredEndpoint(ctx, g, f, revocationKind, "REV-005")
 		if f.Config.Client2.IsZero() {
 			framework.NotVerified("REV-005 needs a second client of the target: set client2 in the target file, or --client2-id with TOLLGATE_CLIENT2_SECRET")
 		}

@@ -34,7 +34,11 @@ modules ` + "`JWT-`" + `, ` + "`META-`" + `, ` + "`REV-`" + ` (RFC 7009 revocati
 introspection), and ` + "`SEC-`" + ` for hardening facts recorded at INFO level.
 REV and INTRO run when the flow document declares the endpoint,
 the configuration names it (` + "`revocation_endpoint`" + `, ` + "`introspection_endpoint`" + `) or the
-target's RFC 8414 metadata advertises it; otherwise they are N/A. An ID never changes
+target's RFC 8414 metadata advertises it; otherwise they are N/A. An endpoint
+the flow document marks optional (` + "`x-tollgate.optional`" + `) that answers 404 or 405
+is N/A too ("not offered") unless ` + "`--require`" + ` or the metadata asks for it; a
+required endpoint that is not offered fails REV-001 or INTRO-002 once, the rest
+of the area NOT VERIFIED ([check.md](check.md#optional-capabilities)). An ID never changes
 meaning once released; gaps in the numbering are catalog checks this suite does
 not implement. ` + "`tollgate check --list-checks`" + ` prints the same table as YAML.
 

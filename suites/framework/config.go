@@ -44,6 +44,11 @@ type Config struct {
 	JWKSURI     string `yaml:"jwks_uri"`
 	MetadataURL string `yaml:"metadata_url"`
 
+	// Require names capabilities (spec.Capabilities: revocation,
+	// introspection) the target must offer even where the flow document
+	// marks them optional: a 404 or 405 there fails instead of N/A.
+	Require []string `yaml:"require"`
+
 	ClockSkew time.Duration `yaml:"clock_skew"` // tolerated Date skew; default 5s
 
 	Load LoadConfig `yaml:"load"` // the specs labelled "load" (tollgate check --load)
@@ -144,6 +149,9 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	if v, ok := lookup("TOLLGATE_OPT_IN"); ok && v != "" {
 		c.OptIn = strings.Split(v, ",")
 	}
+	if v, ok := lookup("TOLLGATE_REQUIRE"); ok && v != "" {
+		c.Require = strings.Split(v, ",")
+	}
 	if v, ok := lookup("TOLLGATE_OPERATIONS"); ok && v != "" {
 		c.Operations = nil
 		for _, op := range strings.Split(v, ",") {
@@ -165,6 +173,10 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	return nil
 }
 
+// Requires reports whether the user requires capability (Require), so that
+// its absence fails rather than being N/A.
+func (c *Config) Requires(capability string) bool { return slices.Contains(c.Require, capability) }
+
 // Validate fills defaults, reads secret files and checks the config. Each
 // error is one line that names the fix.
 func (c *Config) Validate() error {
@@ -179,6 +191,12 @@ func (c *Config) Validate() error {
 		c.OptIn[i] = strings.TrimSpace(id)
 		if _, ok := checks[c.OptIn[i]]; !ok {
 			return fmt.Errorf("opt-in %q is not a check ID (see tollgate check --list-checks)", id)
+		}
+	}
+	for i, name := range c.Require {
+		c.Require[i] = strings.TrimSpace(name)
+		if err := spec.CheckCapability(c.Require[i]); err != nil {
+			return fmt.Errorf("require: %w", err)
 		}
 	}
 	if c.ClockSkew == 0 {

@@ -51,6 +51,13 @@ func TestConfigValidate(t *testing.T) {
 		bug     string // the bug this case once caught: a regression guard
 	}{
 		{name: "a minimal https config is valid", mutate: func(*framework.Config) {}},
+		{name: "require names capabilities", mutate: func(c *framework.Config) { c.Require = []string{"revocation", " introspection"} },
+			check: func(t *testing.T, c framework.Config) {
+				if !c.Requires("revocation") || !c.Requires("introspection") {
+					t.Errorf("Require %q: revocation and introspection are not both required", c.Require)
+				}
+			}},
+		{name: "require of an unknown capability is an error", mutate: func(c *framework.Config) { c.Require = []string{"logout"} }, wantErr: `require: unknown capability "logout" (known: revocation, introspection)`},
 		{name: "no target is an error", mutate: func(c *framework.Config) { c.Target = "" }, wantErr: "no target"},
 		{name: "a target without scheme is not a URL", mutate: func(c *framework.Config) { c.Target = "auth.example.com" }, wantErr: "not an http(s) URL"},
 		{name: "a host:port target without scheme is not a URL", mutate: func(c *framework.Config) { c.Target = "127.0.0.1:4455" }, wantErr: "not an http(s) URL"},
@@ -353,6 +360,7 @@ func TestApplyEnv(t *testing.T) {
 		{"TOLLGATE_INSECURE", "true", func(c framework.Config) any { return c.Insecure }, true},
 		{"TOLLGATE_STALE_TOKEN_FILE", "/run/t.json", func(c framework.Config) any { return c.StaleTokenFile }, "/run/t.json"},
 		{"TOLLGATE_OPERATIONS", "listCollections, GET /api/collections/{id}", func(c framework.Config) any { return strings.Join(c.Operations, "|") }, "listCollections|GET /api/collections/{id}"},
+		{"TOLLGATE_REQUIRE", "revocation,introspection", func(c framework.Config) any { return strings.Join(c.Require, "|") }, "revocation|introspection"},
 		{"TOLLGATE_OPT_IN", "TOK-029,TOK-037", func(c framework.Config) any { return strings.Join(c.OptIn, "|") }, "TOK-029|TOK-037"},
 		{"TOLLGATE_LOAD_MAX_P99", "20ms", func(c framework.Config) any { return c.Load.MaxP99 }, 20 * time.Millisecond},
 		{"TOLLGATE_LOAD_MIN_RPS", "5000", func(c framework.Config) any { return c.Load.MinRPS }, 5000.0},
@@ -505,7 +513,7 @@ func TestApplyEnvReads(t *testing.T) {
 		"TOLLGATE_MAX_EXPIRY_WAIT", "TOLLGATE_LEEWAY", "TOLLGATE_TIMEOUT", "TOLLGATE_INSECURE",
 		"TOLLGATE_REVOCATION_ENDPOINT", "TOLLGATE_INTROSPECTION_ENDPOINT", "TOLLGATE_REVOCATION_PROPAGATION",
 		"TOLLGATE_JWKS_URI", "TOLLGATE_METADATA_URL",
-		"TOLLGATE_FOREIGN_TOKEN", "TOLLGATE_STALE_TOKEN_FILE", "TOLLGATE_OPT_IN", "TOLLGATE_OPERATIONS",
+		"TOLLGATE_FOREIGN_TOKEN", "TOLLGATE_STALE_TOKEN_FILE", "TOLLGATE_OPT_IN", "TOLLGATE_OPERATIONS", "TOLLGATE_REQUIRE",
 		"TOLLGATE_NO_CONTROL", "TOLLGATE_CONTROL_TOKEN",
 		"TOLLGATE_LOAD_MAX_P99", "TOLLGATE_LOAD_MIN_RPS", "TOLLGATE_LOAD_MAX_ERROR_RATE",
 	}

@@ -30,6 +30,10 @@ type variant struct {
 	expiry    bool     // configure the short-lived client (waited out with noControl)
 	noControl bool     // --no-control: wait in real time, and configure BEAR-022's foreign token
 	want      []string // check IDs that must be FAIL or WARN
+	// omitOptional serves only what the source documents describe
+	// (Options.OmitOptional); require is passed as --require.
+	omitOptional bool
+	require      []string
 }
 
 // name names v's subtest: the mutation, and how expiry is reached.
@@ -124,7 +128,8 @@ func mutants() []variant {
 		{mutation: "jwt-revocation-ignored-by-cache", flow: "oauth2", want: []string{"REV-002"}},
 		{mutation: "introspect-without-auth", flow: "oauth2", want: []string{"INTRO-001"}},
 		{mutation: "introspect-dead-active", flow: "oauth2", want: []string{"INTRO-003"}},
-		{mutation: "introspect-inactive-leaks-claims", flow: "oauth2", want: []string{"INTRO-003"}}, // a WARN: the RFC's SHOULD NOT
+		{mutation: "introspect-inactive-leaks-claims", flow: "oauth2", want: []string{"INTRO-003"}},    // a WARN: the RFC's SHOULD NOT
+		{mutation: "introspection-advertised-not-served", flow: "oauth2", want: []string{"INTRO-002"}}, // optional in the document, but the metadata advertises it
 	}
 }
 
@@ -210,6 +215,7 @@ var buildOnce = func() func(t *testing.T) string {
 type result struct {
 	exit     int
 	verdicts map[string]framework.Verdict // by check ID
+	messages map[string]string            // by check ID: why, for anything but PASS
 	output   string
 }
 
@@ -222,7 +228,7 @@ func check(t *testing.T, v variant) result {
 	}
 	// 127.0.0.1, the system clock: tokens really expire when the run waits,
 	// and the control API moves the clock when it does not.
-	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{Mutations: muts}), mockservertest.WithSystemClock())
+	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{Mutations: muts, OmitOptional: v.omitOptional}), mockservertest.WithSystemClock())
 	target := srv.TargetConfig(t, v.flow)
 
 	summary := filepath.Join(t.TempDir(), "summary.json")
@@ -232,6 +238,9 @@ func check(t *testing.T, v variant) result {
 	}
 	if v.noControl {
 		args = append(args, "--no-control")
+	}
+	for _, c := range v.require {
+		args = append(args, "--require", c)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -282,7 +291,7 @@ func check(t *testing.T, v variant) result {
 	if off := time.Until(srv.Mock.Clock().Now()).Abs(); off > 2*time.Second {
 		t.Errorf("after tollgate check the mock's clock is %v off ours: it was not put back", off)
 	}
-	res := result{output: string(out), verdicts: map[string]framework.Verdict{}}
+	res := result{output: string(out), verdicts: map[string]framework.Verdict{}, messages: map[string]string{}}
 	var exitErr *exec.ExitError
 	switch {
 	case errors.As(err, &exitErr):
@@ -300,6 +309,7 @@ func check(t *testing.T, v variant) result {
 	}
 	for _, r := range s.Results {
 		res.verdicts[r.ID] = r.Verdict
+		res.messages[r.ID] = r.Message
 	}
 	return res
 }
@@ -393,6 +403,65 @@ func TestConformantVariationsPass(t *testing.T) {
 			sort.Strings(extra)
 			if len(extra) > 0 {
 				t.Errorf("false positives on a conformant server: %s\n%s", strings.Join(extra, ", "), res.output)
+			}
+		})
+	}
+}
+
+// TestSourceDocumentServers: a server that implements a flow's source
+// document exactly, without the endpoints the document marks optional,
+// passes (no FAIL; the WARNs of the unchanged mock, such as EXP-003's on
+// oauth2's 7200 s tokens, remain), with their checks N/A ("not offered");
+// with --require for the missing capability, one check fails and says why.
+func TestSourceDocumentServers(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs tollgate check once per case")
+	}
+	tests := []struct {
+		v        variant
+		notOffer []string // checks that must be N/A, "not offered"
+		fail     string   // the one check that must FAIL; "" for none
+		message  []string // what its message must say
+	}{
+		{v: variant{flow: "simple", omitOptional: true, expiry: true},
+			notOffer: []string{"REV-001", "REV-002", "REV-003", "REV-004", "REV-005"}},
+		{v: variant{flow: "oauth2", omitOptional: true, expiry: true},
+			notOffer: []string{"INTRO-001", "INTRO-002", "INTRO-003"}},
+		{v: variant{flow: "simple", omitOptional: true, require: []string{"revocation"}},
+			fail: "REV-001", message: []string{"revocation is required", "--require revocation", "/token/revoke", "answered 404", "does not offer it"}},
+	}
+	for _, tt := range tests {
+		name := tt.v.flow + "/require=" + strings.Join(tt.v.require, ",")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			limit(t)
+			res := check(t, tt.v)
+			if tt.fail != "" && res.exit != 1 {
+				t.Errorf("exit %d, want 1 (a check failed)", res.exit)
+			}
+			for id, got := range res.verdicts {
+				if got == framework.VerdictFail && id != tt.fail {
+					t.Errorf("%s: FAIL on a server that implements the source document: %s", id, res.messages[id])
+				}
+			}
+			for _, id := range tt.notOffer {
+				if got, msg := res.verdicts[id], res.messages[id]; got != framework.VerdictNA || !strings.Contains(msg, "not offered") {
+					t.Errorf("%s: %s %q, want N/A, not offered", id, got, msg)
+				}
+			}
+			if tt.fail != "" {
+				if got := res.verdicts[tt.fail]; got != framework.VerdictFail {
+					t.Errorf("%s: %s, want FAIL", tt.fail, got)
+				}
+				for _, w := range tt.message {
+					if !strings.Contains(res.messages[tt.fail], w) {
+						t.Errorf("%s's message %q lacks %q", tt.fail, res.messages[tt.fail], w)
+					}
+				}
+			}
+			if t.Failed() {
+				t.Logf("tollgate check output:\n%s", res.output)
 			}
 		})
 	}
