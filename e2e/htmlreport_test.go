@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,9 @@ import (
 	"github.com/tollgate/tollgate/suites/framework"
 	"github.com/tollgate/tollgate/suites/probe"
 )
+
+// hostileReason is a waiver reason that tries to add markup to the page.
+const hostileReason = "ticket SEC-1 <b>bold</b><script>alert(1)</script>"
 
 // verdictOrder is the order of the page's counts.
 var verdictOrder = []framework.Verdict{
@@ -48,9 +52,10 @@ func TestHTMLReportInBrowser(t *testing.T) {
 		flow      string
 		wantExit  int
 		wantFails []string // FAIL checks whose evidence and curl the test reads
+		waived    string   // a check the run waives, with hostileReason
 	}{
 		{name: "conformant", flow: "simple", wantExit: 0},
-		{name: "broken", mutations: []string{"accept-any-bearer", "echo-secret"}, flow: "oauth2", wantExit: 1, wantFails: []string{"BEAR-004", "TOK-035"}},
+		{name: "broken", mutations: []string{"accept-any-bearer", "echo-secret"}, flow: "oauth2", wantExit: 1, wantFails: []string{"BEAR-004", "TOK-035"}, waived: "BEAR-005"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,7 +64,15 @@ func TestHTMLReportInBrowser(t *testing.T) {
 			page := filepath.Join(dir, "report.html")
 			summaryPath := filepath.Join(dir, "summary.json")
 			tokenPath := filepath.Join(dir, "token.json")
-			code, out := runCheck(t, bin, "--target", target, "--flow", tc.flow, "--html-report", page, "--summary-json", summaryPath, "--save-token", tokenPath)
+			args := []string{"--target", target, "--flow", tc.flow, "--html-report", page, "--summary-json", summaryPath, "--save-token", tokenPath}
+			if tc.waived != "" {
+				waivers := filepath.Join(dir, "waivers.yaml")
+				if err := os.WriteFile(waivers, []byte("- check: "+tc.waived+"\n  reason: '"+hostileReason+"'\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--waivers", waivers)
+			}
+			code, out := runCheck(t, bin, args...)
 			if code != tc.wantExit {
 				t.Fatalf("tollgate check exit %d, want %d:\n%s", code, tc.wantExit, out)
 			}
@@ -99,6 +112,14 @@ func TestHTMLReportInBrowser(t *testing.T) {
 					wants = append(wants, fmt.Sprintf("%s %s [%s]: %s level %s", r.Verdict, r.ID, r.Flow, r.Title, r.Level))
 				}
 			}
+			if tc.waived != "" {
+				wants = append(wants, fmt.Sprintf("Waivers These checks failed or warned as a waiver expects; they do not fail the run. WAIVED %s [%s]: %s", tc.waived, tc.flow, checks[tc.waived].Title),
+					"What happened waived (was FAIL): "+hostileReason,
+					"Check Flow Expires Reason "+tc.waived+" every flow never "+hostileReason)
+				if elements := elementsNamed(t, dom, "b", "script"); elements != 0 {
+					t.Errorf("the page has %d <b> or <script> elements: the waiver's reason became markup", elements)
+				}
+			}
 			for _, id := range tc.wantFails {
 				r, ok := result(summary, id)
 				if !ok || r.Verdict != framework.VerdictFail {
@@ -107,7 +128,12 @@ func TestHTMLReportInBrowser(t *testing.T) {
 				}
 				// The message holds the evidence (redacted) with its
 				// repeat: line; the page shows them apart.
-				ev := r.Message[strings.Index(r.Message, "\n> "):]
+				at := strings.Index(r.Message, "\n> ")
+				if at < 0 {
+					t.Errorf("%s: no evidence in its message:\n%s", id, r.Message)
+					continue
+				}
+				ev := r.Message[at:]
 				request, _, _ := strings.Cut(strings.TrimPrefix(ev, "\n"), "\n")
 				curl := probe.RepeatCommand(ev)
 				if !strings.HasPrefix(curl, "curl -si -X ") || !strings.Contains(curl, target) {
@@ -300,6 +326,22 @@ func dumpDOM(t *testing.T, chromium, page string) string {
 		t.Fatalf("chromium --dump-dom printed no document:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	}
 	return stdout.String()
+}
+
+// elementsNamed counts the DOM's elements with any of the names.
+func elementsNamed(t *testing.T, dom string, names ...string) int {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(dom))
+	if err != nil {
+		t.Fatalf("the dumped DOM does not parse: %v", err)
+	}
+	n := 0
+	for node := range doc.Descendants() {
+		if node.Type == html.ElementNode && slices.Contains(names, node.Data) {
+			n++
+		}
+	}
+	return n
 }
 
 // pageText returns the text of the DOM's body as a reader sees it: the
