@@ -322,12 +322,12 @@ func canWrite(path string) error {
 		}
 		return f.Close()
 	}
-	probe, err := os.CreateTemp(filepath.Dir(path), ".tollgate-report-*")
+	trial, err := os.CreateTemp(filepath.Dir(path), ".tollgate-report-*")
 	if err != nil {
 		return fmt.Errorf("cannot create %s: %w", path, err)
 	}
-	name := probe.Name()
-	if err := probe.Close(); err != nil {
+	name := trial.Name()
+	if err := trial.Close(); err != nil {
 		return errors.Join(err, os.Remove(name))
 	}
 	return os.Remove(name)
