@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -30,6 +31,7 @@ type checkFlags struct {
 	targetFlags
 	junitReport  string
 	summaryJSON  string
+	htmlReport   string
 	jsonReport   string
 	failOn       string
 	waivers      string
@@ -92,6 +94,7 @@ error.`,
 	f.StringVar(&fl.saveToken, "save-token", "", "after preflight, write the primary client's token to FILE (mode 0600) for a later --stale-token-file")
 	f.StringVar(&fl.junitReport, "junit-report", "", "write a JUnit XML report to FILE")
 	f.StringVar(&fl.jsonReport, "json-report", "", "write the Ginkgo JSON report to FILE")
+	f.StringVar(&fl.htmlReport, "html-report", "", "write a self-contained HTML page of the run to FILE: counts, each FAIL and WARN with its evidence and curl, waivers, configuration (no secrets)")
 	f.StringVar(&fl.summaryJSON, "summary-json", "", "write the verdicts (id, flow, level, verdict, message) as JSON to FILE")
 	f.StringVar(&fl.failOn, "fail-on", "must", "what fails the run: must or should")
 	f.StringVar(&fl.waivers, "waivers", "", "YAML list of expected failures (check, flow, reason, expires); or TOLLGATE_WAIVERS")
@@ -182,7 +185,7 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	for flag, path := range map[string]string{"--junit-report": fl.junitReport, "--json-report": fl.jsonReport, "--summary-json": fl.summaryJSON} {
+	for flag, path := range map[string]string{"--junit-report": fl.junitReport, "--json-report": fl.jsonReport, "--summary-json": fl.summaryJSON, "--html-report": fl.htmlReport} {
 		if err := canWrite(path); err != nil {
 			return usagef("%s: %w (give a writable path)", flag, err)
 		}
@@ -281,6 +284,17 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 			return usagef("--summary-json: %w", err)
 		}
 	}
+	if fl.htmlReport != "" {
+		run := f.RunInfo()
+		run.FailOn, run.LabelFilter, run.Expiry = fl.failOn, fl.labelFilter, summary.Expiry
+		run.WaiversFile, run.Waivers, run.WaiverProblems = waiversFile, waivers, waiverProblems
+		run.Failed = summary.Failed(fl.failOn) || loadFailures > 0 || len(waiverProblems) > 0
+		run.Version, run.Generated = version(), time.Now()
+		if err := framework.WriteHTMLReport(fl.htmlReport, summary, run); err != nil {
+			return usagef("--html-report: %w", err)
+		}
+		fmt.Fprintf(stdout, "HTML report: %s\n", fl.htmlReport)
+	}
 	if summary.Failed(fl.failOn) {
 		return errors.New("conformance checks failed (see above)")
 	}
@@ -294,16 +308,31 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 }
 
 // canWrite reports why a report could not be written to path, before a
-// run that would otherwise end without its report; "" is fine.
+// run that would otherwise end without its report; nil is fine. It creates
+// nothing: a run that stops at preflight leaves no empty report behind.
 func canWrite(path string) error {
 	if path == "" {
 		return nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
+	if info, err := os.Stat(path); err == nil {
+		if info.IsDir() {
+			return fmt.Errorf("%s is a directory", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0) // no O_TRUNC: an old report stays until the new one is written
+		if err != nil {
+			return err
+		}
+		return f.Close()
 	}
-	return f.Close()
+	trial, err := os.CreateTemp(filepath.Dir(path), ".tollgate-report-*")
+	if err != nil {
+		return fmt.Errorf("cannot create %s: %w", path, err)
+	}
+	name := trial.Name()
+	if err := trial.Close(); err != nil {
+		return errors.Join(err, os.Remove(name))
+	}
+	return os.Remove(name)
 }
 
 // checkLabelFilter leaves the load specs out unless --load or the filter

@@ -34,6 +34,11 @@ type Result struct {
 	Verdict Verdict `json:"verdict"`
 	Title   string  `json:"title"`
 	Message string  `json:"message,omitempty"` // why, for anything but PASS; redacted
+
+	// Evidence is the redacted exchange (with its repeat: curl line) that
+	// ends Message, when the check recorded one; "" otherwise. It is part
+	// of Message already, so the JSON summary leaves it out.
+	Evidence string `json:"-"`
 }
 
 // Summary is the verdicts of a run.
@@ -88,6 +93,7 @@ func Summarize(report types.Report) Summary {
 				r.Message = spec.State.String() + ": " + r.Message
 			}
 		}
+		r.Evidence = evidenceOf(spec, r.Message)
 		s.Results = append(s.Results, r)
 	}
 	sort.SliceStable(s.Results, func(i, j int) bool {
@@ -97,6 +103,20 @@ func Summarize(report types.Report) Summary {
 		return s.Results[i].ID < s.Results[j].ID
 	})
 	return s
+}
+
+// evidenceOf returns the evidence entry CheckIt left on spec when msg ends
+// with it, as CheckIt's failure messages do; else "".
+func evidenceOf(spec types.SpecReport, msg string) string {
+	for _, e := range spec.ReportEntries {
+		if e.Name != EvidenceEntry {
+			continue
+		}
+		if ev := e.Value.String(); ev != "" && (msg == ev || strings.HasSuffix(msg, "\n"+ev)) {
+			return ev
+		}
+	}
+	return ""
 }
 
 // checkLabels reads the check ID, flow and level CheckIt put in a spec's

@@ -84,6 +84,16 @@ func TestSummarizeOneSpec(t *testing.T) {
 			want: &framework.Result{Verdict: framework.VerdictWarn, Message: "msg"},
 		},
 		{
+			name: "a WARN whose message ends with the evidence entry carries it as Evidence",
+			spec: withEntry(withEntry(passed, framework.EvidenceEntry, "> POST /token\nrepeat: curl"), framework.VerdictEntry, "WARN\nno no-store\n> POST /token\nrepeat: curl"),
+			want: &framework.Result{Verdict: framework.VerdictWarn, Message: "no no-store\n> POST /token\nrepeat: curl", Evidence: "> POST /token\nrepeat: curl"},
+		},
+		{
+			name: "a FAIL whose message ends with the evidence entry carries it as Evidence",
+			spec: withEntry(withFailure(failed, "got 200\n> GET /api\n< 200 OK"), framework.EvidenceEntry, "> GET /api\n< 200 OK"),
+			want: &framework.Result{Verdict: framework.VerdictFail, Message: "got 200\n> GET /api\n< 200 OK", Evidence: "> GET /api\n< 200 OK"},
+		},
+		{
 			name: "INCONCLUSIVE: is an INCONCLUSIVE verdict, prefix removed",
 			spec: withFailure(skipped, "INCONCLUSIVE: rate limited"),
 			want: &framework.Result{Verdict: framework.VerdictInconclusive, Message: "rate limited"},
