@@ -21,7 +21,7 @@ FUZZ_TARGETS = \
 .PHONY: help run build test e2e bench bench-compare fuzz lint fmt vet peer-check
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 run: ## start the mock server on $(ADDR) with the built-in flows
 	$(GO) run ./cmd/tollgate serve --addr $(ADDR)
