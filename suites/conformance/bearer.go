@@ -50,11 +50,10 @@ func BearerChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("BEAR-002", func(ctx ginkgo.SpecContext, g Gomega) {
-		rt := observe(ctx, g)
+		rt := observe(ctx, g) // its last request is the one without credentials
 		rt.needEnforcement()
-		ex := call(ctx, g, target(), "")
-		g.Expect(ex.Status).To(Equal(http.StatusUnauthorized), "a request without credentials")
-		bearerChallenge(g, ex)
+		g.Expect(rt.noCreds.Status).To(Equal(http.StatusUnauthorized), "a request without credentials")
+		bearerChallenge(g, rt.noCreds)
 	})
 
 	r.CheckIt("BEAR-003", func(ctx ginkgo.SpecContext, g Gomega) {
