@@ -108,6 +108,18 @@ func (r *routeAnswers) enforces() bool { return !r.accepted(r.noCreds) }
 // validToken is the valid token the answers were observed with.
 func (r *routeAnswers) validToken() string { return r.token }
 
+// refusesUnknown reports whether the route refuses the unknown token.
+func (r *routeAnswers) refusesUnknown() bool { return !r.accepted(r.invalid) }
+
+// needUnknownRefused ends a check about refusing a bad or forged token
+// INCONCLUSIVE when the route accepts a token nobody issued: BEAR-004
+// reports that once, and any forgery would be accepted for that reason.
+func (r *routeAnswers) needUnknownRefused() {
+	if !r.refusesUnknown() {
+		framework.Inconclusive("the route accepts a token nobody issued (%s answers an unknown token %d, the valid token %d): see BEAR-004", r.route(), r.invalid.Status, r.valid.Status)
+	}
+}
+
 // route names the route for messages.
 func (r *routeAnswers) route() string { return r.op.Method + " " + r.op.Path }
 

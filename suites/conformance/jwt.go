@@ -53,12 +53,14 @@ func JWTChecks(r *framework.Registrar) {
 		return framework.Sent(g, ex, err)
 	}
 	// genuine observes the probed route (routeAnswers) and ends the check
-	// INCONCLUSIVE when the route enforces nothing (BEAR-019) or the
-	// genuine token is not seen working (BEAR-001): the refusal of a
+	// INCONCLUSIVE when the route enforces nothing (BEAR-019), accepts an
+	// unknown token (BEAR-004) or the genuine token is not seen working
+	// (BEAR-001): the refusal of a
 	// forgery would then prove nothing.
 	genuine := func(ctx ginkgo.SpecContext, g Gomega) *routeAnswers {
 		rt := observeRoute(ctx, g, f, target())
 		rt.needEnforcement()
+		rt.needUnknownRefused()
 		rt.needWorkingToken()
 		return rt
 	}

@@ -226,6 +226,7 @@ func startForging(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) *for
 	}
 	a := &forging{f: f, token: t, route: observeRoute(ctx, g, f, probedOperation(f))}
 	a.route.needEnforcement()
+	a.route.needUnknownRefused()
 	a.route.needWorkingToken()
 	return a
 }

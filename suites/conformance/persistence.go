@@ -33,6 +33,7 @@ func PersistenceChecks(r *framework.Registrar) {
 		framework.Sent(g, nil, err)
 		now := observeRouteWith(ctx, g, f, op, fresh.AccessToken)
 		now.needEnforcement()
+		now.needUnknownRefused()
 		now.needWorkingToken()
 		ex, err := f.Call(ctx, op, "", "Bearer "+primary.AccessToken)
 		framework.Sent(g, ex, err)

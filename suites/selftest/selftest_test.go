@@ -92,7 +92,7 @@ func mutants() []variant {
 		{mutation: "reject-unknown-params", flow: "simple", want: []string{"TOK-024"}},
 		{mutation: "empty-scope-invalid", flow: "oauth2", want: []string{"TOK-025"}},
 		{mutation: "allow-repeated-params", flow: "oauth2", want: []string{"TOK-026"}},
-		{mutation: "accept-any-bearer", flow: "simple", want: []string{"BEAR-004", "BEAR-005", "BEAR-019"}},
+		{mutation: "accept-any-bearer", flow: "simple", want: []string{"BEAR-004"}}, // the bearer and JWT refusal checks: INCONCLUSIVE, see BEAR-004; EXP-005/010/012 still FAIL (expired tokens are unknown ones here),
 		{mutation: "accept-expired", flow: "simple", want: []string{"EXP-005", "EXP-012"}},
 		{mutation: "accept-expired", flow: "simple", expiry: true, noControl: true, want: []string{"EXP-005"}},
 		{mutation: "ignore-scope", flow: "oauth2", want: []string{"BEAR-017"}},
