@@ -95,6 +95,13 @@ func mutationTable() []mutationRow {
 		m("invalid-token-403", "bearer", "unknown and expired tokens get 403 instead of 401", func(m *mutant) {
 			m.answer(endpointProtected, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setStatus(http.StatusForbidden))))
 		}),
+		m("no-auth-on-route", "bearer", "the protected operations serve a request that carries no Authorization header at all (an auth middleware that lets anonymous requests through); bad tokens are still refused", func(m *mutant) {
+			m.wrap(endpointProtected, serveAnonymous)
+		}),
+		m("valid-token-403-no-challenge", "bearer", "valid tokens are refused with 403 and no WWW-Authenticate; invalid ones get 401 (RFC 6750 section 3 wants a challenge on both)", func(m *mutant) {
+			m.answer(endpointProtected, successOnly(inOrder(setStatus(http.StatusForbidden), dropHeader("Www-Authenticate"), replaceBody(`{}`))))
+		}),
+		m("forget-token-after-forgery", "jwt", "a JWT refused for its signature (or any other reason) gets its jti deny-listed, so the genuine token with that jti stops working after a forgery of it", func(m *mutant) { m.validate(m.forgetForgedJTIs) }),
 		m("reflect-token", "bearer", "rejections repeat the token that was sent", func(m *mutant) { m.answer(endpointProtected, statusOnly(http.StatusUnauthorized, reflectToken)) }),
 		m("jwt-accept-alg-none", "jwt", "an unsigned JWT (alg none, in any case) with valid claims is accepted", func(m *mutant) { m.validate(acceptForged(unsignedJWT)) }),
 		m("jwt-ignore-signature", "jwt", "a JWT with the expected alg and kid is accepted whatever its signature", func(m *mutant) { m.validate(acceptForged(anySignature)) }),
@@ -139,6 +146,12 @@ func mutationTable() []mutationRow {
 		m("revoke-empty-body", "variation", "a successful revocation answers 200 with no body (RFC 7009 2.2: the client ignores it)", func(m *mutant) { m.answer(endpointRevocation, statusOnly(http.StatusOK, emptyBody)) }),
 		m("openid-discovery-only", "variation", "metadata only as an OpenID discovery document, its jwks_uri at /oauth/jwks; the RFC 8414 metadata and /.well-known/jwks.json answer 404 (as zitadel's OP)", func(m *mutant) { m.openIDDiscoveryOnly() }),
 		m("jwt-refuse-key-urls", "variation", "a JWT naming a jku or x5u is refused before any key lookup, and nothing is fetched (ASVS 5.0 9.1.3: an empty allowlist)", func(m *mutant) { m.validate(refuseKeyURLHeaders) }),
+		m("valid-token-403", "variation", "valid tokens get 403 with a Bearer insufficient_scope challenge and an empty object, invalid ones 401 (as zitadel's userinfo answers a client-credentials token)", func(m *mutant) {
+			m.answer(endpointProtected, successOnly(inOrder(setStatus(http.StatusForbidden), setHeader("Www-Authenticate", `Bearer realm="tollgate", error="insufficient_scope"`), replaceBody(`{}`))))
+		}),
+		m("invalid-token-400", "variation", "unknown, modified, expired and revoked tokens get 400 with the invalid_token challenge instead of 401 (RFC 6750 3.1: 401 is a SHOULD)", func(m *mutant) {
+			m.answer(endpointProtected, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setStatus(http.StatusBadRequest))))
+		}),
 		m("rate-limit", "variation", "every 10th token request gets 429 with Retry-After: 1", func(m *mutant) { m.answer(endpointToken, m.rateLimit) }),
 		m("expired-without-error-code", "expiry", "invalid and expired tokens get a challenge without an error code", func(m *mutant) {
 			m.answer(endpointProtected, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setHeader("Www-Authenticate", `Bearer realm="tollgate"`))))

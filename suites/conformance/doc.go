@@ -35,6 +35,9 @@ func Define(frameworks ...*framework.Framework) []*framework.Registrar {
 				JWTChecks(r)
 				JWTAttackChecks(r)
 			})
+			// After every bad token and forgery the checks above send:
+			// Ginkgo runs the specs of a container in the order defined.
+			ginkgo.Describe("persistence", func() { PersistenceChecks(r) })
 			ginkgo.Describe("authorization server metadata", func() { MetadataChecks(r) })
 			ginkgo.Describe("hardening", func() { SecurityChecks(r) })
 			ginkgo.Describe("token revocation", func() { RevocationChecks(r) })

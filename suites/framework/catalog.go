@@ -102,7 +102,7 @@ func Catalog() []Check {
 		{"BEAR-012", AreaBearer, "If query tokens work, the response is Cache-Control: private", `RFC 6750 §2.3 "SHOULD contain a Cache-Control header with the private option"`, all(Should)},
 		{"BEAR-013", AreaBearer, "A token in the body of a GET is not accepted", `RFC 6750 §2.2 "the GET method MUST NOT be used"`, all(Should)},
 		{"BEAR-014", AreaBearer, "A token sent two ways gives 400 invalid_request", `RFC 6750 §3.1 invalid_request "more than one method"`, all(Should)},
-		{"BEAR-015", AreaBearer, "Duplicate Authorization headers are not honoured", `RFC 9110 §5.3`, all(Should)},
+		{"BEAR-015", AreaBearer, "Duplicate Authorization headers are not honoured", `hardening (RFC 9110 §5.3's MUST NOT binds the sender)`, all(Should)},
 		{"BEAR-016", AreaBearer, "The challenge is well formed", `RFC 6750 §3 "MUST be followed by one or more auth-param values"`, all(Must)},
 		{"BEAR-017", AreaBearer, "insufficient_scope gives 403 with a challenge", `RFC 6750 §3.1 insufficient_scope "SHOULD respond with … 403"`, all(Must)},
 		{"BEAR-018", AreaBearer, "401 and 403 keep their meanings", `RFC 9110 §15.5.4`, all(Should)},
@@ -112,6 +112,7 @@ func Catalog() []Check {
 		{"BEAR-022", AreaBearer, "A token for another audience or resource server is refused", `RFC 9700 §2.3 "MUST refuse to serve the respective request"; RFC 9068 §4 aud`, all(Must)},
 		{"BEAR-023", AreaBearer, "Client credentials are not accepted as API auth", `hardening`, all(Should)},
 		{"BEAR-024", AreaBearer, "401/403 responses are not cacheable", `not normative`, all(Info)},
+		{"BEAR-025", AreaBearer, "Invalid tokens and forgeries do not disturb a valid one", `jwt_tool persistence check: verdicts after an invalid token are void if the original stops working`, all(Must)},
 
 		{"EXP-001", AreaExpiry, "The lifetime is advertised", `RFC 6749 §5.1 expires_in "RECOMMENDED"`, map[string]Level{"*": Should, "simple": Must}},
 		{"EXP-002", AreaExpiry, "The lifetime is plausible (seconds, not milliseconds)", `OIDF ValidateExpiresIn`, all(Should)},
