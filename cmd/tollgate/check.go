@@ -76,7 +76,7 @@ error.`,
 	}
 	f := cmd.Flags()
 	fl.register(f)
-	f.StringVar(&fl.cfg.Profile, "profile", "", "rfc6749, oauth21, cl or simple (default: the flow document's)")
+	f.StringVar(&fl.cfg.Profile, "profile", "", "rfc6749, oauth21, cl, simple or rfc9068 (rfc6749 with RFC 9068 JWTs; default: the flow document's)")
 	f.IntVar(&fl.cfg.TokenBudget, "token-budget", 0, "most token requests in a run (default 100)")
 	f.Float64Var(&fl.cfg.RequestRate, "request-rate", 0, "most requests per second (default unlimited)")
 	f.StringVar(&fl.cfg.RevocationEndpoint, "revocation-endpoint", "", "RFC 7009 revocation endpoint, a URL or a path on the target (default: the flow document's, else RFC 8414 metadata)")

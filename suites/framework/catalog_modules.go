@@ -15,8 +15,8 @@ const (
 func moduleChecks() []Check {
 	return []Check{
 		{"JWT-001", AreaJWT, "A JWT access token is signed, not with none, and verifies against the JWKS", `RFC 9068 §2.1 "JWT access tokens MUST be signed" … "MUST NOT use "none" as the signing algorithm"`, all(Must)},
-		{"JWT-002", AreaJWT, "The JWT typ header is at+jwt", `RFC 9068 §2.1 "MUST include this media type in the "typ" header" … "SHOULD be "at+jwt""`, map[string]Level{"*": Should, "cl": Info}},
-		{"JWT-003", AreaJWT, "The JWT carries iss, exp, aud, sub, client_id, iat and jti", `RFC 9068 §2.2 iss, exp, aud, sub, client_id, iat, jti "REQUIRED"`, map[string]Level{"*": Should, "cl": Info}},
+		{"JWT-002", AreaJWT, "The JWT typ header is at+jwt", `RFC 9068 §2.1 "MUST include this media type in the "typ" header" … "SHOULD be "at+jwt""`, map[string]Level{"*": Info, "rfc9068": Must}},
+		{"JWT-003", AreaJWT, "The JWT carries iss, exp, aud, sub, client_id, iat and jti", `RFC 9068 §2.2 iss, exp, aud, sub, client_id, iat, jti "REQUIRED"`, map[string]Level{"*": Info, "rfc9068": Must}},
 		{"JWT-004", AreaJWT, "An alg none forgery (none, None, NONE) is refused", `RFC 9068 §4 "MUST reject any JWT in which the value of "alg" is "none""`, all(Must)},
 		{"JWT-005", AreaJWT, "A JWT with a changed payload and the original signature is refused", `RFC 9068 §4 "MUST validate the signature"`, all(Must)},
 		{"JWT-006", AreaJWT, "An HS256 forgery keyed with the public key's bytes is refused (algorithm confusion)", `ASVS 5.0 9.1.2 "prevent key confusion"`, all(Must)},

@@ -34,6 +34,7 @@ type Prober struct {
 	auth       string // the client authentication that got the primary token
 	primaryAt  time.Time
 	stale      *SavedToken // read from Config.StaleTokenFile before anything can overwrite it
+	tokenLog   []*Exchange // every exchange with the token endpoint, for the checks that judge the whole run
 }
 
 // New returns a Prober for cfg (already validated, see Config.Validate)
