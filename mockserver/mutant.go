@@ -29,6 +29,7 @@ type mutant struct {
 	lastUse  map[string]time.Time // expiry-slides: when each token was last accepted
 	accepted map[string]time.Time // jwt-revocation-ignored-by-cache: accepted tokens and their expiry
 	requests int                  // rate-limit: token requests so far
+	sequence int                  // sequential-tokens: the last number issued
 }
 
 func newMutant(s *Server) *mutant {

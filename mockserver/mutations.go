@@ -58,6 +58,11 @@ func mutationTable() []mutationRow {
 		m("credentials-in-query", "client-auth", "client_id and client_secret in the request URI authenticate the client", func(m *mutant) { m.rewrite(endpointToken, credentialsFromQuery) }),
 		m("grant-more-scope", "issuance", "a request for some scopes is granted every scope the client may have", func(m *mutant) { m.mint(grantEveryAllowedScope) }),
 		m("scope-trailing-space", "issuance", "the granted scope ends with a space", func(m *mutant) { m.answer(endpointToken, successOnly(mapMember(scopeField, appendSpace))) }),
+		m("sequential-tokens", "issuance", "tokens are a counter: tok-001, tok-002, …", func(m *mutant) { m.mint(m.sequentialTokens) }),
+		m("empty-scope-echoed", "issuance", `scope= (no value) is answered with "scope":"" instead of as if omitted`, func(m *mutant) { m.answer(endpointToken, successOnly(echoEmptyScope)) }),
+		m("token-500-unknown-basic-client", "client-auth", "HTTP Basic naming an unknown client gets a 500 (as go-oauth2's example server)", func(m *mutant) { m.rewrite(endpointToken, m.unknownBasicClientAs500) }),
+		m("token-on-get-query-credentials", "issuance", "a GET whose query holds the token request and the credentials issues a token", func(m *mutant) { m.rewrite(endpointToken, getQueryAsForm) }),
+		m("token-error-access-denied", "issuance", "grant_type=password is refused with access_denied, an authorization-endpoint code", func(m *mutant) { m.answer(endpointToken, errorsOnly(accessDeniedForPassword)) }),
 		m("expiry-slides", "expiry", "each use of a token moves its expiry (an idle timeout instead of exp)", func(m *mutant) { m.validate(m.slidingExpiry) }),
 		m("reissue-cached-token", "expiry", "a client's token is cached for its lifetime plus a minute and handed out again, dead or alive", func(m *mutant) { m.mint(m.reissueCached) }),
 		m("accept-other-flow-tokens", "bearer", "a flow's protected operations accept tokens issued for another flow (another audience)", func(m *mutant) { m.validate(m.otherFlowsToo) }),
@@ -139,6 +144,10 @@ func mutationTable() []mutationRow {
 		m("revoke-empty-body", "variation", "a successful revocation answers 200 with no body (RFC 7009 2.2: the client ignores it)", func(m *mutant) { m.answer(endpointRevocation, statusOnly(http.StatusOK, emptyBody)) }),
 		m("openid-discovery-only", "variation", "metadata only as an OpenID discovery document, its jwks_uri at /oauth/jwks; the RFC 8414 metadata and /.well-known/jwks.json answer 404 (as zitadel's OP)", func(m *mutant) { m.openIDDiscoveryOnly() }),
 		m("jwt-refuse-key-urls", "variation", "a JWT naming a jku or x5u is refused before any key lookup, and nothing is fetched (ASVS 5.0 9.1.3: an empty allowlist)", func(m *mutant) { m.validate(refuseKeyURLHeaders) }),
+		m("expires-in-rounded-down", "variation", "expires_in is one second short of the lifetime (exp minus now, truncated, as zitadel's OP answers 299 for 300)", func(m *mutant) {
+			m.answer(endpointToken, successOnly(mapMember(expiresInField, addSeconds(-1))))
+		}),
+		m("problem-json-400-with-error", "variation", "token-endpoint errors are RFC 9457 problem documents that also carry the RFC 6749 error members", func(m *mutant) { m.answer(endpointToken, errorsOnly(problemDocument)) }),
 		m("rate-limit", "variation", "every 10th token request gets 429 with Retry-After: 1", func(m *mutant) { m.answer(endpointToken, m.rateLimit) }),
 		m("expired-without-error-code", "expiry", "invalid and expired tokens get a challenge without an error code", func(m *mutant) {
 			m.answer(endpointProtected, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setHeader("Www-Authenticate", `Bearer realm="tollgate"`))))
