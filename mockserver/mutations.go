@@ -63,6 +63,7 @@ func mutationTable() []mutationRow {
 		m("token-500-unknown-basic-client", "client-auth", "HTTP Basic naming an unknown client gets a 500 (as go-oauth2's example server)", func(m *mutant) { m.rewrite(endpointToken, m.unknownBasicClientAs500) }),
 		m("token-on-get-query-credentials", "issuance", "a GET whose query holds the token request and the credentials issues a token", func(m *mutant) { m.rewrite(endpointToken, getQueryAsForm) }),
 		m("token-error-access-denied", "issuance", "grant_type=password is refused with access_denied, an authorization-endpoint code", func(m *mutant) { m.answer(endpointToken, errorsOnly(accessDeniedForPassword)) }),
+		m("token-response-other-names", "issuance", "token responses name their members in another convention than the document (access_token for accessToken)", func(m *mutant) { m.answer(endpointToken, successOnly(otherMemberNames)) }),
 		m("expiry-slides", "expiry", "each use of a token moves its expiry (an idle timeout instead of exp)", func(m *mutant) { m.validate(m.slidingExpiry) }),
 		m("reissue-cached-token", "expiry", "a client's token is cached for its lifetime plus a minute and handed out again, dead or alive", func(m *mutant) { m.mint(m.reissueCached) }),
 		m("accept-other-flow-tokens", "bearer", "a flow's protected operations accept tokens issued for another flow (another audience)", func(m *mutant) { m.validate(m.otherFlowsToo) }),

@@ -102,3 +102,54 @@ func problemDocument(_ *mutationRequest, res *capturedResponse) {
 	})
 	res.header.Set("Content-Type", "application/problem+json")
 }
+
+// otherMemberNames renames the token response's top-level members the flow
+// document names: camelCase to snake_case and back (accessToken and
+// access_token), as a server built for another convention answers.
+func otherMemberNames(req *mutationRequest, res *capturedResponse) {
+	editJSON(res, func(doc map[string]any) {
+		for _, field := range []int{accessTokenField, tokenTypeField, expiresInField, scopeField} {
+			p := fieldPointer(req.flow, field)
+			if p.IsZero() || len(p.Tokens()) != 1 {
+				continue
+			}
+			name := p.Name()
+			if v, ok := doc[name]; ok {
+				delete(doc, name)
+				doc[otherConvention(name)] = v
+			}
+		}
+	})
+}
+
+// otherConvention turns access_token into accessToken and accessToken
+// into access_token.
+func otherConvention(name string) string {
+	var b strings.Builder
+	if strings.Contains(name, "_") {
+		upper := false
+		for _, r := range name {
+			switch {
+			case r == '_':
+				upper = true
+			case upper:
+				b.WriteString(strings.ToUpper(string(r)))
+				upper = false
+			default:
+				b.WriteRune(r)
+			}
+		}
+		return b.String()
+	}
+	for _, r := range name {
+		if r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	if b.String() == name {
+		return name + "_value" // one word: still another name
+	}
+	return b.String()
+}

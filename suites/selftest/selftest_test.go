@@ -68,6 +68,7 @@ func mutants() []variant {
 		{mutation: "credentials-in-query", flow: "oauth2", want: []string{"TOK-029"}},
 		{mutation: "grant-more-scope", flow: "oauth2", want: []string{"TOK-030"}},
 		{mutation: "scope-trailing-space", flow: "oauth2", want: []string{"TOK-031"}, exact: true},
+		{mutation: "token-response-other-names", flow: "simple", want: []string{"TOK-001"}, exact: true},
 		{mutation: "sequential-tokens", flow: "simple", want: []string{"TOK-011"}, exact: true},
 		{mutation: "empty-scope-echoed", flow: "oauth2", want: []string{"TOK-025"}, exact: true},
 		{mutation: "token-500-unknown-basic-client", flow: "oauth2", want: []string{"TOK-038"}, exact: true},
