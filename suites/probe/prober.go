@@ -31,7 +31,7 @@ type Prober struct {
 	last       *Exchange
 	nextSend   time.Time
 	primary    *spec.TokenResponse
-	primaryErr error // an ErrTokenResponse from Preflight: issued, but not as documented
+	primaryErr error  // an ErrTokenResponse from Preflight: issued, but not as documented
 	auth       string // the client authentication that got the primary token
 	primaryAt  time.Time
 	stale      *SavedToken // read from Config.StaleTokenFile before anything can overwrite it
