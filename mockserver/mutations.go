@@ -116,6 +116,7 @@ func mutationTable() []mutationRow {
 		m("jwt-fetch-jku", "jwt", "the JWK Set a JWT's jku names is fetched (a blind server-side request), though the token is then refused", func(m *mutant) { m.validate(fetchJKU) }),
 		m("jwt-typ-jwt", "jwt", "JWTs are issued (and accepted) with typ JWT instead of at+jwt", func(m *mutant) { m.configure(signWithTypJWT) }),
 		m("jwt-missing-jti", "jwt", "JWTs are issued without a jti claim", func(m *mutant) { m.answer(endpointToken, successOnly(m.dropJTI)) }),
+		m("jwt-no-kid-two-keys", "jwt", "JWTs name no kid while the JWK Set holds two signing keys", func(m *mutant) { m.configure(signWithoutKeyID(1)) }),
 		m("jwks-wrong-key", "jwt", "the JWK Set publishes a key other than the one tokens are signed with", func(m *mutant) { m.wrap(endpointJWKS, m.publishAnotherKey) }),
 		m("metadata-wrong-issuer", "metadata", "the metadata and the tokens name an internal host as issuer (a server behind a proxy)", func(m *mutant) { m.configure(internalIssuer) }),
 		m("openid-discovery-wrong-issuer", "metadata", "an OpenID discovery document, beside the correct RFC 8414 metadata, names an internal host as issuer", func(m *mutant) { m.openIDWrongIssuer() }),
@@ -149,6 +150,7 @@ func mutationTable() []mutationRow {
 			m.answer(endpointToken, successOnly(mapMember(expiresInField, addSeconds(-1))))
 		}),
 		m("problem-json-400-with-error", "variation", "token-endpoint errors are RFC 9457 problem documents that also carry the RFC 6749 error members", func(m *mutant) { m.answer(endpointToken, errorsOnly(problemDocument)) }),
+		m("jwt-no-kid-one-key", "variation", "JWTs name no kid, and the JWK Set holds that one key (RFC 7515 4.1.4: kid is OPTIONAL)", func(m *mutant) { m.configure(signWithoutKeyID(0)) }),
 		m("rate-limit", "variation", "every 10th token request gets 429 with Retry-After: 1", func(m *mutant) { m.answer(endpointToken, m.rateLimit) }),
 		m("expired-without-error-code", "expiry", "invalid and expired tokens get a challenge without an error code", func(m *mutant) {
 			m.answer(endpointProtected, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setHeader("Www-Authenticate", `Bearer realm="tollgate"`))))

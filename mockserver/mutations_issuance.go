@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/tollgate/tollgate/spec"
+	"github.com/tollgate/tollgate/mockserver/tokens"
 	"github.com/tollgate/tollgate/spec/authheader"
 )
 
@@ -152,4 +154,37 @@ func otherConvention(name string) string {
 		return name + "_value" // one word: still another name
 	}
 	return b.String()
+}
+
+// signWithoutKeyID signs every JWT flow's tokens with a key its headers
+// do not name (no kid), and, when others is 1, publishes a second signing
+// key beside it: the resource server, and anyone verifying, must then try
+// each key of the set.
+func signWithoutKeyID(others int) func(s *Server) {
+	return func(s *Server) {
+		for _, fr := range s.flows {
+			if fr.keys == nil {
+				continue
+			}
+			alg := fr.keys.Current().Algorithm()
+			signer, err := tokens.NewSigner(tokens.SignerOptions{Algorithm: alg, OmitKeyID: true})
+			if err != nil {
+				continue
+			}
+			ring := tokens.NewKeyRing(signer)
+			if others > 0 {
+				// The other key first, then the kid-less one rotated in as
+				// current: both are in the set for good.
+				other, err := tokens.NewSigner(tokens.SignerOptions{Algorithm: alg})
+				if err != nil {
+					continue
+				}
+				ring = tokens.NewKeyRing(other)
+				if ring.Rotate(signer, time.Now().Add(100*365*24*time.Hour)) != nil {
+					continue
+				}
+			}
+			fr.keys, fr.firstKey = ring, signer
+		}
+	}
 }

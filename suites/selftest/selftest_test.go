@@ -124,6 +124,7 @@ func mutants() []variant {
 		{mutation: "jwt-fetch-jku", flow: "oauth2", want: []string{"JWT-012"}},                                    // a WARN: fetched, not trusted
 		{mutation: "jwt-typ-jwt", flow: "oauth2", profile: "rfc9068", want: []string{"JWT-002"}, exact: true},     // INFO outside rfc9068
 		{mutation: "jwt-missing-jti", flow: "oauth2", profile: "rfc9068", want: []string{"JWT-003"}, exact: true}, // INFO outside rfc9068
+		{mutation: "jwt-no-kid-two-keys", flow: "oauth2", want: []string{"JWT-009"}, exact: true}, // a WARN
 		{mutation: "jwks-wrong-key", flow: "oauth2", want: []string{"JWT-001"}},
 		{mutation: "metadata-wrong-issuer", flow: "oauth2", want: []string{"META-002"}},
 		{mutation: "openid-discovery-wrong-issuer", flow: "oauth2", want: []string{"META-002"}},
@@ -143,7 +144,7 @@ func mutants() []variant {
 
 func variations() []variant {
 	var out []variant
-	for _, m := range []string{"lowercase-token-type", "charset-parameters", "split-cache-control", "reordered-challenge", "extra-members", "invalid-client-400", "rate-limit", "revocation-delay", "revoke-empty-body", "jwt-refuse-key-urls", "openid-discovery-only", "expires-in-rounded-down", "problem-json-400-with-error"} {
+	for _, m := range []string{"lowercase-token-type", "charset-parameters", "split-cache-control", "reordered-challenge", "extra-members", "invalid-client-400", "rate-limit", "revocation-delay", "revoke-empty-body", "jwt-refuse-key-urls", "openid-discovery-only", "expires-in-rounded-down", "problem-json-400-with-error", "jwt-no-kid-one-key"} {
 		for _, flow := range []string{"simple", "oauth2"} {
 			out = append(out, variant{mutation: m, flow: flow, expiry: true})
 		}
