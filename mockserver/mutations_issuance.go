@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/mockserver/tokens"
+	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/spec/authheader"
 )
 

@@ -124,7 +124,7 @@ func mutants() []variant {
 		{mutation: "jwt-fetch-jku", flow: "oauth2", want: []string{"JWT-012"}},                                    // a WARN: fetched, not trusted
 		{mutation: "jwt-typ-jwt", flow: "oauth2", profile: "rfc9068", want: []string{"JWT-002"}, exact: true},     // INFO outside rfc9068
 		{mutation: "jwt-missing-jti", flow: "oauth2", profile: "rfc9068", want: []string{"JWT-003"}, exact: true}, // INFO outside rfc9068
-		{mutation: "jwt-no-kid-two-keys", flow: "oauth2", want: []string{"JWT-009"}, exact: true}, // a WARN
+		{mutation: "jwt-no-kid-two-keys", flow: "oauth2", want: []string{"JWT-009"}, exact: true},                 // a WARN
 		{mutation: "jwks-wrong-key", flow: "oauth2", want: []string{"JWT-001"}},
 		{mutation: "metadata-wrong-issuer", flow: "oauth2", want: []string{"META-002"}},
 		{mutation: "openid-discovery-wrong-issuer", flow: "oauth2", want: []string{"META-002"}},
