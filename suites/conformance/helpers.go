@@ -87,7 +87,10 @@ func probedOperation(f *framework.Framework) spec.Operation {
 		}
 	}
 	if len(protected) == 0 {
-		framework.NotApplicable("the flow document protects no operation (or none of those --operation names)")
+		if len(f.Config.Operations) > 0 {
+			framework.NotApplicable("none of the --operation names %s is an operation the flow document protects", strings.Join(f.Config.Operations, ", "))
+		}
+		framework.NotApplicable("the flow document protects no operation")
 	}
 	return protected[0]
 }

@@ -146,7 +146,15 @@ func (s Summary) Render(w io.Writer) {
 		}
 		line := fmt.Sprintf("    %-12s %-9s %-6s %s", r.Verdict, r.ID, r.Level, r.Title)
 		if r.Verdict != VerdictPass && r.Verdict != VerdictFail && r.Verdict != VerdictWarn && r.Message != "" {
-			line += " (" + oneLine(r.Message) + ")"
+			// The whole message, never cut: a NOT VERIFIED or INFO
+			// names its remedy there. Lines after the first go beneath.
+			// A WAIVED result shows its waiver only: the finding under it
+			// was accepted.
+			first, rest, _ := strings.Cut(strings.TrimSpace(r.Message), "\n")
+			line += " (" + first + ")"
+			if rest != "" && r.Verdict != VerdictWaived {
+				line += "\n" + strings.Repeat(" ", 8) + strings.ReplaceAll(rest, "\n", "\n"+strings.Repeat(" ", 8))
+			}
 		}
 		fmt.Fprintln(w, line)
 	}
@@ -168,6 +176,12 @@ func (s Summary) Render(w io.Writer) {
 	fmt.Fprintf(w, "\n%d checks: %s\n", len(s.Results), strings.Join(parts, ", "))
 }
 
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n    ")
+}
+
+// oneLine shortens a message to its first line, at most 160 bytes, for
+// places that name a result in passing (the waiver notes).
 func oneLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	if len(s) > 160 {
@@ -178,8 +192,4 @@ func oneLine(s string) string {
 		s = s[:cut] + "…"
 	}
 	return s
-}
-
-func indent(s string) string {
-	return "    " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n    ")
 }
