@@ -86,7 +86,7 @@ error.`,
 	f.StringSliceVar(&fl.cfg.Require, "require", nil, "fail, rather than N/A, when the target lacks a capability the flow document marks optional: revocation, introspection (repeatable)")
 	f.DurationVar(&fl.cfg.RevocationPropagation, "revocation-propagation", 0, "how long a revoked token may keep working, for REV-002 (default 5s)")
 	f.StringArrayVar(&fl.cfg.Operations, "operation", nil, "probe only this protected operation, by operationId or \"METHOD /path\" (repeatable; default: every one the flow document secures)")
-	f.StringSliceVar(&fl.cfg.OptIn, "opt-in", nil, "turn on checks that are off by default, e.g. TOK-029,TOK-037 (see docs/check.md)")
+	f.StringSliceVar(&fl.cfg.OptIn, "opt-in", nil, "turn on checks that are off by default, e.g. TOK-028,TOK-029,TOK-037 (see docs/check.md)")
 	f.BoolVar(&fl.cfg.NoControl, "no-control", false, "never use the target's control API (a Tollgate mock's /_tollgate/): wait out token lifetimes in real time")
 	f.StringVar(&fl.cfg.StaleTokenFile, "stale-token-file", "", "a token file written by an earlier run's --save-token, for EXP-012")
 	f.StringVar(&fl.saveToken, "save-token", "", "after preflight, write the primary client's token to FILE (mode 0600) for a later --stale-token-file")
