@@ -30,7 +30,7 @@ type Result struct {
 	ID      string  `json:"id"`
 	Flow    string  `json:"flow"`
 	Area    string  `json:"area"`
-	Level   Level   `json:"level"`
+	Level   Level   `json:"level"` // the check's level under the profile; for a WARN of a lesser finding (SoftLevel), that finding's
 	Verdict Verdict `json:"verdict"`
 	Title   string  `json:"title"`
 	Message string  `json:"message,omitempty"` // why, for anything but PASS; redacted
@@ -65,6 +65,9 @@ func Summarize(report types.Report) Summary {
 				if e.Name == VerdictEntry {
 					v, msg, _ := strings.Cut(e.Value.String(), "\n")
 					r.Verdict, r.Message = Verdict(v), msg
+					if r.Verdict == VerdictWarn && r.Level == Must {
+						r.Level = Should // a lesser finding of a MUST check (Warn)
+					}
 				}
 			}
 		case types.SpecStateSkipped:
