@@ -30,6 +30,7 @@ type mutant struct {
 	accepted  map[string]time.Time // jwt-revocation-ignored-by-cache: accepted tokens and their expiry
 	requests  int                  // rate-limit: token requests so far
 	forgotten map[string]bool      // forget-token-after-forgery: deny-listed jtis
+	sequence  int                  // sequential-tokens: the last number issued
 }
 
 func newMutant(s *Server) *mutant {

@@ -78,7 +78,7 @@ error.`,
 	}
 	f := cmd.Flags()
 	fl.register(f)
-	f.StringVar(&fl.cfg.Profile, "profile", "", "rfc6749, oauth21, cl or simple (default: the flow document's)")
+	f.StringVar(&fl.cfg.Profile, "profile", "", "rfc6749, oauth21, cl, simple or rfc9068 (rfc6749 with RFC 9068 JWTs; default: the flow document's)")
 	f.IntVar(&fl.cfg.TokenBudget, "token-budget", 0, "most token requests in a run (default 100)")
 	f.Float64Var(&fl.cfg.RequestRate, "request-rate", 0, "most requests per second (default unlimited)")
 	f.StringVar(&fl.cfg.RevocationEndpoint, "revocation-endpoint", "", "RFC 7009 revocation endpoint, a URL or a path on the target (default: the flow document's, else RFC 8414 metadata)")
@@ -88,7 +88,7 @@ error.`,
 	f.StringSliceVar(&fl.cfg.Require, "require", nil, "fail, rather than N/A, when the target lacks a capability the flow document marks optional: revocation, introspection (repeatable)")
 	f.DurationVar(&fl.cfg.RevocationPropagation, "revocation-propagation", 0, "how long a revoked token may keep working, for REV-002 (default 5s)")
 	f.StringArrayVar(&fl.cfg.Operations, "operation", nil, "probe only this protected operation, by operationId or \"METHOD /path\" (repeatable; default: every one the flow document secures)")
-	f.StringSliceVar(&fl.cfg.OptIn, "opt-in", nil, "turn on checks that are off by default, e.g. TOK-029,TOK-037 (see docs/check.md)")
+	f.StringSliceVar(&fl.cfg.OptIn, "opt-in", nil, "turn on checks that are off by default, e.g. TOK-028,TOK-029,TOK-037 (see docs/check.md)")
 	f.BoolVar(&fl.cfg.NoControl, "no-control", false, "never use the target's control API (a Tollgate mock's /_tollgate/): wait out token lifetimes in real time")
 	f.StringVar(&fl.cfg.StaleTokenFile, "stale-token-file", "", "a token file written by an earlier run's --save-token, for EXP-012")
 	f.StringVar(&fl.saveToken, "save-token", "", "after preflight, write the primary client's token to FILE (mode 0600) for a later --stale-token-file")

@@ -42,6 +42,9 @@ func Define(frameworks ...*framework.Framework) []*framework.Registrar {
 			ginkgo.Describe("hardening", func() { SecurityChecks(r) })
 			ginkgo.Describe("token revocation", func() { RevocationChecks(r) })
 			ginkgo.Describe("token introspection", func() { IntrospectionChecks(r) })
+			// Last: these judge every exchange the checks above had with
+			// the token endpoint.
+			ginkgo.Describe("token endpoint, the whole run", func() { TokenRunChecks(r) })
 			ginkgo.Describe("load", func() { LoadSpecs(f) })
 		})
 	}

@@ -131,6 +131,26 @@ func JWTChecks(r *framework.Registrar) {
 		g.Expect(missing).To(BeEmpty(), "required claims missing or not of their type")
 	})
 
+	r.CheckIt("JWT-009", func(ctx ginkgo.SpecContext, g Gomega) {
+		t := primary(ctx, g)
+		if alg := t.headerString("alg"); strings.HasPrefix(strings.ToUpper(alg), "HS") || strings.EqualFold(alg, "none") {
+			framework.NotApplicable("the JWT is signed with %q, with no key a JWK Set publishes (JWT-001 judges the algorithm)", alg)
+		}
+		if t.headerString("kid") != "" {
+			return // it names its key
+		}
+		keys, at := fetchJWKS(ctx, g, f)
+		var signing []string
+		for _, k := range keys {
+			if k.Use == "" || k.Use == "sig" {
+				signing = append(signing, fmt.Sprintf("%q", k.KeyID))
+			}
+		}
+		g.Expect(len(signing)).To(BeNumerically("<=", 1),
+			"the JWT has no kid while the JWK Set at %s holds %d signing keys (kids %s): RFC 7515 §4.1.4 kid is \"a hint indicating which key was used\", and RFC 7517 §4.5 has it \"choose among a set of keys within a JWK Set\"; without it a resource server must try each key",
+			at, len(signing), strings.Join(signing, ", "))
+	})
+
 	r.CheckIt("JWT-004", func(ctx ginkgo.SpecContext, g Gomega) {
 		t := primary(ctx, g)
 		rt := genuine(ctx, g)

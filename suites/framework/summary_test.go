@@ -386,20 +386,20 @@ func TestSummaryRenderLines(t *testing.T) {
 			notWant: []string{"hidden"},
 		},
 		{
-			name:    "an inline reason is its first line only",
+			name:    "an inline reason's further lines go beneath it",
 			results: []framework.Result{{ID: "TOK-001", Flow: "f", Verdict: framework.VerdictNA, Message: "first\nsecond"}},
-			want:    []string{"(first)\n"},
-			notWant: []string{"second"},
+			want:    []string{"(first)\n        second\n"},
 		},
 		{
-			name:    "a long inline reason is cut",
-			results: []framework.Result{{ID: "TOK-001", Flow: "f", Verdict: framework.VerdictNA, Message: strings.Repeat("x", 300)}},
-			want:    []string{"(" + strings.Repeat("x", 160) + "…)\n"},
+			name:    "a long inline reason is never cut (its remedy is at the end)",
+			results: []framework.Result{{ID: "TOK-001", Flow: "f", Verdict: framework.VerdictNotVerified, Message: strings.Repeat("x", 300) + " remedy: --opt-in X"}},
+			want:    []string{"(" + strings.Repeat("x", 300) + " remedy: --opt-in X)\n"},
+			notWant: []string{"…"},
 		},
 		{
-			name:    "a long inline reason is cut at a character boundary",
+			name:    "a long inline reason of multi-byte characters stays whole",
 			results: []framework.Result{{ID: "TOK-001", Flow: "f", Verdict: framework.VerdictNA, Message: "x" + strings.Repeat("§", 100)}},
-			bug:     "summary.go oneLine cuts s[:160] in bytes, splitting a multi-byte character",
+			want:    []string{"(x" + strings.Repeat("§", 100) + ")\n"},
 		},
 	}
 	for _, tc := range tests {
