@@ -132,6 +132,7 @@ func mutationTable() []mutationRow {
 		m("revoke-204", "revocation", "a successful revocation answers 204 No Content instead of 200", func(m *mutant) { m.answer(endpointRevocation, statusOnly(http.StatusOK, noContent)) }),
 		m("revoke-unknown-token-400", "revocation", "revoking a token the server does not know gets 400 invalid_request instead of 200", func(m *mutant) { m.wrap(endpointRevocation, m.refuseUnknownToken) }),
 		m("revoke-without-auth", "revocation", "revocation takes the client id on trust: any secret, or none, will do", func(m *mutant) { m.authenticate(trustClientID(endpointRevocation)) }),
+		m("revoke-refuses-client", "revocation", "the revocation endpoint the flow document declares refuses the client with 401 invalid_client", func(m *mutant) { m.authenticate(refuseEveryClient(endpointRevocation)) }),
 		m("revoke-other-clients-token", "revocation", "any authenticated client can revoke any client's token", func(m *mutant) { m.wrap(endpointRevocation, m.revokeForAnyClient) }),
 		m("jwt-revocation-ignored-by-cache", "revocation", "a revoked JWT whose verification is cached keeps working: revocation neither evicts the cache nor is consulted after it", func(m *mutant) { m.validate(m.rememberAccepted) }),
 		m("introspect-without-auth", "introspection", "introspection answers anyone, without client authentication", func(m *mutant) { m.authenticate(trustClientID(endpointIntrospection)) }),

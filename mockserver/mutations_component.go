@@ -75,6 +75,19 @@ func trustClientID(kind endpointKind) func(endpoint, clientAuthenticator) client
 	}
 }
 
+// refuseEveryClient refuses every client at kind's endpoints with
+// invalid_client, as a server does that keeps an endpoint for other clients.
+func refuseEveryClient(kind endpointKind) func(endpoint, clientAuthenticator) clientAuthenticator {
+	return func(ep endpoint, next clientAuthenticator) clientAuthenticator {
+		if ep.kind != kind {
+			return next
+		}
+		return authenticatorFunc(func(string, string) (*registeredClient, *oautherr.Error) {
+			return nil, oautherr.New("invalid_client", "this client may not use this endpoint")
+		})
+	}
+}
+
 // minterFunc adapts a function to tokenMinter.
 type minterFunc func(r *http.Request, client *registeredClient, scope string) (mintedToken, error)
 

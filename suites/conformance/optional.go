@@ -7,6 +7,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega" //nolint:revive // matchers read as prose in checks
 
+	"github.com/tollgate/tollgate/spec/oautherr"
 	"github.com/tollgate/tollgate/suites/framework"
 	"github.com/tollgate/tollgate/suites/probe"
 )
@@ -37,6 +38,9 @@ func offeredEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, k
 	ex, err := f.CallClientOperation(ctx, ep, probe.ClientOperationRequest{Client: f.Config.Client, Token: randomToken(), Hint: "access_token"})
 	framework.Sent(g, ex, err)
 	if ex.Status != http.StatusNotFound && ex.Status != http.StatusMethodNotAllowed {
+		if !judgesUnauthenticated(id) && clientRefused(ex) {
+			refusedClient(g, f, kind, id, ep, ex)
+		}
 		return ep
 	}
 	optional := ep.Source == "the flow document" && f.Flow.IsOptional(kind)
@@ -48,6 +52,44 @@ func offeredEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, k
 	}
 	notOffered(g, kind, id, fmt.Sprintf("the %s endpoint %s (from %s) answered %d %s", kind, ep.URL, ep.Source, ex.Status, http.StatusText(ex.Status)), why)
 	return ep
+}
+
+// judgesUnauthenticated reports whether check id, of revocation or
+// introspection, judges requests sent without client credentials: it needs
+// no client the endpoint admits.
+func judgesUnauthenticated(id string) bool { return id == "REV-004" || id == "INTRO-001" }
+
+// clientRefused reports whether the endpoint refused the configured client
+// itself (RFC 6749 §5.2 invalid_client or unauthorized_client, or a 401 or
+// 403 whatever its body), rather than the unknown token it was sent.
+func clientRefused(ex *probe.Exchange) bool {
+	switch ex.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return true
+	case http.StatusBadRequest:
+		e, err := oautherr.Parse(ex.Body)
+		return err == nil && (e.Code == "invalid_client" || e.Code == "unauthorized_client")
+	}
+	return false
+}
+
+// refusedClient ends check id when the endpoint refuses the configured
+// client. RFC 7009 §2.1 and RFC 7662 §2.1 leave it to the server which
+// clients may revoke or introspect, so an endpoint found only in the
+// target's metadata that refuses this client cannot be judged with it (NOT
+// VERIFIED, for every check of the kind); one the flow document declares,
+// or the user requires, is promised to this client: its judge FAILs once
+// and the others are NOT VERIFIED.
+func refusedClient(g Gomega, f *framework.Framework, kind, id string, ep *probe.ClientOperationEndpoint, ex *probe.Exchange) {
+	what := fmt.Sprintf("the %s endpoint %s (from %s) refused client %q with %d", kind, ep.URL, ep.Source, f.Config.Client.ID, ex.Status)
+	if ep.Source != "the flow document" && ep.Source != "the configuration" && !f.Config.Requires(kind) {
+		framework.NotVerified("%s: the server may choose which clients use it (RFC 7009 §2.1, RFC 7662 §2.1); declare the endpoint in the flow document, or configure a client it admits, to judge it", what)
+	}
+	if judge := offerJudge(kind); id != judge {
+		framework.NotVerified("%s; %s judges that", what, judge)
+	}
+	admitted := false
+	g.Expect(admitted).To(BeTrue(), "%s, which %s: the client cannot use the endpoint it was promised", what, requiredBecause(kind, ep.Source, false, f.Config.Requires(kind), false))
 }
 
 // notOffered ends check id for a required endpoint the target does not

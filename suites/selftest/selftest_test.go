@@ -141,6 +141,7 @@ func mutants() []variant {
 		{mutation: "revoke-noop", flow: "simple", want: []string{"REV-002"}},
 		{mutation: "revoke-without-auth", flow: "oauth2", want: []string{"REV-004"}},
 		{mutation: "revoke-other-clients-token", flow: "simple", want: []string{"REV-005"}},
+		{mutation: "revoke-refuses-client", flow: "oauth2", want: []string{"REV-001"}, exact: true},
 		{mutation: "jwt-revocation-ignored-by-cache", flow: "oauth2", want: []string{"REV-002"}},
 		{mutation: "introspect-without-auth", flow: "oauth2", want: []string{"INTRO-001"}},
 		{mutation: "introspect-dead-active", flow: "oauth2", want: []string{"INTRO-003"}},
