@@ -38,6 +38,7 @@ type checkFlags struct {
 	labelFilter  string
 	ginkgoOutput bool
 	load         bool
+	pathParams   []string
 	thresholdFlags
 }
 
@@ -86,6 +87,9 @@ error.`,
 	f.StringSliceVar(&fl.cfg.Require, "require", nil, "fail, rather than N/A, when the target lacks a capability the flow document marks optional: revocation, introspection (repeatable)")
 	f.DurationVar(&fl.cfg.RevocationPropagation, "revocation-propagation", 0, "how long a revoked token may keep working, for REV-002 (default 5s)")
 	f.StringArrayVar(&fl.cfg.Operations, "operation", nil, "probe only this protected operation, by operationId or \"METHOD /path\" (repeatable; default: every one the flow document secures)")
+	f.StringVar(&fl.cfg.APISpec, "api-spec", "", "your own OpenAPI 3.0/3.1 document: probe the operations it secures with a Bearer scheme instead of the flow document's (docs/check.md)")
+	f.StringVar(&fl.cfg.APIBase, "api-base", "", "path before each --api-spec path on the target, e.g. /v1; / for none (default: the path of the document's server URL)")
+	f.StringArrayVar(&fl.pathParams, "path-param", nil, "a value for an --api-spec path parameter, name=value (repeatable)")
 	f.StringSliceVar(&fl.cfg.OptIn, "opt-in", nil, "turn on checks that are off by default, e.g. TOK-029,TOK-037 (see docs/check.md)")
 	f.BoolVar(&fl.cfg.NoControl, "no-control", false, "never use the target's control API (a Tollgate mock's /_tollgate/): wait out token lifetimes in real time")
 	f.StringVar(&fl.cfg.StaleTokenFile, "stale-token-file", "", "a token file written by an earlier run's --save-token, for EXP-012")
@@ -108,6 +112,7 @@ func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (fr
 	if fl.failOn != "must" && fl.failOn != "should" {
 		return framework.Config{}, usagef("--fail-on %q: use must or should", fl.failOn)
 	}
+	var pathParamErr error
 	cfg, err := fl.resolve(cmd, stderr, func(set func(string, func()), cfg *framework.Config) {
 		set("profile", func() { cfg.Profile = fl.cfg.Profile })
 		set("token-budget", func() { cfg.TokenBudget = fl.cfg.TokenBudget })
@@ -120,10 +125,22 @@ func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (fr
 		set("require", func() { cfg.Require = append([]string(nil), fl.cfg.Require...) })
 		set("opt-in", func() { cfg.OptIn = append([]string(nil), fl.cfg.OptIn...) })
 		set("operation", func() { cfg.Operations = append([]string(nil), fl.cfg.Operations...) })
+		set("api-spec", func() { cfg.APISpec = fl.cfg.APISpec })
+		set("api-base", func() { cfg.APIBase = fl.cfg.APIBase })
+		set("path-param", func() {
+			params, err := framework.ParsePathParams(fl.pathParams)
+			if err != nil {
+				pathParamErr = usagef("--path-param: %w", err)
+			}
+			cfg.PathParams = params
+		})
 		set("stale-token-file", func() { cfg.StaleTokenFile = fl.cfg.StaleTokenFile })
 		set("no-control", func() { cfg.NoControl = fl.cfg.NoControl })
 		fl.apply(set, cfg)
 	})
+	if pathParamErr != nil {
+		return cfg, pathParamErr
+	}
 	if err != nil {
 		return cfg, err
 	}
@@ -181,6 +198,14 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	flow, err := resolveFlow(ctx, cfg.Flow)
 	if err != nil {
 		return err
+	}
+	var api *spec.APISpec
+	if cfg.APISpec != "" {
+		api, err = spec.ReadAPISpec(ctx, cfg.APISpec, spec.APIOptions{PathParams: cfg.PathParams, Base: cfg.APIBase})
+		if err != nil {
+			return usageError{fmt.Errorf("--api-spec: %w", err)}
+		}
+		flow = flow.WithAPISpec(api)
 	}
 	for flag, path := range map[string]string{"--junit-report": fl.junitReport, "--json-report": fl.jsonReport, "--summary-json": fl.summaryJSON} {
 		if err := canWrite(path); err != nil {
@@ -251,6 +276,9 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	}
 	summary, waiverProblems := summary.ApplyWaivers(waivers, time.Now())
 	fmt.Fprintf(stdout, "tollgate check: %s, flow %s, profile %s\n", cfg.Target, flow.Name, f.Profile())
+	if api != nil {
+		printAPISpec(stdout, api, f.Protected())
+	}
 	if len(summary.Results) > 0 {
 		summary.Render(stdout)
 	}
@@ -291,6 +319,29 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 		return fmt.Errorf("%d waiver(s) need updating in %s (see above)", len(waiverProblems), waiversFile)
 	}
 	return nil
+}
+
+// printAPISpec says which operations of the API document the checks
+// probed, and which they skipped and why.
+func printAPISpec(w io.Writer, api *spec.APISpec, probed []spec.Operation) {
+	fmt.Fprintf(w, "API document %s (OpenAPI %s): %d protected operation(s) probed, %d skipped\n", api.Document, api.Version, len(probed), len(api.Skipped))
+	for _, op := range probed {
+		line := "  probed  " + op.Method + " " + op.ProbePath()
+		if op.ID != op.Method+" "+op.Path {
+			line += " (" + op.ID + ")"
+		}
+		if len(op.Scopes) > 0 {
+			alts := make([]string, len(op.Scopes))
+			for i, s := range op.Scopes {
+				alts[i] = strings.Join(s, " ")
+			}
+			line += " scopes: " + strings.Join(alts, " | ")
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, s := range api.Skipped {
+		fmt.Fprintf(w, "  skipped %s\n", s)
+	}
 }
 
 // canWrite reports why a report could not be written to path, before a

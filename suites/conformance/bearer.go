@@ -151,7 +151,7 @@ func BearerChecks(r *framework.Registrar) {
 		}
 		refusesAnonymous(ctx, g, op)
 		header := http.Header{"Content-Type": {spec.FormMediaType}, "Accept": {"application/json"}}
-		ex, err := f.Do(ctx, http.MethodGet, f.Config.Target+spec.SamplePath(op.Path), header, []byte("access_token="+url.QueryEscape(token(ctx, g))))
+		ex, err := f.Do(ctx, http.MethodGet, f.Config.Target+op.ProbePath(), header, []byte("access_token="+url.QueryEscape(token(ctx, g))))
 		framework.Sent(g, ex, err)
 		g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "a GET carrying the token in a form body was served (RFC 6750 §2.2)")
 	})
@@ -250,7 +250,7 @@ func BearerChecks(r *framework.Registrar) {
 	r.CheckIt("BEAR-020", func(ctx ginkgo.SpecContext, g Gomega) {
 		op := target()
 		refusesAnonymous(ctx, g, op)
-		path := spec.SamplePath(op.Path)
+		path := op.ProbePath()
 		variants := []struct{ method, path string }{
 			{op.Method, path + "/"},
 			{op.Method, "/" + path},

@@ -121,9 +121,10 @@ func retryAfter(v string) time.Duration {
 }
 
 // Call sends a request to a documented operation with the given
-// Authorization header values (none: no header) and optional raw query.
+// Authorization header values (none: no header) and optional raw query: to
+// its probe path (spec.Operation.ProbePath), with the body it requires.
 func (p *Prober) Call(ctx context.Context, op spec.Operation, query string, authorization ...string) (*Exchange, error) {
-	u := p.Config.Target + spec.SamplePath(op.Path)
+	u := p.Config.Target + op.ProbePath()
 	if query != "" {
 		u += "?" + query
 	}
@@ -131,5 +132,8 @@ func (p *Prober) Call(ctx context.Context, op spec.Operation, query string, auth
 	for _, a := range authorization {
 		header.Add("Authorization", a)
 	}
-	return p.Do(ctx, op.Method, u, header, nil)
+	if op.Probe.ContentType != "" {
+		header.Set("Content-Type", op.Probe.ContentType)
+	}
+	return p.Do(ctx, op.Method, u, header, op.Probe.Body)
 }
