@@ -60,7 +60,7 @@ type Flow struct {
 	// OperationsDocument names the API document (WithAPISpec) the
 	// operations come from; "" when they are the flow document's own.
 	OperationsDocument string
-	Doc        *openapi3.T // the loaded document, for request and response validation
+	Doc                *openapi3.T // the loaded document, for request and response validation
 }
 
 // Protected returns the operations that need a Bearer token.
