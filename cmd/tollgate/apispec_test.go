@@ -1,8 +1,13 @@
 package main
 
 import (
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/tollgate/tollgate/mockserver"
 )
 
 // collectionsDoc is a user's own API document whose protected operations
@@ -136,5 +141,57 @@ func TestCheckAPISpecExitTwo(t *testing.T) {
 			}
 			oneStderrLine(t, r.stderr, tt.want...)
 		})
+	}
+}
+
+// TestCheckAPISpecOwnAPI serves an API of its own (shop-3.1.yaml: under
+// /v1, one operation for any token, one with a path parameter and a scope,
+// one with the document's scope) in front of the mock's oauth2 tokens, as
+// a proxy that maps each documented operation onto a mock route enforcing
+// the same scope: `check --flow oauth2 --api-spec` probes exactly those
+// operations and passes, BEAR-017 included.
+func TestCheckAPISpecOwnAPI(t *testing.T) {
+	t.Parallel()
+	mock, err := url.Parse(checkMock(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := map[string]string{
+		"/v1/markets":        "/api/markets",
+		"/v1/orgs/acme":      "/provisioning/organizations",
+		"/v1/orders/metrics": "/metrics/orders",
+	}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(mock)
+		r.Out.Host = r.In.Host // the mock names itself after the host it is asked as
+		if to, ok := routes[r.In.URL.Path]; ok {
+			r.Out.URL.Path, r.Out.URL.RawPath = to, ""
+		}
+	}}
+	shop := httptest.NewServer(proxy)
+	t.Cleanup(shop.Close)
+
+	env := append([]string{"TOLLGATE_SCOPED_CLIENT_ID=" + mockserver.ScopedClientID, "TOLLGATE_SCOPED_CLIENT_SECRET=" + mockserver.ScopedClientSecret}, seedEnv...)
+	r := runTollgate(t, env, "check", "--target", shop.URL, "--flow", "oauth2", "--api-spec", "../../testdata/apispec/shop-3.1.yaml")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0; stderr %q\nstdout:\n%s", r.code, r.stderr, r.stdout)
+	}
+	want := "(OpenAPI 3.1.0): 3 protected operation(s) probed, 0 skipped\n" +
+		"  probed  GET /v1/markets (shopMarkets)\n" +
+		"  probed  GET /v1/orders/metrics (shopOrderMetrics) scopes: metrics-api\n" +
+		"  probed  GET /v1/orgs/acme (shopOrganization) scopes: provisioning-api\n"
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("stdout does not list exactly the document's protected operations:\n%s", r.stdout)
+	}
+	verdicts, _ := checkLines(t, r.stdout)
+	for id, got := range verdicts {
+		if got == "FAIL" || got == "INCONCLUSIVE" {
+			t.Errorf("%s: %s against the mock behind the shop's API", id, got)
+		}
+	}
+	for _, id := range []string{"BEAR-001", "BEAR-017", "BEAR-019", "BEAR-020"} {
+		if verdicts[id] != "PASS" {
+			t.Errorf("%s: %q, want PASS", id, verdicts[id])
+		}
 	}
 }
