@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -111,10 +112,20 @@ func CompileAPISpec(ctx context.Context, name string, data []byte, opts APIOptio
 		}
 	}()
 	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = false
 	loader.Context = ctx
-	doc, err := loader.LoadFromData(data)
+	// A document split into files is common: follow $refs to local files
+	// (relative to the document), never to the network.
+	loader.ReadFromURIFunc = func(l *openapi3.Loader, location *url.URL) ([]byte, error) {
+		if location.Scheme != "" && location.Scheme != "file" {
+			return nil, fmt.Errorf("$ref %s: only $refs to local files are followed", location)
+		}
+		return openapi3.ReadFromFile(l, location)
+	}
+	doc, err := loader.LoadFromDataWithPath(data, &url.URL{Path: filepath.ToSlash(name)})
 	if err != nil {
+		if line := refLine(&root, "$defs"); line > 0 && strings.Contains(err.Error(), "$defs") {
+			return nil, &ReadError{Document: name, Line: line, Err: fmt.Errorf("a $ref into $defs (JSON Schema 2020-12, OpenAPI 3.1) is not supported by kin-openapi, the library Tollgate reads OpenAPI with: move the schema to components.schemas and $ref it there (%w)", err)}
+		}
 		return nil, &ReadError{Document: name, Err: fmt.Errorf("not a loadable OpenAPI document: %w", err)}
 	}
 	// Patterns are ECMA-262 regular expressions that Go's regexp may not
@@ -224,7 +235,30 @@ func (a *apiReader) checkVersion() error {
 	if !regexp.MustCompile(`^3\.[01](\.\d+)?$`).MatchString(n.Value) {
 		return a.errAt([]string{"openapi"}, "OpenAPI %q is not supported: Tollgate reads OpenAPI 3.0 and 3.1 documents", n.Value)
 	}
+	if yamlnode.Value(yamlnode.Value(a.root, "components"), "pathItems") != nil {
+		return a.errAt([]string{"components", "pathItems"}, "components.pathItems (OpenAPI 3.1) is not supported by kin-openapi, the library Tollgate reads OpenAPI with: move these path items under paths")
+	}
 	return nil
+}
+
+// refLine returns the line of the first $ref whose value holds substr, or 0.
+func refLine(n *yaml.Node, substr string) int {
+	if n == nil {
+		return 0
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "$ref" && strings.Contains(n.Content[i+1].Value, substr) {
+				return n.Content[i].Line
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if line := refLine(c, substr); line > 0 {
+			return line
+		}
+	}
+	return 0
 }
 
 // collect walks the document's operations in path then method order.

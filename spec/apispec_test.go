@@ -43,6 +43,11 @@ func TestReadAPISpec(t *testing.T) {
 			wantSkipped: []string{`GET /api/collections/{id}/items/{itemId} (getCollectionItem): path parameter "itemId" has no example, enum or default: give --path-param itemId=VALUE`},
 		},
 		{
+			name:       "$refs to local files relative to the document are followed",
+			file:       "split/api.yaml",
+			wantProbed: []string{"GET /things/t-1 getThing []"},
+		},
+		{
 			name: "a --path-param fills what the document leaves open",
 			file: "collections.yaml",
 			opts: spec.APIOptions{PathParams: map[string]string{"itemId": "i 7"}},
@@ -140,6 +145,14 @@ func TestReadAPISpecErrors(t *testing.T) {
 			[]string{"api.yaml: paths./items/{id}.get: no protected operation can be probed", "--path-param id=VALUE"}},
 		{"a --path-param no operation has", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nsecurity: [{b: []}]\npaths:\n  /items:\n    get:\n      responses: {'200': {description: ok}}\n" + bearer, spec.APIOptions{PathParams: map[string]string{"idd": "1"}}, 0,
 			[]string{`--path-param idd: no protected operation has a path parameter "idd"`}},
+		{"a $ref to the network", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nsecurity: [{b: []}]\npaths:\n  /items:\n    $ref: 'https://example.invalid/paths.yaml#/items'\n" + bearer, spec.APIOptions{}, 0,
+			[]string{"api.yaml: not a loadable OpenAPI document", "only $refs to local files are followed"}},
+		{"a $ref to a missing file", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nsecurity: [{b: []}]\npaths:\n  /items:\n    $ref: 'does-not-exist.yaml#/items'\n" + bearer, spec.APIOptions{}, 0,
+			[]string{"api.yaml: not a loadable OpenAPI document", "does-not-exist.yaml"}},
+		{"OpenAPI 3.1 components.pathItems, which kin-openapi does not support", "openapi: 3.1.0\ninfo: {title: x, version: '1'}\npaths:\n  /items:\n    $ref: '#/components/pathItems/items'\ncomponents:\n  pathItems:\n    items: {}\n", spec.APIOptions{}, 7,
+			[]string{"api.yaml:7: components.pathItems: components.pathItems (OpenAPI 3.1) is not supported by kin-openapi", "move these path items under paths"}},
+		{"a $ref into $defs, which kin-openapi does not support", "openapi: 3.1.0\ninfo: {title: x, version: '1'}\nsecurity: [{b: []}]\npaths:\n  /items:\n    get:\n      requestBody:\n        content:\n          application/json:\n            schema:\n              $defs: {a: {type: string}}\n              $ref: '#/$defs/a'\n      responses: {'200': {description: ok}}\n" + bearer, spec.APIOptions{}, 12,
+			[]string{"api.yaml:12: a $ref into $defs (JSON Schema 2020-12, OpenAPI 3.1) is not supported by kin-openapi", "components.schemas"}},
 		{"a base that is not a path", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\n", spec.APIOptions{Base: "v1"}, 0, []string{`API base "v1": give a path such as /v1`}},
 		{"invalid OpenAPI", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /items/{id}:\n    get:\n      responses: {'200': {description: ok}}\n", spec.APIOptions{}, 5, []string{"api.yaml:5: paths./items/{id}.get: invalid OpenAPI document", "missing: [id]"}},
 	}
