@@ -38,7 +38,6 @@ type checkFlags struct {
 	labelFilter  string
 	ginkgoOutput bool
 	load         bool
-	pathParams   []string
 	thresholdFlags
 }
 
@@ -87,9 +86,6 @@ error.`,
 	f.StringSliceVar(&fl.cfg.Require, "require", nil, "fail, rather than N/A, when the target lacks a capability the flow document marks optional: revocation, introspection (repeatable)")
 	f.DurationVar(&fl.cfg.RevocationPropagation, "revocation-propagation", 0, "how long a revoked token may keep working, for REV-002 (default 5s)")
 	f.StringArrayVar(&fl.cfg.Operations, "operation", nil, "probe only this protected operation, by operationId or \"METHOD /path\" (repeatable; default: every one the flow document secures)")
-	f.StringVar(&fl.cfg.APISpec, "api-spec", "", "your own OpenAPI 3.0/3.1 document: probe the operations it secures with a Bearer scheme instead of the flow document's (docs/check.md)")
-	f.StringVar(&fl.cfg.APIBase, "api-base", "", "path before each --api-spec path on the target, e.g. /v1; / for none (default: the path of the document's server URL)")
-	f.StringArrayVar(&fl.pathParams, "path-param", nil, "a value for an --api-spec path parameter, name=value (repeatable)")
 	f.StringSliceVar(&fl.cfg.OptIn, "opt-in", nil, "turn on checks that are off by default, e.g. TOK-029,TOK-037 (see docs/check.md)")
 	f.BoolVar(&fl.cfg.NoControl, "no-control", false, "never use the target's control API (a Tollgate mock's /_tollgate/): wait out token lifetimes in real time")
 	f.StringVar(&fl.cfg.StaleTokenFile, "stale-token-file", "", "a token file written by an earlier run's --save-token, for EXP-012")
@@ -112,7 +108,6 @@ func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (fr
 	if fl.failOn != "must" && fl.failOn != "should" {
 		return framework.Config{}, usagef("--fail-on %q: use must or should", fl.failOn)
 	}
-	var pathParamErr error
 	cfg, err := fl.resolve(cmd, stderr, func(set func(string, func()), cfg *framework.Config) {
 		set("profile", func() { cfg.Profile = fl.cfg.Profile })
 		set("token-budget", func() { cfg.TokenBudget = fl.cfg.TokenBudget })
@@ -125,22 +120,10 @@ func resolveCheckConfig(cmd *cobra.Command, fl checkFlags, stderr io.Writer) (fr
 		set("require", func() { cfg.Require = append([]string(nil), fl.cfg.Require...) })
 		set("opt-in", func() { cfg.OptIn = append([]string(nil), fl.cfg.OptIn...) })
 		set("operation", func() { cfg.Operations = append([]string(nil), fl.cfg.Operations...) })
-		set("api-spec", func() { cfg.APISpec = fl.cfg.APISpec })
-		set("api-base", func() { cfg.APIBase = fl.cfg.APIBase })
-		set("path-param", func() {
-			params, err := framework.ParsePathParams(fl.pathParams)
-			if err != nil {
-				pathParamErr = usagef("--path-param: %w", err)
-			}
-			cfg.PathParams = params
-		})
 		set("stale-token-file", func() { cfg.StaleTokenFile = fl.cfg.StaleTokenFile })
 		set("no-control", func() { cfg.NoControl = fl.cfg.NoControl })
 		fl.apply(set, cfg)
 	})
-	if pathParamErr != nil {
-		return cfg, pathParamErr
-	}
 	if err != nil {
 		return cfg, err
 	}
@@ -199,13 +182,9 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	var api *spec.APISpec
-	if cfg.APISpec != "" {
-		api, err = spec.ReadAPISpec(ctx, cfg.APISpec, spec.APIOptions{PathParams: cfg.PathParams, Base: cfg.APIBase})
-		if err != nil {
-			return usageError{fmt.Errorf("--api-spec: %w", err)}
-		}
-		flow = flow.WithAPISpec(api)
+	flow, api, err := withAPISpec(ctx, cfg, flow)
+	if err != nil {
+		return err
 	}
 	for flag, path := range map[string]string{"--junit-report": fl.junitReport, "--json-report": fl.jsonReport, "--summary-json": fl.summaryJSON} {
 		if err := canWrite(path); err != nil {

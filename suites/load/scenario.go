@@ -223,7 +223,10 @@ func (m *mixTargeter) add(k Kind, f *probe.Prober, op spec.Operation, token stri
 	if k != KindMissing {
 		header["Authorization"] = []string{"Bearer " + token}
 	}
-	t, err := newTarget(k, op.Method, f.Config.Target+spec.SamplePath(op.Path), header, nil)
+	if op.Probe.ContentType != "" {
+		header.Set("Content-Type", op.Probe.ContentType)
+	}
+	t, err := newTarget(k, op.Method, f.Config.Target+op.ProbePath(), header, op.Probe.Body)
 	if err != nil {
 		return err
 	}
