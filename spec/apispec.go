@@ -222,6 +222,9 @@ func (a *apiReader) validationPlace(err error) (int, string) {
 	return 0, ""
 }
 
+// supportedVersion matches the openapi field of the documents Tollgate reads.
+var supportedVersion = regexp.MustCompile(`^3\.[01](\.\d+)?$`)
+
 // checkVersion refuses what is not OpenAPI 3.0 or 3.1 before kin-openapi
 // reads it, with the version found.
 func (a *apiReader) checkVersion() error {
@@ -232,7 +235,7 @@ func (a *apiReader) checkVersion() error {
 	if n == nil {
 		return a.errAt(nil, "no openapi field: --api-spec takes an OpenAPI 3.0 or 3.1 document")
 	}
-	if !regexp.MustCompile(`^3\.[01](\.\d+)?$`).MatchString(n.Value) {
+	if !supportedVersion.MatchString(n.Value) {
 		return a.errAt([]string{"openapi"}, "OpenAPI %q is not supported: Tollgate reads OpenAPI 3.0 and 3.1 documents", n.Value)
 	}
 	if yamlnode.Value(yamlnode.Value(a.root, "components"), "pathItems") != nil {
@@ -307,8 +310,8 @@ func (a *apiReader) collect() (*APISpec, error) {
 		}
 	}
 	for _, name := range sortedKeys(a.opts.PathParams) {
-		if !used[name] {
-			return nil, fmt.Errorf("spec: %s: --path-param %s: no protected operation has a path parameter %q", a.name, name, name)
+		if !used[name] && !slices.ContainsFunc(paths, func(p string) bool { return strings.Contains(p, "{"+name+"}") }) {
+			return nil, fmt.Errorf("spec: %s: --path-param %s: no path of the document has a parameter %q", a.name, name, name)
 		}
 	}
 	if len(api.Operations) == 0 {

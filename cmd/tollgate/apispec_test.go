@@ -115,7 +115,7 @@ func TestCheckAPISpecExitTwo(t *testing.T) {
 		{"missing document", seedEnv, append(base, "--api-spec", "/does/not/exist.yaml"), []string{"--api-spec", "/does/not/exist.yaml", "cannot read the API document"}},
 		{"Swagger 2", seedEnv, append(base, "--api-spec", swagger), []string{swagger + ":1: swagger: Swagger 2.0 is not OpenAPI 3"}},
 		{"nothing secured", seedEnv, append(base, "--api-spec", public), []string{public + ":3: paths: no operation is secured"}},
-		{"a --path-param no operation has", seedEnv, append(base, "--api-spec", collectionsDoc, "--path-param", "itemid=7"), []string{`--path-param itemid: no protected operation has a path parameter "itemid"`}},
+		{"a --path-param no operation has", seedEnv, append(base, "--api-spec", collectionsDoc, "--path-param", "itemid=7"), []string{`--path-param itemid: no path of the document has a parameter "itemid"`}},
 		{"a --path-param without a value", seedEnv, append(base, "--api-spec", collectionsDoc, "--path-param", "itemId"), []string{`--path-param: path parameter "itemId": write name=value`}},
 		{"--api-base without --api-spec", seedEnv, append(base, "--api-base", "/v1"), []string{"give --api-spec FILE too"}},
 		{"the target file's api_spec", seedEnv, append(base, "--config", fromFile), []string{"/from/the/target/file.yaml"}},
