@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -396,11 +397,21 @@ func (a *apiReader) bearerScopes(op *openapi3.Operation, loc []string) (scopes [
 // with its parameters filled, and a body when one is required. reason says
 // why it cannot, naming what would fix it.
 func (a *apiReader) probeRequest(path string, item *openapi3.PathItem, op *openapi3.Operation, used map[string]bool) (ProbeRequest, string) {
-	params := map[string]*openapi3.Parameter{}
-	for _, list := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+	params := map[string]*openapi3.Parameter{} // path parameters by name
+	others := map[string]*openapi3.Parameter{} // required query, header and cookie parameters by "in name"
+	for _, list := range []openapi3.Parameters{item.Parameters, op.Parameters} { // the operation's override its path's
 		for _, ref := range list {
-			if ref != nil && ref.Value != nil && ref.Value.In == openapi3.ParameterInPath {
-				params[ref.Value.Name] = ref.Value
+			if ref == nil || ref.Value == nil {
+				continue
+			}
+			p := ref.Value
+			switch {
+			case p.In == openapi3.ParameterInPath:
+				params[p.Name] = p
+			case p.Required:
+				others[p.In+" "+p.Name] = p
+			default:
+				delete(others, p.In+" "+p.Name)
 			}
 		}
 	}
@@ -429,6 +440,29 @@ func (a *apiReader) probeRequest(path string, item *openapi3.PathItem, op *opena
 		return ProbeRequest{}, err.Error()
 	}
 	req := ProbeRequest{Path: base + b.String()}
+	query := url.Values{}
+	for _, key := range sortedKeys(others) {
+		p := others[key]
+		if p.In == openapi3.ParameterInHeader && slices.Contains([]string{"Accept", "Content-Type", "Authorization"}, http.CanonicalHeaderKey(p.Name)) {
+			continue // OpenAPI: such header parameters are ignored
+		}
+		if p.In == openapi3.ParameterInCookie {
+			return ProbeRequest{}, fmt.Sprintf("it requires the cookie parameter %q, and Tollgate sends no cookies", p.Name)
+		}
+		value, ok := parameterValue(p)
+		if !ok {
+			return ProbeRequest{}, fmt.Sprintf("required %s parameter %q has no example, enum or default: add one to the document", p.In, p.Name)
+		}
+		if p.In == openapi3.ParameterInQuery {
+			query.Set(p.Name, value)
+			continue
+		}
+		if req.Header == nil {
+			req.Header = http.Header{}
+		}
+		req.Header.Set(p.Name, value)
+	}
+	req.Query = query.Encode()
 	if rb := op.RequestBody; rb != nil && rb.Value != nil && rb.Value.Required && len(rb.Value.Content) > 0 {
 		mediaType, media := pickMedia(rb.Value.Content)
 		example, ok := exampleOf(media)

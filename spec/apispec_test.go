@@ -4,18 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/tollgate/tollgate/spec"
 )
 
-// probed renders an API document's operations as "METHOD path id scopes
-// content-type body", one string each, for comparison.
+// probed renders an API document's operations as "METHOD path?query id
+// scopes header=value… content-type body", one string each, for comparison.
 func probed(api *spec.APISpec) []string {
 	var out []string
 	for _, op := range api.Operations {
-		s := fmt.Sprintf("%s %s %s %v", op.Method, op.ProbePath(), op.ID, op.Scopes)
+		path := op.ProbePath()
+		if op.Probe.Query != "" {
+			path += "?" + op.Probe.Query
+		}
+		s := fmt.Sprintf("%s %s %s %v", op.Method, path, op.ID, op.Scopes)
+		for _, name := range slices.Sorted(maps.Keys(op.Probe.Header)) {
+			s += fmt.Sprintf(" %s=%s", name, op.Probe.Header.Get(name))
+		}
 		if op.Probe.ContentType != "" {
 			s += " " + op.Probe.ContentType + " " + string(op.Probe.Body)
 		}
@@ -76,11 +85,13 @@ func TestReadAPISpec(t *testing.T) {
 				"DELETE /v2/items/toys deleteKind []",
 				"GET /v2/items/tools listKind [[items:read]]",
 				"GET /v2/items/tools/page/3 pageOfKind [[items:read]]",
+				"GET /v2/search?q=widget+box search [[items:read]] X-Tenant=acme",
 			},
 			wantSkipped: []string{
 				"POST /imports (importItems): its required text/csv request body has no example",
 				`GET /items/{kind}/history/{at} (history): path parameter "kind" has no example, enum or default: give --path-param kind=VALUE`,
 				"GET /keyed (keyed): secured by apiKey (apiKey), not by a Bearer scheme",
+				`GET /session (session): it requires the cookie parameter "sid", and Tollgate sends no cookies`,
 			},
 		},
 		{
@@ -94,8 +105,9 @@ func TestReadAPISpec(t *testing.T) {
 				"GET /items/gadgets listKind [[items:read]]",
 				"GET /items/gadgets/history/2026-01-01T00:00:00Z history [[items:read]]",
 				"GET /items/gadgets/page/3 pageOfKind [[items:read]]",
+				"GET /search?q=widget+box search [[items:read]] X-Tenant=acme",
 			},
-			wantSkipped: []string{"importItems", "keyed"},
+			wantSkipped: []string{"importItems", "keyed", "session"},
 		},
 	}
 	for _, tt := range tests {
@@ -153,6 +165,8 @@ func TestReadAPISpecErrors(t *testing.T) {
 			[]string{"api.yaml:7: components.pathItems: components.pathItems (OpenAPI 3.1) is not supported by kin-openapi", "move these path items under paths"}},
 		{"a $ref into $defs, which kin-openapi does not support", "openapi: 3.1.0\ninfo: {title: x, version: '1'}\nsecurity: [{b: []}]\npaths:\n  /items:\n    get:\n      requestBody:\n        content:\n          application/json:\n            schema:\n              $defs: {a: {type: string}}\n              $ref: '#/$defs/a'\n      responses: {'200': {description: ok}}\n" + bearer, spec.APIOptions{}, 12,
 			[]string{"api.yaml:12: a $ref into $defs (JSON Schema 2020-12, OpenAPI 3.1) is not supported by kin-openapi", "components.schemas"}},
+		{"only an operation with a required query parameter without example", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nsecurity: [{b: []}]\npaths:\n  /items:\n    get:\n      parameters:\n        - {name: page, in: query, required: true, schema: {type: integer}}\n      responses: {'200': {description: ok}}\n" + bearer, spec.APIOptions{}, 0,
+			[]string{"paths./items.get: no protected operation can be probed: required query parameter \"page\" has no example, enum or default: add one to the document"}},
 		{"a base that is not a path", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\n", spec.APIOptions{Base: "v1"}, 0, []string{`API base "v1": give a path such as /v1`}},
 		{"invalid OpenAPI", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /items/{id}:\n    get:\n      responses: {'200': {description: ok}}\n", spec.APIOptions{}, 5, []string{"api.yaml:5: paths./items/{id}.get: invalid OpenAPI document", "missing: [id]"}},
 	}

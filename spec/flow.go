@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"net/http"
 	"slices"
 	"time"
 
@@ -91,11 +92,13 @@ type Operation struct {
 
 // ProbeRequest is a concrete request for an operation: its path with every
 // template variable filled and the server's base path before it, and the
-// body the operation requires, if any.
+// query, headers and body the operation requires, if any.
 type ProbeRequest struct {
-	Path        string // e.g. "/v1/items/42"; "": SamplePath of the operation's path
-	ContentType string // the body's media type; "": no body
-	Body        []byte // the caller must not modify it
+	Path        string      // e.g. "/v1/items/42"; "": SamplePath of the operation's path
+	Query       string      // the required query parameters, encoded, e.g. "page=1"; "" for none
+	Header      http.Header // the required header parameters; nil for none
+	ContentType string      // the body's media type; "": no body
+	Body        []byte      // the caller must not modify it
 }
 
 // Named reports whether name identifies the operation: its ID

@@ -13,14 +13,15 @@ import (
 
 // TestCallSendsTheProbeRequest: Call sends a flow document's operation to
 // its sample path without a body, and an API document's operation (one
-// with a Probe request) to its probe path with its body and media type.
+// with a Probe request) to its probe path with its query, headers, body
+// and media type.
 func TestCallSendsTheProbeRequest(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name                        string
 		op                          spec.Operation
 		wantMethod, wantURI, wantCT string
-		wantBody                    string
+		wantTenant, wantBody        string
 	}{
 		{
 			name:       "a flow document's operation: sample path, no body",
@@ -30,20 +31,21 @@ func TestCallSendsTheProbeRequest(t *testing.T) {
 		{
 			name: "an API document's operation: probe path, body and media type",
 			op: spec.Operation{ID: "createItem", Method: http.MethodPost, Path: "/items/{kind}",
-				Probe: spec.ProbeRequest{Path: "/v2/items/a%20b", ContentType: "application/json", Body: []byte(`{"name":"widget"}`)}},
-			wantMethod: http.MethodPost, wantURI: "/v2/items/a%20b?q=1", wantCT: "application/json", wantBody: `{"name":"widget"}`,
+				Probe: spec.ProbeRequest{Path: "/v2/items/a%20b", Query: "page=2", Header: http.Header{"X-Tenant": {"acme"}},
+					ContentType: "application/json", Body: []byte(`{"name":"widget"}`)}},
+			wantMethod: http.MethodPost, wantURI: "/v2/items/a%20b?page=2&q=1", wantTenant: "acme", wantCT: "application/json", wantBody: `{"name":"widget"}`,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
-			var got struct{ method, uri, ct, auth, body string }
+			var got struct{ method, uri, ct, auth, tenant, body string }
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				body, _ := io.ReadAll(r.Body)
 				mu.Lock()
 				defer mu.Unlock()
-				got.method, got.uri, got.ct, got.auth, got.body = r.Method, r.RequestURI, r.Header.Get("Content-Type"), r.Header.Get("Authorization"), string(body)
+				got.method, got.uri, got.ct, got.auth, got.tenant, got.body = r.Method, r.RequestURI, r.Header.Get("Content-Type"), r.Header.Get("Authorization"), r.Header.Get("X-Tenant"), string(body)
 				w.WriteHeader(http.StatusNoContent)
 			}))
 			t.Cleanup(srv.Close)
@@ -57,9 +59,9 @@ func TestCallSendsTheProbeRequest(t *testing.T) {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			if got.method != tt.wantMethod || got.uri != tt.wantURI || got.ct != tt.wantCT || got.body != tt.wantBody || got.auth != "Bearer t" {
-				t.Errorf("sent %s %s (Content-Type %q, Authorization %q) %q; want %s %s (%q, \"Bearer t\") %q",
-					got.method, got.uri, got.ct, got.auth, got.body, tt.wantMethod, tt.wantURI, tt.wantCT, tt.wantBody)
+			if got.method != tt.wantMethod || got.uri != tt.wantURI || got.ct != tt.wantCT || got.tenant != tt.wantTenant || got.body != tt.wantBody || got.auth != "Bearer t" {
+				t.Errorf("sent %s %s (Content-Type %q, X-Tenant %q, Authorization %q) %q; want %s %s (%q, %q, \"Bearer t\") %q",
+					got.method, got.uri, got.ct, got.tenant, got.auth, got.body, tt.wantMethod, tt.wantURI, tt.wantCT, tt.wantTenant, tt.wantBody)
 			}
 		})
 	}

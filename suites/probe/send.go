@@ -120,15 +120,31 @@ func retryAfter(v string) time.Duration {
 	return time.Second
 }
 
+// joinQuery joins two raw query strings, either of them empty.
+func joinQuery(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	default:
+		return a + "&" + b
+	}
+}
+
 // Call sends a request to a documented operation with the given
 // Authorization header values (none: no header) and optional raw query: to
-// its probe path (spec.Operation.ProbePath), with the body it requires.
+// its probe path (spec.Operation.ProbePath), with the query parameters,
+// headers and body it requires.
 func (p *Prober) Call(ctx context.Context, op spec.Operation, query string, authorization ...string) (*Exchange, error) {
 	u := p.Config.Target + op.ProbePath()
-	if query != "" {
-		u += "?" + query
+	if q := joinQuery(op.Probe.Query, query); q != "" {
+		u += "?" + q
 	}
 	header := http.Header{"Accept": {"application/json"}}
+	for name, values := range op.Probe.Header {
+		header[name] = append([]string(nil), values...)
+	}
 	for _, a := range authorization {
 		header.Add("Authorization", a)
 	}
