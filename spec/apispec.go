@@ -397,8 +397,8 @@ func (a *apiReader) bearerScopes(op *openapi3.Operation, loc []string) (scopes [
 // with its parameters filled, and a body when one is required. reason says
 // why it cannot, naming what would fix it.
 func (a *apiReader) probeRequest(path string, item *openapi3.PathItem, op *openapi3.Operation, used map[string]bool) (ProbeRequest, string) {
-	params := map[string]*openapi3.Parameter{} // path parameters by name
-	others := map[string]*openapi3.Parameter{} // required query, header and cookie parameters by "in name"
+	params := map[string]*openapi3.Parameter{}                                   // path parameters by name
+	others := map[string]*openapi3.Parameter{}                                   // required query, header and cookie parameters by "in name"
 	for _, list := range []openapi3.Parameters{item.Parameters, op.Parameters} { // the operation's override its path's
 		for _, ref := range list {
 			if ref == nil || ref.Value == nil {
