@@ -268,7 +268,6 @@ func refLine(n *yaml.Node, substr string) int {
 // collect walks the document's operations in path then method order.
 func (a *apiReader) collect() (*APISpec, error) {
 	api := &APISpec{Document: a.name, Version: a.doc.OpenAPI}
-	used := map[string]bool{}
 	if a.doc.Paths == nil || a.doc.Paths.Len() == 0 {
 		return nil, a.errAt([]string{"paths"}, "the document has no paths: nothing to probe")
 	}
@@ -301,7 +300,7 @@ func (a *apiReader) collect() (*APISpec, error) {
 				api.Skipped = append(api.Skipped, SkippedOperation{o.ID, method, path, why})
 				continue
 			}
-			probe, reason := a.probeRequest(path, item, op, used)
+			probe, reason := a.probeRequest(path, item, op)
 			if reason != "" {
 				api.Skipped = append(api.Skipped, SkippedOperation{o.ID, method, path, reason})
 				continue
@@ -311,7 +310,7 @@ func (a *apiReader) collect() (*APISpec, error) {
 		}
 	}
 	for _, name := range sortedKeys(a.opts.PathParams) {
-		if !used[name] && !slices.ContainsFunc(paths, func(p string) bool { return strings.Contains(p, "{"+name+"}") }) {
+		if !slices.ContainsFunc(paths, func(p string) bool { return strings.Contains(p, "{"+name+"}") }) {
 			return nil, fmt.Errorf("spec: %s: --path-param %s: no path of the document has a parameter %q", a.name, name, name)
 		}
 	}
@@ -396,10 +395,11 @@ func (a *apiReader) bearerScopes(op *openapi3.Operation, loc []string) (scopes [
 // probeRequest builds the request a probe sends: the base path, the path
 // with its parameters filled, and a body when one is required. reason says
 // why it cannot, naming what would fix it.
-func (a *apiReader) probeRequest(path string, item *openapi3.PathItem, op *openapi3.Operation, used map[string]bool) (ProbeRequest, string) {
-	params := map[string]*openapi3.Parameter{}                                   // path parameters by name
-	others := map[string]*openapi3.Parameter{}                                   // required query, header and cookie parameters by "in name"
-	for _, list := range []openapi3.Parameters{item.Parameters, op.Parameters} { // the operation's override its path's
+func (a *apiReader) probeRequest(path string, item *openapi3.PathItem, op *openapi3.Operation) (ProbeRequest, string) {
+	params := map[string]*openapi3.Parameter{} // path parameters by name
+	others := map[string]*openapi3.Parameter{} // required query, header and cookie parameters by "in name"
+	// An operation's parameters override its path item's of the same name and location.
+	for _, list := range []openapi3.Parameters{item.Parameters, op.Parameters} {
 		for _, ref := range list {
 			if ref == nil || ref.Value == nil {
 				continue
@@ -427,9 +427,10 @@ func (a *apiReader) probeRequest(path string, item *openapi3.PathItem, op *opena
 		b.WriteString(rest[:i])
 		name := rest[i+1 : j]
 		value, ok := a.opts.PathParams[name]
-		if ok {
-			used[name] = true
-		} else if value, ok = parameterValue(params[name]); !ok {
+		if !ok {
+			value, ok = parameterValue(params[name])
+		}
+		if !ok {
 			return ProbeRequest{}, fmt.Sprintf("path parameter %q has no example, enum or default: give --path-param %s=VALUE", name, name)
 		}
 		b.WriteString(url.PathEscape(value))
