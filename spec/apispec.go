@@ -234,7 +234,7 @@ func (a *apiReader) checkVersion() error {
 	}
 	n := yamlnode.Value(a.root, "openapi")
 	if n == nil {
-		return a.errAt(nil, "no openapi field: --api-spec takes an OpenAPI 3.0 or 3.1 document")
+		return a.errAt(nil, "no openapi field: an API document must be OpenAPI 3.0 or 3.1")
 	}
 	if !supportedVersion.MatchString(n.Value) {
 		return a.errAt([]string{"openapi"}, "OpenAPI %q is not supported: Tollgate reads OpenAPI 3.0 and 3.1 documents", n.Value)
