@@ -38,9 +38,14 @@ type APIOptions struct {
 // protects with a Bearer token: the operations `tollgate check --api-spec`
 // probes instead of the flow document's.
 type APISpec struct {
-	Document   string             // where it was read from
-	Version    string             // the document's openapi field, e.g. "3.1.0"
-	Operations []Operation        // the protected operations to probe, in path then method order; each with its Probe request
+	Document string // where it was read from
+	Version  string // the document's openapi field, e.g. "3.1.0"
+	// Operations are the protected operations to probe, each with its Probe
+	// request: the safe ones (GET, HEAD, OPTIONS) first, then the others,
+	// each group in path then method order. Checks that need a request
+	// accepted pick the first operation that fits, so a write operation
+	// gets a valid token only when no read operation does.
+	Operations []Operation
 	Skipped    []SkippedOperation // protected operations that cannot be probed, and why
 }
 
@@ -314,6 +319,9 @@ func (a *apiReader) collect() (*APISpec, error) {
 			return nil, fmt.Errorf("spec: %s: --path-param %s: no path of the document has a parameter %q", a.name, name, name)
 		}
 	}
+	sort.SliceStable(api.Operations, func(i, j int) bool {
+		return safeMethod(api.Operations[i].Method) && !safeMethod(api.Operations[j].Method)
+	})
 	if len(api.Operations) == 0 {
 		if len(api.Skipped) > 0 {
 			return nil, &ReadError{Document: a.name, Path: "paths." + api.Skipped[0].Path + "." + strings.ToLower(api.Skipped[0].Method), Err: fmt.Errorf("no protected operation can be probed: %s", api.Skipped[0].Reason)}
@@ -321,6 +329,12 @@ func (a *apiReader) collect() (*APISpec, error) {
 		return nil, a.errAt([]string{"paths"}, "no operation is secured by an http bearer, oauth2 or openIdConnect scheme: nothing to probe (add security to the operations, or to the document)")
 	}
 	return api, nil
+}
+
+// safeMethod reports whether an HTTP method is safe (RFC 9110 §9.2.1): a
+// request with a valid token there changes nothing on the server.
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions || m == http.MethodTrace
 }
 
 // bearerScopes interprets an operation's security: protected when at least

@@ -77,15 +77,15 @@ func TestReadAPISpec(t *testing.T) {
 			wantSkipped: []string{"itemId"},
 		},
 		{
-			name: "3.1, per-operation oauth2 scopes, enum, default, const, schema examples, body example, server variable",
+			name: "3.1, per-operation oauth2 scopes, enum, default, const, schema examples, body example, server variable; safe methods first",
 			file: "items-3.1.yaml",
 			wantProbed: []string{
 				"GET /v2/items listItems [[items:read]]",
-				`POST /v2/items createItem [[items:write]] application/json {"name":"widget"}`,
-				"DELETE /v2/items/toys deleteKind []",
 				"GET /v2/items/tools listKind [[items:read]]",
 				"GET /v2/items/tools/page/3 pageOfKind [[items:read]]",
 				"GET /v2/search?q=widget+box search [[items:read]] X-Tenant=acme",
+				`POST /v2/items createItem [[items:write]] application/json {"name":"widget"}`,
+				"DELETE /v2/items/toys deleteKind []",
 			},
 			wantSkipped: []string{
 				"POST /imports (importItems): its required text/csv request body has no example",
@@ -100,12 +100,12 @@ func TestReadAPISpec(t *testing.T) {
 			opts: spec.APIOptions{Base: "/", PathParams: map[string]string{"kind": "gadgets", "at": "2026-01-01T00:00:00Z"}},
 			wantProbed: []string{
 				"GET /items listItems [[items:read]]",
-				`POST /items createItem [[items:write]] application/json {"name":"widget"}`,
-				"DELETE /items/gadgets deleteKind []",
 				"GET /items/gadgets listKind [[items:read]]",
 				"GET /items/gadgets/history/2026-01-01T00:00:00Z history [[items:read]]",
 				"GET /items/gadgets/page/3 pageOfKind [[items:read]]",
 				"GET /search?q=widget+box search [[items:read]] X-Tenant=acme",
+				`POST /items createItem [[items:write]] application/json {"name":"widget"}`,
+				"DELETE /items/gadgets deleteKind []",
 			},
 			wantSkipped: []string{"importItems", "keyed", "session"},
 		},
@@ -216,8 +216,8 @@ func TestWithAPISpec(t *testing.T) {
 		t.Errorf("the flow changed: %v", flow.Protected())
 	}
 	ops, err := g.ProtectedNamed([]string{"createItem", "GET /items/{kind}"})
-	if err != nil || len(ops) != 2 || ops[0].ID != "createItem" || ops[1].ID != "listKind" {
-		t.Errorf("ProtectedNamed = %v, %v; want createItem and listKind", ops, err)
+	if err != nil || len(ops) != 2 || ops[0].ID != "listKind" || ops[1].ID != "createItem" {
+		t.Errorf("ProtectedNamed = %v, %v; want listKind and createItem, in the document's order", ops, err)
 	}
 	if _, err := g.ProtectedNamed([]string{"listCollections"}); err == nil || !strings.Contains(err.Error(), "the API document ../testdata/apispec/items-3.1.yaml") {
 		t.Errorf("ProtectedNamed(a flow operation) = %v, want an error naming the API document", err)
