@@ -316,7 +316,7 @@ func (a *apiReader) collect() (*APISpec, error) {
 	}
 	for _, name := range sortedKeys(a.opts.PathParams) {
 		if !slices.ContainsFunc(paths, func(p string) bool { return strings.Contains(p, "{"+name+"}") }) {
-			return nil, fmt.Errorf("spec: %s: --path-param %s: no path of the document has a parameter %q", a.name, name, name)
+			return nil, fmt.Errorf("spec: %s: path parameter %q (--path-param, path_params): no path of the document has {%s}: check its spelling", a.name, name, name)
 		}
 	}
 	sort.SliceStable(api.Operations, func(i, j int) bool {

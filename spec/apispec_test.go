@@ -160,7 +160,7 @@ func TestReadAPISpecErrors(t *testing.T) {
 		{"only unprobeable operations", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nsecurity: [{b: []}]\npaths:\n  /items/{id}:\n    get:\n      parameters:\n        - {name: id, in: path, required: true, schema: {type: string}}\n      responses: {'200': {description: ok}}\n" + bearer, spec.APIOptions{}, 0,
 			[]string{"api.yaml: paths./items/{id}.get: no protected operation can be probed", "--path-param id=VALUE"}},
 		{"a --path-param no operation has", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nsecurity: [{b: []}]\npaths:\n  /items:\n    get:\n      responses: {'200': {description: ok}}\n" + bearer, spec.APIOptions{PathParams: map[string]string{"idd": "1"}}, 0,
-			[]string{`--path-param idd: no path of the document has a parameter "idd"`}},
+			[]string{`path parameter "idd" (--path-param, path_params): no path of the document has {idd}: check its spelling`}},
 		{"a $ref to the network", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nsecurity: [{b: []}]\npaths:\n  /items:\n    $ref: 'https://example.invalid/paths.yaml#/items'\n" + bearer, spec.APIOptions{}, 0,
 			[]string{"api.yaml: not a loadable OpenAPI document", "only $refs to local files are followed"}},
 		{"a $ref to a missing file", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nsecurity: [{b: []}]\npaths:\n  /items:\n    $ref: 'does-not-exist.yaml#/items'\n" + bearer, spec.APIOptions{}, 0,

@@ -104,6 +104,7 @@ func TestCheckAPISpecExitTwo(t *testing.T) {
 	swagger := writeFile(t, "swagger.yaml", "swagger: '2.0'\ninfo: {title: x, version: '1'}\npaths: {}\n")
 	public := writeFile(t, "public.yaml", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /a:\n    get:\n      responses: {'200': {description: ok}}\n")
 	fromFile := writeFile(t, "target.yaml", "api_spec: /from/the/target/file.yaml\n")
+	pathParamsFile := writeFile(t, "params.yaml", "api_spec: "+collectionsDoc+"\npath_params:\n  id: c-1001\n  itemid: 7\n")
 	const mockTarget = "MOCK" // replaced by a mock's URL
 	base := []string{"--target", "http://127.0.0.1:1", "--flow", "simple"}
 	tests := []struct {
@@ -115,7 +116,8 @@ func TestCheckAPISpecExitTwo(t *testing.T) {
 		{"missing document", seedEnv, append(base, "--api-spec", "/does/not/exist.yaml"), []string{"--api-spec", "/does/not/exist.yaml", "cannot read the API document"}},
 		{"Swagger 2", seedEnv, append(base, "--api-spec", swagger), []string{swagger + ":1: swagger: Swagger 2.0 is not OpenAPI 3"}},
 		{"nothing secured", seedEnv, append(base, "--api-spec", public), []string{public + ":3: paths: no operation is secured"}},
-		{"a --path-param no operation has", seedEnv, append(base, "--api-spec", collectionsDoc, "--path-param", "itemid=7"), []string{`--path-param itemid: no path of the document has a parameter "itemid"`}},
+		{"a --path-param no path has", seedEnv, append(base, "--api-spec", collectionsDoc, "--path-param", "itemid=7"), []string{`path parameter "itemid" (--path-param, path_params): no path of the document has {itemid}`}},
+		{"the target file's path_params", seedEnv, append(base, "--config", pathParamsFile), []string{collectionsDoc, `path parameter "itemid" (--path-param, path_params)`}},
 		{"a --path-param without a value", seedEnv, append(base, "--api-spec", collectionsDoc, "--path-param", "itemId"), []string{`--path-param: path parameter "itemId": write name=value`}},
 		{"--api-base without --api-spec", seedEnv, append(base, "--api-base", "/v1"), []string{"give --api-spec FILE too"}},
 		{"the target file's api_spec", seedEnv, append(base, "--config", fromFile), []string{"/from/the/target/file.yaml"}},
