@@ -510,7 +510,7 @@ func (a *apiReader) basePath(item *openapi3.PathItem, op *openapi3.Operation) (s
 		}
 		var err error
 		if base, err = servers.BasePath(); err != nil {
-			return "", fmt.Errorf("the server URL %q has no usable path (%v): give --api-base PATH", servers[0].URL, err)
+			return "", fmt.Errorf("the server URL %q has no usable path: give --api-base PATH (%w)", servers[0].URL, err)
 		}
 	}
 	return strings.TrimRight(base, "/"), nil

@@ -171,6 +171,8 @@ func TestReadAPISpecErrors(t *testing.T) {
 			[]string{"api.yaml:12: a $ref into $defs (JSON Schema 2020-12, OpenAPI 3.1) is not supported by kin-openapi", "components.schemas"}},
 		{"only an operation with a required query parameter without example", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nsecurity: [{b: []}]\npaths:\n  /items:\n    get:\n      parameters:\n        - {name: page, in: query, required: true, schema: {type: integer}}\n      responses: {'200': {description: ok}}\n" + bearer, spec.APIOptions{}, 0,
 			[]string{"paths./items.get: no protected operation can be probed: required query parameter \"page\" has no example, enum or default: add one to the document"}},
+		{"a server URL without a usable path", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nservers: [{url: 'v1'}]\nsecurity: [{b: []}]\npaths:\n  /items:\n    get:\n      responses: {'200': {description: ok}}\n" + bearer, spec.APIOptions{}, 0,
+			[]string{`no protected operation can be probed: the server URL "v1" has no usable path: give --api-base PATH`}},
 		{"a base that is not a path", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\n", spec.APIOptions{Base: "v1"}, 0, []string{`API base "v1": give a path such as /v1`}},
 		{"invalid OpenAPI", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /items/{id}:\n    get:\n      responses: {'200': {description: ok}}\n", spec.APIOptions{}, 5, []string{"api.yaml:5: paths./items/{id}.get: invalid OpenAPI document", "missing: [id]"}},
 	}
