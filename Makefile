@@ -18,10 +18,10 @@ FUZZ_TARGETS = \
 	./spec:FuzzParseTokenResponse \
 	./mockserver:FuzzParseTokenBody
 
-.PHONY: help run build test bench bench-compare fuzz lint fmt vet peer-check
+.PHONY: help run build test e2e bench bench-compare fuzz lint fmt vet peer-check
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 run: ## start the mock server on $(ADDR) with the built-in flows
 	$(GO) run ./cmd/tollgate serve --addr $(ADDR)
@@ -31,6 +31,10 @@ build: ## build bin/tollgate
 
 test: fmt vet ## gofmt check, go vet, and every test with the race detector (fuzz seeds replayed)
 	$(GO) test -race -count=1 ./...
+
+e2e: build ## browser test, outside make test: tollgate check --html-report against mocks on 127.0.0.1, each page read in headless Chromium (scripts/install-chromium.sh installs it when missing)
+	bash scripts/install-chromium.sh
+	TOLLGATE_BIN=$(CURDIR)/bin/tollgate $(GO) test -tags e2e -count=1 -timeout 5m ./e2e/...
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -23,12 +23,14 @@ type mutant struct {
 	answers        map[endpointKind][]responseMutation
 	extra          *http.ServeMux // routes the correct server does not have; nil: none
 
-	mu       sync.Mutex
-	issued   map[string]string    // repeat-token: the first token per flow and client
-	cached   map[string]cachedTok // reissue-cached-token
-	lastUse  map[string]time.Time // expiry-slides: when each token was last accepted
-	accepted map[string]time.Time // jwt-revocation-ignored-by-cache: accepted tokens and their expiry
-	requests int                  // rate-limit: token requests so far
+	mu        sync.Mutex
+	issued    map[string]string    // repeat-token: the first token per flow and client
+	cached    map[string]cachedTok // reissue-cached-token
+	lastUse   map[string]time.Time // expiry-slides: when each token was last accepted
+	accepted  map[string]time.Time // jwt-revocation-ignored-by-cache: accepted tokens and their expiry
+	requests  int                  // rate-limit: token requests so far
+	forgotten map[string]bool      // forget-token-after-forgery: deny-listed jtis
+	sequence  int                  // sequential-tokens: the last number issued
 }
 
 func newMutant(s *Server) *mutant {
@@ -38,6 +40,7 @@ func newMutant(s *Server) *mutant {
 		answers:  map[endpointKind][]responseMutation{},
 		issued:   map[string]string{}, cached: map[string]cachedTok{},
 		lastUse: map[string]time.Time{}, accepted: map[string]time.Time{},
+		forgotten: map[string]bool{},
 	}
 }
 

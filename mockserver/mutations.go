@@ -58,6 +58,12 @@ func mutationTable() []mutationRow {
 		m("credentials-in-query", "client-auth", "client_id and client_secret in the request URI authenticate the client", func(m *mutant) { m.rewrite(endpointToken, credentialsFromQuery) }),
 		m("grant-more-scope", "issuance", "a request for some scopes is granted every scope the client may have", func(m *mutant) { m.mint(grantEveryAllowedScope) }),
 		m("scope-trailing-space", "issuance", "the granted scope ends with a space", func(m *mutant) { m.answer(endpointToken, successOnly(mapMember(scopeField, appendSpace))) }),
+		m("sequential-tokens", "issuance", "tokens are a counter: tok-001, tok-002, …", func(m *mutant) { m.mint(m.sequentialTokens) }),
+		m("empty-scope-echoed", "issuance", `scope= (no value) is answered with "scope":"" instead of as if omitted`, func(m *mutant) { m.answer(endpointToken, successOnly(echoEmptyScope)) }),
+		m("token-500-unknown-basic-client", "client-auth", "HTTP Basic naming an unknown client gets a 500 (as go-oauth2's example server)", func(m *mutant) { m.rewrite(endpointToken, m.unknownBasicClientAs500) }),
+		m("token-on-get-query-credentials", "issuance", "a GET whose query holds the token request and the credentials issues a token", func(m *mutant) { m.rewrite(endpointToken, getQueryAsForm) }),
+		m("token-error-access-denied", "issuance", "grant_type=password is refused with access_denied, an authorization-endpoint code", func(m *mutant) { m.answer(endpointToken, errorsOnly(accessDeniedForPassword)) }),
+		m("token-response-other-names", "issuance", "token responses name their members in another convention than the document (access_token for accessToken)", func(m *mutant) { m.answer(endpointToken, successOnly(otherMemberNames)) }),
 		m("expiry-slides", "expiry", "each use of a token moves its expiry (an idle timeout instead of exp)", func(m *mutant) { m.validate(m.slidingExpiry) }),
 		m("reissue-cached-token", "expiry", "a client's token is cached for its lifetime plus a minute and handed out again, dead or alive", func(m *mutant) { m.mint(m.reissueCached) }),
 		m("accept-other-flow-tokens", "bearer", "a flow's protected operations accept tokens issued for another flow (another audience)", func(m *mutant) { m.validate(m.otherFlowsToo) }),
@@ -95,6 +101,13 @@ func mutationTable() []mutationRow {
 		m("invalid-token-403", "bearer", "unknown and expired tokens get 403 instead of 401", func(m *mutant) {
 			m.answer(endpointProtected, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setStatus(http.StatusForbidden))))
 		}),
+		m("no-auth-on-route", "bearer", "the protected operations serve a request that carries no Authorization header at all (an auth middleware that lets anonymous requests through); bad tokens are still refused", func(m *mutant) {
+			m.wrap(endpointProtected, serveAnonymous)
+		}),
+		m("valid-token-403-no-challenge", "bearer", "valid tokens are refused with 403 and no WWW-Authenticate; invalid ones get 401 (RFC 6750 section 3 wants a challenge on both)", func(m *mutant) {
+			m.answer(endpointProtected, successOnly(inOrder(setStatus(http.StatusForbidden), dropHeader("Www-Authenticate"), replaceBody(`{}`))))
+		}),
+		m("forget-token-after-forgery", "jwt", "a JWT refused for its signature (or any other reason) gets its jti deny-listed, so the genuine token with that jti stops working after a forgery of it", func(m *mutant) { m.validate(m.forgetForgedJTIs) }),
 		m("reflect-token", "bearer", "rejections repeat the token that was sent", func(m *mutant) { m.answer(endpointProtected, statusOnly(http.StatusUnauthorized, reflectToken)) }),
 		m("jwt-accept-alg-none", "jwt", "an unsigned JWT (alg none, in any case) with valid claims is accepted", func(m *mutant) { m.validate(acceptForged(unsignedJWT)) }),
 		m("jwt-ignore-signature", "jwt", "a JWT with the expected alg and kid is accepted whatever its signature", func(m *mutant) { m.validate(acceptForged(anySignature)) }),
@@ -110,6 +123,7 @@ func mutationTable() []mutationRow {
 		m("jwt-fetch-jku", "jwt", "the JWK Set a JWT's jku names is fetched (a blind server-side request), though the token is then refused", func(m *mutant) { m.validate(fetchJKU) }),
 		m("jwt-typ-jwt", "jwt", "JWTs are issued (and accepted) with typ JWT instead of at+jwt", func(m *mutant) { m.configure(signWithTypJWT) }),
 		m("jwt-missing-jti", "jwt", "JWTs are issued without a jti claim", func(m *mutant) { m.answer(endpointToken, successOnly(m.dropJTI)) }),
+		m("jwt-no-kid-two-keys", "jwt", "JWTs name no kid while the JWK Set holds two signing keys", func(m *mutant) { m.configure(signWithoutKeyID(1)) }),
 		m("jwks-wrong-key", "jwt", "the JWK Set publishes a key other than the one tokens are signed with", func(m *mutant) { m.wrap(endpointJWKS, m.publishAnotherKey) }),
 		m("metadata-wrong-issuer", "metadata", "the metadata and the tokens name an internal host as issuer (a server behind a proxy)", func(m *mutant) { m.configure(internalIssuer) }),
 		m("openid-discovery-wrong-issuer", "metadata", "an OpenID discovery document, beside the correct RFC 8414 metadata, names an internal host as issuer", func(m *mutant) { m.openIDWrongIssuer() }),
@@ -139,6 +153,17 @@ func mutationTable() []mutationRow {
 		m("revoke-empty-body", "variation", "a successful revocation answers 200 with no body (RFC 7009 2.2: the client ignores it)", func(m *mutant) { m.answer(endpointRevocation, statusOnly(http.StatusOK, emptyBody)) }),
 		m("openid-discovery-only", "variation", "metadata only as an OpenID discovery document, its jwks_uri at /oauth/jwks; the RFC 8414 metadata and /.well-known/jwks.json answer 404 (as zitadel's OP)", func(m *mutant) { m.openIDDiscoveryOnly() }),
 		m("jwt-refuse-key-urls", "variation", "a JWT naming a jku or x5u is refused before any key lookup, and nothing is fetched (ASVS 5.0 9.1.3: an empty allowlist)", func(m *mutant) { m.validate(refuseKeyURLHeaders) }),
+		m("valid-token-403", "variation", "valid tokens get 403 with a Bearer insufficient_scope challenge and an empty object, invalid ones 401 (as zitadel's userinfo answers a client-credentials token)", func(m *mutant) {
+			m.answer(endpointProtected, successOnly(inOrder(setStatus(http.StatusForbidden), setHeader("Www-Authenticate", `Bearer realm="tollgate", error="insufficient_scope"`), replaceBody(`{}`))))
+		}),
+		m("invalid-token-400", "variation", "unknown, modified, expired and revoked tokens get 400 with the invalid_token challenge instead of 401 (RFC 6750 3.1: 401 is a SHOULD)", func(m *mutant) {
+			m.answer(endpointProtected, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setStatus(http.StatusBadRequest))))
+		}),
+		m("expires-in-rounded-down", "variation", "expires_in is one second short of the lifetime (exp minus now, truncated, as zitadel's OP answers 299 for 300)", func(m *mutant) {
+			m.answer(endpointToken, successOnly(mapMember(expiresInField, addSeconds(-1))))
+		}),
+		m("problem-json-400-with-error", "variation", "token-endpoint errors are RFC 9457 problem documents that also carry the RFC 6749 error members", func(m *mutant) { m.answer(endpointToken, errorsOnly(problemDocument)) }),
+		m("jwt-no-kid-one-key", "variation", "JWTs name no kid, and the JWK Set holds that one key (RFC 7515 4.1.4: kid is OPTIONAL)", func(m *mutant) { m.configure(signWithoutKeyID(0)) }),
 		m("rate-limit", "variation", "every 10th token request gets 429 with Retry-After: 1", func(m *mutant) { m.answer(endpointToken, m.rateLimit) }),
 		m("expired-without-error-code", "expiry", "invalid and expired tokens get a challenge without an error code", func(m *mutant) {
 			m.answer(endpointProtected, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setHeader("Www-Authenticate", `Bearer realm="tollgate"`))))

@@ -117,6 +117,15 @@ func withCredentialsOnly(m responseMutation) responseMutation {
 	}
 }
 
+// inOrder applies several mutations to one answer, in order.
+func inOrder(ms ...responseMutation) responseMutation {
+	return func(req *mutationRequest, res *capturedResponse) {
+		for _, m := range ms {
+			m(req, res)
+		}
+	}
+}
+
 func dropHeader(name string) responseMutation {
 	return func(_ *mutationRequest, res *capturedResponse) { res.header.Del(name) }
 }

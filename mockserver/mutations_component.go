@@ -397,3 +397,29 @@ func wrongTokenEndpoint(s *Server) {
 	flow.Token.Path += "/v2"
 	s.metadata = &flowRuntime{flow: &flow, keys: s.metadata.keys}
 }
+
+// forgetForgedJTIs deny-lists the jti of every JWT the correct validator
+// refuses (a forgery carries the genuine claims), and from then on refuses
+// every token with that jti, the genuine one included.
+func (m *mutant) forgetForgedJTIs(fr *flowRuntime, next TokenValidator) TokenValidator {
+	if fr.keys == nil {
+		return next
+	}
+	return validatorFunc(func(raw string, now time.Time) (*tokens.Grant, bool) {
+		g, ok := next.Validate(raw, now)
+		_, c, err := tokens.Inspect(raw)
+		if err != nil || c.ID == "" {
+			return g, ok
+		}
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if !ok {
+			m.forgotten[c.ID] = true
+			return nil, false
+		}
+		if m.forgotten[c.ID] {
+			return nil, false
+		}
+		return g, true
+	})
+}

@@ -25,7 +25,17 @@ const (
 
 // Profiles returns the names of the conformance profiles a flow can be judged
 // by (see shared conformance catalog): x-tollgate.profile picks the default.
-func Profiles() []string { return []string{"rfc6749", "oauth21", "cl", "simple"} }
+// rfc9068 is rfc6749 with RFC 9068's JWT access token profile binding.
+func Profiles() []string { return []string{"rfc6749", "oauth21", "cl", "simple", "rfc9068"} }
+
+// ProfileBase returns the profile a profile extends, "" for none: rfc9068
+// judges as rfc6749 wherever it says nothing of its own.
+func ProfileBase(profile string) string {
+	if profile == "rfc9068" {
+		return "rfc6749"
+	}
+	return ""
+}
 
 // Flow is the compiled, immutable view of one flow document. All fields are
 // read-only after Read; a Flow is safe for concurrent use.

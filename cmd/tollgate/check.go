@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -30,6 +31,7 @@ type checkFlags struct {
 	targetFlags
 	junitReport  string
 	summaryJSON  string
+	htmlReport   string
 	jsonReport   string
 	failOn       string
 	waivers      string
@@ -76,7 +78,7 @@ error.`,
 	}
 	f := cmd.Flags()
 	fl.register(f)
-	f.StringVar(&fl.cfg.Profile, "profile", "", "rfc6749, oauth21, cl or simple (default: the flow document's)")
+	f.StringVar(&fl.cfg.Profile, "profile", "", "rfc6749, oauth21, cl, simple or rfc9068 (rfc6749 with RFC 9068 JWTs; default: the flow document's)")
 	f.IntVar(&fl.cfg.TokenBudget, "token-budget", 0, "most token requests in a run (default 100)")
 	f.Float64Var(&fl.cfg.RequestRate, "request-rate", 0, "most requests per second (default unlimited)")
 	f.StringVar(&fl.cfg.RevocationEndpoint, "revocation-endpoint", "", "RFC 7009 revocation endpoint, a URL or a path on the target (default: the flow document's, else RFC 8414 metadata)")
@@ -86,12 +88,13 @@ error.`,
 	f.StringSliceVar(&fl.cfg.Require, "require", nil, "fail, rather than N/A, when the target lacks a capability the flow document marks optional: revocation, introspection (repeatable)")
 	f.DurationVar(&fl.cfg.RevocationPropagation, "revocation-propagation", 0, "how long a revoked token may keep working, for REV-002 (default 5s)")
 	f.StringArrayVar(&fl.cfg.Operations, "operation", nil, "probe only this protected operation, by operationId or \"METHOD /path\" (repeatable; default: every one the flow document secures)")
-	f.StringSliceVar(&fl.cfg.OptIn, "opt-in", nil, "turn on checks that are off by default, e.g. TOK-029,TOK-037 (see docs/check.md)")
+	f.StringSliceVar(&fl.cfg.OptIn, "opt-in", nil, "turn on checks that are off by default, e.g. TOK-028,TOK-029,TOK-037 (see docs/check.md)")
 	f.BoolVar(&fl.cfg.NoControl, "no-control", false, "never use the target's control API (a Tollgate mock's /_tollgate/): wait out token lifetimes in real time")
 	f.StringVar(&fl.cfg.StaleTokenFile, "stale-token-file", "", "a token file written by an earlier run's --save-token, for EXP-012")
 	f.StringVar(&fl.saveToken, "save-token", "", "after preflight, write the primary client's token to FILE (mode 0600) for a later --stale-token-file")
 	f.StringVar(&fl.junitReport, "junit-report", "", "write a JUnit XML report to FILE")
 	f.StringVar(&fl.jsonReport, "json-report", "", "write the Ginkgo JSON report to FILE")
+	f.StringVar(&fl.htmlReport, "html-report", "", "write a self-contained HTML page of the run to FILE: counts, each FAIL and WARN with its evidence and curl, waivers, configuration (no secrets)")
 	f.StringVar(&fl.summaryJSON, "summary-json", "", "write the verdicts (id, flow, level, verdict, message) as JSON to FILE")
 	f.StringVar(&fl.failOn, "fail-on", "must", "what fails the run: must or should")
 	f.StringVar(&fl.waivers, "waivers", "", "YAML list of expected failures (check, flow, reason, expires); or TOLLGATE_WAIVERS")
@@ -186,7 +189,7 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	for flag, path := range map[string]string{"--junit-report": fl.junitReport, "--json-report": fl.jsonReport, "--summary-json": fl.summaryJSON} {
+	for flag, path := range map[string]string{"--junit-report": fl.junitReport, "--json-report": fl.jsonReport, "--summary-json": fl.summaryJSON, "--html-report": fl.htmlReport} {
 		if err := canWrite(path); err != nil {
 			return usagef("%s: %w (give a writable path)", flag, err)
 		}
@@ -288,6 +291,17 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 			return usagef("--summary-json: %w", err)
 		}
 	}
+	if fl.htmlReport != "" {
+		run := f.RunInfo()
+		run.FailOn, run.LabelFilter, run.Expiry = fl.failOn, fl.labelFilter, summary.Expiry
+		run.WaiversFile, run.Waivers, run.WaiverProblems = waiversFile, waivers, waiverProblems
+		run.Failed = summary.Failed(fl.failOn) || loadFailures > 0 || len(waiverProblems) > 0
+		run.Version, run.Generated = version(), time.Now()
+		if err := framework.WriteHTMLReport(fl.htmlReport, summary, run); err != nil {
+			return usagef("--html-report: %w", err)
+		}
+		fmt.Fprintf(stdout, "HTML report: %s\n", fl.htmlReport)
+	}
 	if summary.Failed(fl.failOn) {
 		return errors.New("conformance checks failed (see above)")
 	}
@@ -324,16 +338,31 @@ func printAPISpec(w io.Writer, api *spec.APISpec, probed []spec.Operation) {
 }
 
 // canWrite reports why a report could not be written to path, before a
-// run that would otherwise end without its report; "" is fine.
+// run that would otherwise end without its report; nil is fine. It creates
+// nothing: a run that stops at preflight leaves no empty report behind.
 func canWrite(path string) error {
 	if path == "" {
 		return nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
+	if info, err := os.Stat(path); err == nil {
+		if info.IsDir() {
+			return fmt.Errorf("%s is a directory", path)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0) // no O_TRUNC: an old report stays until the new one is written
+		if err != nil {
+			return err
+		}
+		return f.Close()
 	}
-	return f.Close()
+	trial, err := os.CreateTemp(filepath.Dir(path), ".tollgate-report-*")
+	if err != nil {
+		return fmt.Errorf("cannot create %s: %w", path, err)
+	}
+	name := trial.Name()
+	if err := trial.Close(); err != nil {
+		return errors.Join(err, os.Remove(name))
+	}
+	return os.Remove(name)
 }
 
 // checkLabelFilter leaves the load specs out unless --load or the filter

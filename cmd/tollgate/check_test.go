@@ -189,7 +189,8 @@ func TestCheckAgainstMock(t *testing.T) {
 	t.Parallel()
 	target := checkMock(t)
 	junit := filepath.Join(t.TempDir(), "junit.xml")
-	r := runTollgate(t, seedEnv, "check", "--target", target, "--flow", "simple", "--junit-report", junit)
+	page := filepath.Join(t.TempDir(), "report.html")
+	r := runTollgate(t, seedEnv, "check", "--target", target, "--flow", "simple", "--junit-report", junit, "--html-report", page)
 	if r.code != 0 || r.stderr != "" {
 		t.Fatalf("exit %d, stderr %q; want 0 and nothing\nstdout:\n%s", r.code, r.stderr, r.stdout)
 	}
@@ -227,6 +228,24 @@ func TestCheckAgainstMock(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "JUnit report: "+junit+"\n") {
 		t.Errorf("stdout does not name the JUnit report:\n%s", r.stdout)
+	}
+
+	if !strings.Contains(r.stdout, "HTML report: "+page+"\n") {
+		t.Errorf("stdout does not name the HTML report:\n%s", r.stdout)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatalf("--html-report: %v", err)
+	}
+	// The page's own tests (suites/framework, make e2e) read it in full;
+	// here: the run's verdicts reached it, and no secret did.
+	for _, want := range []string{"PASSED", fmt.Sprintf("<p id=\"total\">%d checks</p>", n), "TOK-001", "WARN</span> TOK-011 [simple]", "testClient"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("--html-report lacks %q", want)
+		}
+	}
+	if strings.Contains(string(html), mockserver.SeedClientSecret) {
+		t.Error("--html-report shows the client secret")
 	}
 
 	data, err := os.ReadFile(junit)
@@ -361,6 +380,8 @@ func TestCheckExitTwo(t *testing.T) {
 		{name: "stale token file not JSON", env: append([]string{"TOLLGATE_STALE_TOKEN_FILE=" + unknownKey}, seedEnv...), args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"stale token file " + unknownKey, "--save-token"}},
 		{name: "unknown --operation", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--operation", "GET /api/colections"}, want: []string{`operation "GET /api/colections"`, "listCollections"}},
 		{name: "unwritable --junit-report", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--junit-report", "/does/not/exist/junit.xml"}, want: []string{"--junit-report", "/does/not/exist/junit.xml", "writable path"}, quick: true},
+		{name: "unwritable --html-report", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--html-report", "/does/not/exist/report.html"}, want: []string{"--html-report", "/does/not/exist/report.html", "writable path"}, quick: true},
+		{name: "--html-report a directory", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--html-report", os.TempDir()}, want: []string{"--html-report", "is a directory", "writable path"}, quick: true},
 		{name: "unwritable --save-token", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--save-token", "/does/not/exist/token.json"}, want: []string{"--save-token", "/does/not/exist/token.json", "writable path"}},
 		{name: "missing target file", env: seedEnv, args: []string{"--config", "/does/not/exist.yaml"}, want: []string{"/does/not/exist.yaml", "--config"}},
 		{name: "missing client id", args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"no client", "TOLLGATE_CLIENT_ID"}},
@@ -394,6 +415,44 @@ func TestCheckExitTwo(t *testing.T) {
 				t.Errorf("took %v, want under 2 s: the config is invalid before any network I/O", r.elapsed)
 			}
 		})
+	}
+}
+
+// TestCheckPreflightLeavesNoReport: a run that ends at preflight writes no
+// report file: neither an empty new one nor over an old one.
+func TestCheckPreflightLeavesNoReport(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.xml")
+	if err := os.WriteFile(old, []byte("<old/>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reports := map[string]string{
+		"--junit-report": old,
+		"--json-report":  filepath.Join(dir, "report.json"),
+		"--summary-json": filepath.Join(dir, "summary.json"),
+		"--html-report":  filepath.Join(dir, "report.html"),
+	}
+	args := []string{"check", "--target", checkMock(t), "--flow", "simple"}
+	for flag, path := range reports {
+		args = append(args, flag, path)
+	}
+	env := []string{"TOLLGATE_CLIENT_ID=" + mockserver.SeedClientID, "TOLLGATE_CLIENT_SECRET=wrong"}
+	r := runTollgate(t, env, args...)
+	if r.code != 2 || !strings.Contains(r.stderr, "preflight") {
+		t.Fatalf("exit %d, stderr %q; want 2 and a preflight error", r.code, r.stderr)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "old.xml" {
+			t.Errorf("preflight failed, yet %s was left in the report folder", e.Name())
+		}
+	}
+	if data, err := os.ReadFile(old); err != nil || string(data) != "<old/>" {
+		t.Errorf("the earlier report is now %q (%v), want it untouched", data, err)
 	}
 }
 

@@ -94,6 +94,10 @@ type SignerOptions struct {
 	KeyID string
 	// Type is the "typ" header. Empty means "at+jwt" (RFC 9068).
 	Type string
+	// OmitKeyID leaves kid out of token headers; the JWK Set still names
+	// the key. RFC 7515 §4.1.4 makes kid optional, which is harmless while
+	// the set holds one key and leaves a verifier guessing among several.
+	OmitKeyID bool
 }
 
 // Claims are the claims of a JWT access token issued by the mock server.
@@ -179,8 +183,12 @@ func NewSigner(opts SignerOptions) (*Signer, error) {
 		signingKey = cryptosigner.Opaque(key)
 	}
 	joseAlg := jose.SignatureAlgorithm(alg)
+	headerKID := kid
+	if opts.OmitKeyID {
+		headerKID = ""
+	}
 	js, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: joseAlg, Key: jose.JSONWebKey{Key: signingKey, KeyID: kid}},
+		jose.SigningKey{Algorithm: joseAlg, Key: jose.JSONWebKey{Key: signingKey, KeyID: headerKID}},
 		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)),
 	)
 	if err != nil {

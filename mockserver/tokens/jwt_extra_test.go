@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -114,5 +115,37 @@ func TestSignExtraStable(t *testing.T) {
 	}
 	if !strings.HasSuffix(string(p), `,"a":2,"b":4,"m":3,"y":5,"z":1}`) {
 		t.Errorf("payload %s does not end with the extra claims in sorted order", p)
+	}
+}
+
+// TestOmitKeyID: the header names no kid, the JWK Set still does, and the
+// token verifies, alone and through a ring that holds another key.
+func TestOmitKeyID(t *testing.T) {
+	t.Parallel()
+	s := newTestSigner(t, SignerOptions{Algorithm: "EdDSA", OmitKeyID: true})
+	raw, err := s.Sign(testClaims())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := Inspect(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.KeyID != "" {
+		t.Errorf("header kid = %q, want none", h.KeyID)
+	}
+	if s.KeyID() == "" || !strings.Contains(string(s.JWKS()), s.KeyID()) {
+		t.Errorf("the JWK Set %s does not name the key (%q)", s.JWKS(), s.KeyID())
+	}
+	now := testClaims().IssuedAt
+	if _, err := s.Verify(raw, now); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+	ring := NewKeyRing(newTestSigner(t, SignerOptions{Algorithm: "EdDSA"}))
+	if err := ring.Rotate(s, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ring.Verify(raw, now); err != nil {
+		t.Errorf("KeyRing.Verify: %v", err)
 	}
 }

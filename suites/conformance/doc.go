@@ -35,10 +35,16 @@ func Define(frameworks ...*framework.Framework) []*framework.Registrar {
 				JWTChecks(r)
 				JWTAttackChecks(r)
 			})
+			// After every bad token and forgery the checks above send:
+			// Ginkgo runs the specs of a container in the order defined.
+			ginkgo.Describe("persistence", func() { PersistenceChecks(r) })
 			ginkgo.Describe("authorization server metadata", func() { MetadataChecks(r) })
 			ginkgo.Describe("hardening", func() { SecurityChecks(r) })
 			ginkgo.Describe("token revocation", func() { RevocationChecks(r) })
 			ginkgo.Describe("token introspection", func() { IntrospectionChecks(r) })
+			// Last: these judge every exchange the checks above had with
+			// the token endpoint.
+			ginkgo.Describe("token endpoint, the whole run", func() { TokenRunChecks(r) })
 			ginkgo.Describe("load", func() { LoadSpecs(f) })
 		})
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/tollgate/tollgate/spec"
 )
 
 // Level is how much a failed check matters under a profile.
@@ -33,12 +35,49 @@ type Check struct {
 	Levels map[string]Level // by profile name; "*" is the default for profiles not listed
 }
 
-// Level returns the check's level under a profile.
+// Level returns the check's level under a profile: its own, else that of
+// the profile it extends (spec.ProfileBase), else the default.
 func (c Check) Level(profile string) Level {
-	if l, ok := c.Levels[profile]; ok {
-		return l
+	for p := profile; p != ""; p = spec.ProfileBase(p) {
+		if l, ok := c.Levels[p]; ok {
+			return l
+		}
 	}
 	return c.Levels["*"]
+}
+
+// SoftLevel returns the level of a check's lesser finding under a profile,
+// and false when the check has none: the catalog grades some findings
+// below the rest of their check ("FAIL if 200; WARN on the code"), and the
+// check reports those through Warn. Under a profile whose level for the
+// check is already that low, the finding is simply the check's failure.
+func (c Check) SoftLevel(profile string) (Level, bool) {
+	soft, ok := softLevels()[c.ID]
+	if !ok || c.Level(profile) == soft {
+		return "", false
+	}
+	return soft, true
+}
+
+// softLevels are the lesser findings of the checks that have one, by ID,
+// each with the catalog's severity it comes from.
+func softLevels() map[string]Level {
+	return map[string]Level{
+		"TOK-011":   Should, // "FAIL <128 bits, WARN <160"; a UUIDv4 under simple (F1)
+		"TOK-022":   Should, // "FAIL if 200; WARN on the code"
+		"TOK-028":   Should, // "FAIL on 200; WARN for 405 without Allow"
+		"BEAR-004":  Should, // FAIL on 2xx; WARN on the status
+		"BEAR-016":  Should, // a bare challenge (F9)
+		"BEAR-022":  Should, // refused, but not with 401 invalid_token
+		"EXP-007":   Should, // "FAIL/WARN": over 300 s, over 60 s
+		"EXP-012":   Should, // refused, but not with 401 invalid_token
+		"INTRO-001": Should, // refused, but not with 401
+		"INTRO-003": Should, // "FAIL / WARN for extra members"
+		"JWT-012":   Should, // "FAIL on 2xx; WARN on fetch"
+		"REV-001":   Should, // access tokens not revocable: §2 SHOULD
+		"REV-002":   Should, // refused, but not with 401 invalid_token
+		"REV-004":   Should, // a refused revocation answered 200
+	}
 }
 
 func all(l Level) map[string]Level { return map[string]Level{"*": l} }
@@ -54,10 +93,10 @@ func Catalog() []Check {
 		{"TOK-005", AreaToken, "Token-endpoint error responses are no-store too", `RFC 6749 §5.2 examples; OAuth 2.1 §3.2.4`, all(Should)},
 		{"TOK-006", AreaToken, "token_type is Bearer, compared case-insensitively", `RFC 6749 §5.1 token_type "case insensitive"; RFC 6750 §4`, all(Must)},
 		{"TOK-007", AreaToken, "expires_in is a JSON number holding a positive integer", `RFC 6749 §5.1 "Numerical values are included as JSON numbers"; App. A.14`, all(Must)},
-		{"TOK-008", AreaToken, "expires_in equals the documented lifetime", `RFC 6749 §5.1 "document the default value"; the flow document`, all(Must)},
+		{"TOK-008", AreaToken, "expires_in equals the documented lifetime (up to 5 s or 1% short: exp minus now, rounded down)", `RFC 6749 §5.1 "document the default value"; the flow document`, all(Must)},
 		{"TOK-009", AreaToken, "The token can be sent in an Authorization header (b64token)", `RFC 6750 §2.1 b64token`, all(Must)},
 		{"TOK-010", AreaToken, "Successive issuances return distinct tokens", `RFC 6749 §10.3 "cannot be generated, modified, or guessed"`, map[string]Level{"*": Should, "simple": Must}},
-		{"TOK-011", AreaToken, "Tokens carry at least 128 bits of randomness", `RFC 6749 §10.10 "MUST be less than or equal to 2^(-128)"`, map[string]Level{"*": Must, "simple": Should}},
+		{"TOK-011", AreaToken, "Tokens carry at least 128 bits of randomness, with no sequence or structure (WARN under 160, and for a random UUIDv4 under simple)", `RFC 6749 §10.10 "MUST be less than or equal to 2^(-128) and SHOULD be less than or equal to 2^(-160)"`, all(Must)},
 		{"TOK-012", AreaToken, "A wrong client secret is rejected with invalid_client", `RFC 6749 §4.4.2 "MUST authenticate the client"; §5.2 invalid_client`, all(Must)},
 		{"TOK-013", AreaToken, "An unknown client_id is rejected with invalid_client", `RFC 6749 §5.2 invalid_client "unknown client"`, all(Must)},
 		{"TOK-014", AreaToken, "A request without client authentication is rejected", `RFC 6749 §5.2 invalid_client "no client authentication included"`, all(Must)},
@@ -68,23 +107,23 @@ func Catalog() []Check {
 		{"TOK-019", AreaToken, "A form-encoded token request is accepted", `RFC 6749 §4.4.2 application/x-www-form-urlencoded`, map[string]Level{"*": Must, "cl": Info}},
 		{"TOK-020", AreaToken, "A JSON token request is accepted (vendor)", `Commerce Layer docs: application/json and application/vnd.api+json`, map[string]Level{"*": Info, "cl": Must}},
 		{"TOK-021", AreaToken, "Two client-authentication methods in one request are rejected", `RFC 6749 §2.3 "MUST NOT use more than one authentication method"`, all(Should)},
-		{"TOK-022", AreaToken, "A missing grant_type gives invalid_request", `RFC 6749 §4.4.2 grant_type "REQUIRED"; §5.2 invalid_request`, all(Must)},
+		{"TOK-022", AreaToken, "A missing grant_type gives no token (FAIL), and 400 invalid_request (WARN)", `RFC 6749 §4.4.2 grant_type "REQUIRED"; §5.2 invalid_request`, all(Must)},
 		{"TOK-023", AreaToken, "An unsupported grant gives no token", `RFC 6749 §5.2 unsupported_grant_type`, all(Must)},
 		{"TOK-024", AreaToken, "Unrecognized request parameters are ignored", `RFC 6749 §3.2 "MUST ignore unrecognized request parameters"`, all(Must)},
 		{"TOK-025", AreaToken, "A parameter without a value counts as omitted", `RFC 6749 §3.2 "MUST be treated as if they were omitted"`, all(Must)},
 		{"TOK-026", AreaToken, "A repeated parameter is rejected", `RFC 6749 §3.2 "MUST NOT be included more than once"`, all(Should)},
 		{"TOK-027", AreaToken, "Token response members are not duplicated", `RFC 6749 §3.2 (response side)`, all(Must)},
-		{"TOK-028", AreaToken, "Tokens are issued only on POST", `RFC 6749 §3.2 "MUST use the HTTP POST method"; RFC 9110 §15.5.6 Allow`, all(Must)},
+		{"TOK-028", AreaToken, "Tokens are issued only on POST (WARN for 405 without Allow; the request in a GET query on loopback or with --opt-in TOK-028)", `RFC 6749 §3.2 "MUST use the HTTP POST method"; RFC 9110 §15.5.6 Allow`, all(Must)},
 		{"TOK-029", AreaToken, "Client credentials in the request URI are not accepted", `RFC 6749 §2.3.1 "MUST NOT be included in the request URI" (derived)`, all(Should)},
 		{"TOK-030", AreaToken, "The granted scope is returned when it differs from the request; unknown scopes are refused or dropped", `RFC 6749 §3.3 "MUST include the scope response parameter"`, all(Must)},
-		{"TOK-031", AreaToken, "The scope value has the RFC syntax", `RFC 6749 §3.3 scope = scope-token *( SP scope-token )`, all(Must)},
+		{"TOK-031", AreaToken, "The scope value has the RFC syntax, in every token response of the run", `RFC 6749 §3.3 scope = scope-token *( SP scope-token )`, all(Must)},
 		{"TOK-032", AreaToken, "Error bodies have a registered error code in the RFC character set", `RFC 6749 §5.2 error "REQUIRED"; character sets`, all(Must)},
 		{"TOK-033", AreaToken, "Error status codes: 400, or 400/401 for invalid_client", `RFC 6749 §5.2 "HTTP 400 … (unless specified otherwise)"`, all(Must)},
 		{"TOK-034", AreaToken, "No refresh token for client credentials", `RFC 6749 §4.4.3 "A refresh token SHOULD NOT be included"`, all(Should)},
 		{"TOK-035", AreaToken, "No credential echo and no stack traces in responses", `ASVS 5.0 16.5.1`, all(Must)},
 		{"TOK-036", AreaToken, "The token endpoint requires TLS", `RFC 6749 §3.2 "MUST require the use of TLS"`, all(Must)},
 		{"TOK-037", AreaToken, "Repeated wrong secrets meet brute-force protection (opt-in)", `RFC 6749 §2.3.1 "MUST protect any endpoint … against brute force attacks"`, all(Info)},
-		{"TOK-038", AreaToken, "Malformed input gets a 4xx, never a 5xx or a hang", `RFC 9110 §15.5.1; project rule`, all(Must)},
+		{"TOK-038", AreaToken, "Malformed input gets a 4xx, and no token-endpoint request of the run a 5xx or a hang", `RFC 9110 §15.5.1; project rule`, all(Must)},
 		{"TOK-039", AreaToken, "created_at agrees with the server clock (vendor)", `Commerce Layer token response created_at`, all(Should)},
 		{"TOK-040", AreaToken, "The documented request schema is enforced", `the flow document's required members`, all(Must)},
 
@@ -102,7 +141,7 @@ func Catalog() []Check {
 		{"BEAR-012", AreaBearer, "If query tokens work, the response is Cache-Control: private", `RFC 6750 §2.3 "SHOULD contain a Cache-Control header with the private option"`, all(Should)},
 		{"BEAR-013", AreaBearer, "A token in the body of a GET is not accepted", `RFC 6750 §2.2 "the GET method MUST NOT be used"`, all(Should)},
 		{"BEAR-014", AreaBearer, "A token sent two ways gives 400 invalid_request", `RFC 6750 §3.1 invalid_request "more than one method"`, all(Should)},
-		{"BEAR-015", AreaBearer, "Duplicate Authorization headers are not honoured", `RFC 9110 §5.3`, all(Should)},
+		{"BEAR-015", AreaBearer, "Duplicate Authorization headers are not honoured", `hardening (RFC 9110 §5.3's MUST NOT binds the sender)`, all(Should)},
 		{"BEAR-016", AreaBearer, "The challenge is well formed", `RFC 6750 §3 "MUST be followed by one or more auth-param values"`, all(Must)},
 		{"BEAR-017", AreaBearer, "insufficient_scope gives 403 with a challenge", `RFC 6750 §3.1 insufficient_scope "SHOULD respond with … 403"`, all(Must)},
 		{"BEAR-018", AreaBearer, "401 and 403 keep their meanings", `RFC 9110 §15.5.4`, all(Should)},
@@ -112,6 +151,7 @@ func Catalog() []Check {
 		{"BEAR-022", AreaBearer, "A token for another audience or resource server is refused", `RFC 9700 §2.3 "MUST refuse to serve the respective request"; RFC 9068 §4 aud`, all(Must)},
 		{"BEAR-023", AreaBearer, "Client credentials are not accepted as API auth", `hardening`, all(Should)},
 		{"BEAR-024", AreaBearer, "401/403 responses are not cacheable", `not normative`, all(Info)},
+		{"BEAR-025", AreaBearer, "Invalid tokens and forgeries do not disturb a valid one", `jwt_tool persistence check: verdicts after an invalid token are void if the original stops working`, all(Must)},
 
 		{"EXP-001", AreaExpiry, "The lifetime is advertised", `RFC 6749 §5.1 expires_in "RECOMMENDED"`, map[string]Level{"*": Should, "simple": Must}},
 		{"EXP-002", AreaExpiry, "The lifetime is plausible (seconds, not milliseconds)", `OIDF ValidateExpiresIn`, all(Should)},
@@ -146,10 +186,17 @@ func NewChecks() Checks {
 // MarkdownTable renders the catalog as the table in docs/checks.md.
 func MarkdownTable() string {
 	var b strings.Builder
-	b.WriteString("| ID | area | what must hold | source | rfc6749 | oauth21 | cl | simple |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| ID | area | what must hold | source | " + strings.Join(spec.Profiles(), " | ") + " |\n|---|---|---|---|" + strings.Repeat("---|", len(spec.Profiles())) + "\n")
 	for _, c := range Catalog() {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", c.ID, c.Area, c.Title,
-			strings.ReplaceAll(c.Source, "|", `\|`), c.Level("rfc6749"), c.Level("oauth21"), c.Level("cl"), c.Level("simple"))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |", c.ID, c.Area, c.Title, strings.ReplaceAll(c.Source, "|", `\|`))
+		for _, p := range spec.Profiles() {
+			level := string(c.Level(p))
+			if soft, ok := c.SoftLevel(p); ok {
+				level += " (" + string(soft) + ")"
+			}
+			fmt.Fprintf(&b, " %s |", level)
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }

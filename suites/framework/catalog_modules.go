@@ -15,13 +15,14 @@ const (
 func moduleChecks() []Check {
 	return []Check{
 		{"JWT-001", AreaJWT, "A JWT access token is signed, not with none, and verifies against the JWKS", `RFC 9068 §2.1 "JWT access tokens MUST be signed" … "MUST NOT use "none" as the signing algorithm"`, all(Must)},
-		{"JWT-002", AreaJWT, "The JWT typ header is at+jwt", `RFC 9068 §2.1 "MUST include this media type in the "typ" header" … "SHOULD be "at+jwt""`, map[string]Level{"*": Should, "cl": Info}},
-		{"JWT-003", AreaJWT, "The JWT carries iss, exp, aud, sub, client_id, iat and jti", `RFC 9068 §2.2 iss, exp, aud, sub, client_id, iat, jti "REQUIRED"`, map[string]Level{"*": Should, "cl": Info}},
+		{"JWT-002", AreaJWT, "The JWT typ header is at+jwt", `RFC 9068 §2.1 "MUST include this media type in the "typ" header" … "SHOULD be "at+jwt""`, map[string]Level{"*": Info, "rfc9068": Must}},
+		{"JWT-003", AreaJWT, "The JWT carries iss, exp, aud, sub, client_id, iat and jti", `RFC 9068 §2.2 iss, exp, aud, sub, client_id, iat, jti "REQUIRED"`, map[string]Level{"*": Info, "rfc9068": Must}},
 		{"JWT-004", AreaJWT, "An alg none forgery (none, None, NONE) is refused", `RFC 9068 §4 "MUST reject any JWT in which the value of "alg" is "none""`, all(Must)},
 		{"JWT-005", AreaJWT, "A JWT with a changed payload and the original signature is refused", `RFC 9068 §4 "MUST validate the signature"`, all(Must)},
 		{"JWT-006", AreaJWT, "An HS256 forgery keyed with the public key's bytes is refused (algorithm confusion)", `ASVS 5.0 9.1.2 "prevent key confusion"`, all(Must)},
 		{"JWT-007", AreaJWT, "A key embedded in the token (jwk header) is not trusted", `RFC 9068 §4 "MUST use the keys provided by the authorization server"; ASVS 5.0 9.1.3`, all(Must)},
 		{"JWT-008", AreaJWT, "A JWT with an unknown kid is refused (the black-box part: wrong iss, aud and future nbf need the target's key)", `RFC 9068 §4 "MUST use the keys provided by the authorization server"`, all(Must)},
+		{"JWT-009", AreaJWT, "A JWT names its key (kid) when the JWK Set holds several signing keys", `RFC 7515 §4.1.4 kid "a hint indicating which key was used"; RFC 7517 §4.5 kid "used to match a specific key … to choose among a set of keys within a JWK Set"`, all(Should)},
 		{"JWT-010", AreaJWT, "Signature-stripping and empty-key forgeries are refused (header.payload. with no signature, HS256 with an empty secret, alg nOnE)", `RFC 9068 §4 "MUST validate the signature of all incoming JWT access tokens"; jwt_tool playbook (null signature, blank HMAC secret)`, all(Must)},
 		{"JWT-011", AreaJWT, "A crafted kid does not choose the key (../../dev/null and /dev/null with an empty HMAC key, an SQL-shaped kid with the key it selects)", `RFC 8725 §3.10 kid: "should ensure that this does not create SQL or LDAP injection vulnerabilities"; ASVS 5.0 9.1.3 key material "from trusted pre-configured sources"`, all(Must)},
 		{"JWT-012", AreaJWT, "jku and x5u in a token are not trusted (FAIL) nor fetched (WARN): a JWKS and a certificate the run serves on loopback", `ASVS 5.0 9.1.3 "headers such as 'jku', 'x5u', and 'jwk' must be validated against an allowlist"; RFC 8725 §3.10 "blindly following a "jku" … or "x5u" … could result in server-side request forgery (SSRF)"`, all(Must)},

@@ -46,7 +46,10 @@ not implement. ` + "`tollgate check --list-checks`" + ` prints the same table as
 
 How much a failed check matters depends on the profile the run is judged by:
 ` + "`--profile`" + `, else the flow document's ` + "`x-tollgate.profile`" + ` (` + "`simple`" + ` for the simple
-flow, ` + "`cl`" + ` for oauth2). The last four columns give the level under each profile.
+flow, ` + "`cl`" + ` for oauth2; ` + "`rfc9068`" + ` is ` + "`rfc6749`" + ` with RFC 9068's JWT profile binding).
+The last five columns give the level under each profile; a level in parentheses is that
+of a lesser finding the catalog grades below the rest of the check ("FAIL if 200; WARN on
+the code"), reported as a WARN while the check's own failure stays at its level.
 
 - **MUST**: a failure is a FAIL and fails the run (exit code 1).
 - **SHOULD**: a failure is a WARN; it fails the run only with ` + "`--fail-on should`" + `.
@@ -118,7 +121,7 @@ func TestMarkdownTable(t *testing.T) {
 	if len(lines) != 2+len(catalog) {
 		t.Fatalf("MarkdownTable has %d lines, want a header, a rule and %d rows", len(lines), len(catalog))
 	}
-	if lines[0] != "| ID | area | what must hold | source | rfc6749 | oauth21 | cl | simple |" {
+	if lines[0] != "| ID | area | what must hold | source | rfc6749 | oauth21 | cl | simple | rfc9068 |" {
 		t.Errorf("header = %q", lines[0])
 	}
 	for i, c := range catalog {
@@ -133,7 +136,11 @@ func TestMarkdownTable(t *testing.T) {
 			t.Errorf("row %d is %s, want %s", i, cells[0], c.ID)
 		}
 		for j, p := range spec.Profiles() {
-			if got := cells[4+j]; got != string(c.Level(p)) {
+			want := string(c.Level(p))
+			if soft, ok := c.SoftLevel(p); ok {
+				want += " (" + string(soft) + ")"
+			}
+			if got := cells[4+j]; got != want {
 				t.Errorf("%s under %s: table says %s, Level says %s", c.ID, p, got, c.Level(p))
 			}
 		}
@@ -208,7 +215,11 @@ func TestCheckLevel(t *testing.T) {
 		{"TOK-003", "simple", framework.Should},
 		{"TOK-003", "rfc6749", framework.Must},
 		{"TOK-003", "cl", framework.Must},
-		{"TOK-011", "simple", framework.Should},
+		{"TOK-011", "simple", framework.Must},
+		{"JWT-002", "rfc9068", framework.Must},
+		{"JWT-002", "cl", framework.Info},
+		{"JWT-002", "oauth21", framework.Info},
+		{"TOK-004", "rfc9068", framework.Must}, // rfc9068 extends rfc6749
 		{"TOK-016", "rfc6749", framework.Must},
 		{"TOK-016", "oauth21", framework.Info},
 		{"TOK-018", "rfc6749", framework.Info},

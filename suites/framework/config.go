@@ -23,10 +23,10 @@ type Config struct {
 	// probing it; its fields are promoted, as in the target file.
 	probe.Config `yaml:",inline"`
 
-	Profile string `yaml:"profile"` // rfc6749, oauth21, cl or simple; empty: the document's
+	Profile string `yaml:"profile"` // rfc6749, oauth21, cl, simple or rfc9068; empty: the document's
 
 	ForeignToken string   `yaml:"foreign_token"` // a live token issued for another audience or resource server, for BEAR-022
-	OptIn        []string `yaml:"opt_in"`        // checks that are off by default: TOK-029 against a non-local target, TOK-037
+	OptIn        []string `yaml:"opt_in"`        // checks that are off by default: TOK-028's GET query and TOK-029 against a non-local target, TOK-037
 	Operations   []string `yaml:"operations"`    // protected operations to probe, by operationId or "METHOD /path"; empty: every one the flow document (or APISpec) secures
 
 	// APISpec is the user's own OpenAPI 3.0 or 3.1 document: the

@@ -73,6 +73,7 @@ func TestConfigValidate(t *testing.T) {
 		{name: "an ftp target is not an http(s) URL", mutate: func(c *framework.Config) { c.Target = "ftp://auth.example.com" }, wantErr: "not an http(s) URL"},
 		{name: "a target without host is not a URL", mutate: func(c *framework.Config) { c.Target = "https:///token" }, wantErr: "not an http(s) URL"},
 		{name: "an unparsable target is not a URL", mutate: func(c *framework.Config) { c.Target = "http://%zz" }, wantErr: "not an http(s) URL"},
+		{name: "a target with a password is refused without printing it", mutate: func(c *framework.Config) { c.Target = "http://user:hunter2@127.0.0.1:4455" }, wantErr: "user:xxxxx@127.0.0.1:4455\" carries user information"},
 		{
 			name:    "plain http to a remote host needs --insecure",
 			mutate:  func(c *framework.Config) { c.Target = "http://auth.example.com" },

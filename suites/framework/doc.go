@@ -6,7 +6,7 @@
 // catalog of check IDs with their severity per profile, the CheckIt wrapper
 // that turns a check into a labelled Ginkgo spec, waivers, and the summary
 // that turns a Ginkgo report into PASS / FAIL / WARN / INFO / SKIP /
-// INCONCLUSIVE verdicts and JUnit.
+// INCONCLUSIVE verdicts, JUnit and a self-contained HTML page (RenderHTML).
 //
 // Check IDs and their sources come from the conformance catalog
 // (shared/conformance-catalog.md); docs/checks.md is generated from Catalog.

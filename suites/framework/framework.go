@@ -2,6 +2,7 @@ package framework
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 
@@ -48,6 +49,28 @@ func (f *Framework) Profile() string {
 		return f.Config.Profile
 	}
 	return f.Flow.Profile
+}
+
+// PrimaryToken returns the primary client's token. When the target issued
+// it in a shape the flow document does not describe, the check ends NOT
+// VERIFIED: TOK-001 owns that fault, and no other check can use the token.
+func (f *Framework) PrimaryToken(ctx context.Context) (spec.TokenResponse, error) {
+	tr, err := f.Prober.PrimaryToken(ctx)
+	if errors.Is(err, probe.ErrTokenResponse) {
+		NotVerified("%v (TOK-001 judges that), so there is no token to use", err)
+	}
+	return tr, err
+}
+
+// Token obtains a fresh token for a client, as Prober.Token, ending the
+// check NOT VERIFIED when the response does not match the flow document
+// (TOK-001 owns that).
+func (f *Framework) Token(ctx context.Context, c probe.Credentials) (spec.TokenResponse, *probe.Exchange, error) {
+	tr, ex, err := f.Prober.Token(ctx, c)
+	if errors.Is(err, probe.ErrTokenResponse) {
+		NotVerified("%v (TOK-001 judges that), so there is no token to use", err)
+	}
+	return tr, ex, err
 }
 
 // Preflight checks that Config.Operations name protected operations of the

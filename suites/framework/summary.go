@@ -30,10 +30,15 @@ type Result struct {
 	ID      string  `json:"id"`
 	Flow    string  `json:"flow"`
 	Area    string  `json:"area"`
-	Level   Level   `json:"level"`
+	Level   Level   `json:"level"` // the check's level under the profile; for a WARN of a lesser finding (SoftLevel), that finding's
 	Verdict Verdict `json:"verdict"`
 	Title   string  `json:"title"`
 	Message string  `json:"message,omitempty"` // why, for anything but PASS; redacted
+
+	// Evidence is the redacted exchange (with its repeat: curl line) that
+	// ends Message, when the check recorded one; "" otherwise. It is part
+	// of Message already, so the JSON summary leaves it out.
+	Evidence string `json:"-"`
 }
 
 // Summary is the verdicts of a run.
@@ -65,6 +70,9 @@ func Summarize(report types.Report) Summary {
 				if e.Name == VerdictEntry {
 					v, msg, _ := strings.Cut(e.Value.String(), "\n")
 					r.Verdict, r.Message = Verdict(v), msg
+					if r.Verdict == VerdictWarn && r.Level == Must {
+						r.Level = Should // a lesser finding of a MUST check (Warn)
+					}
 				}
 			}
 		case types.SpecStateSkipped:
@@ -88,6 +96,7 @@ func Summarize(report types.Report) Summary {
 				r.Message = spec.State.String() + ": " + r.Message
 			}
 		}
+		r.Evidence = evidenceOf(spec, r.Message)
 		s.Results = append(s.Results, r)
 	}
 	sort.SliceStable(s.Results, func(i, j int) bool {
@@ -97,6 +106,20 @@ func Summarize(report types.Report) Summary {
 		return s.Results[i].ID < s.Results[j].ID
 	})
 	return s
+}
+
+// evidenceOf returns the evidence entry CheckIt left on spec when msg ends
+// with it, as CheckIt's failure messages do; else "".
+func evidenceOf(spec types.SpecReport, msg string) string {
+	for _, e := range spec.ReportEntries {
+		if e.Name != EvidenceEntry {
+			continue
+		}
+		if ev := e.Value.String(); ev != "" && (msg == ev || strings.HasSuffix(msg, "\n"+ev)) {
+			return ev
+		}
+	}
+	return ""
 }
 
 // checkLabels reads the check ID, flow and level CheckIt put in a spec's
@@ -146,7 +169,15 @@ func (s Summary) Render(w io.Writer) {
 		}
 		line := fmt.Sprintf("    %-12s %-9s %-6s %s", r.Verdict, r.ID, r.Level, r.Title)
 		if r.Verdict != VerdictPass && r.Verdict != VerdictFail && r.Verdict != VerdictWarn && r.Message != "" {
-			line += " (" + oneLine(r.Message) + ")"
+			// The whole message, never cut: a NOT VERIFIED or INFO
+			// names its remedy there. Lines after the first go beneath.
+			// A WAIVED result shows its waiver only: the finding under it
+			// was accepted.
+			first, rest, _ := strings.Cut(strings.TrimSpace(r.Message), "\n")
+			line += " (" + first + ")"
+			if rest != "" && r.Verdict != VerdictWaived {
+				line += "\n" + strings.Repeat(" ", 8) + strings.ReplaceAll(rest, "\n", "\n"+strings.Repeat(" ", 8))
+			}
 		}
 		fmt.Fprintln(w, line)
 	}
@@ -168,6 +199,12 @@ func (s Summary) Render(w io.Writer) {
 	fmt.Fprintf(w, "\n%d checks: %s\n", len(s.Results), strings.Join(parts, ", "))
 }
 
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n    ")
+}
+
+// oneLine shortens a message to its first line, at most 160 bytes, for
+// places that name a result in passing (the waiver notes).
 func oneLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	if len(s) > 160 {
@@ -178,8 +215,4 @@ func oneLine(s string) string {
 		s = s[:cut] + "…"
 	}
 	return s
-}
-
-func indent(s string) string {
-	return "    " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n    ")
 }

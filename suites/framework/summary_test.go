@@ -84,6 +84,16 @@ func TestSummarizeOneSpec(t *testing.T) {
 			want: &framework.Result{Verdict: framework.VerdictWarn, Message: "msg"},
 		},
 		{
+			name: "a WARN whose message ends with the evidence entry carries it as Evidence",
+			spec: withEntry(withEntry(passed, framework.EvidenceEntry, "> POST /token\nrepeat: curl"), framework.VerdictEntry, "WARN\nno no-store\n> POST /token\nrepeat: curl"),
+			want: &framework.Result{Verdict: framework.VerdictWarn, Message: "no no-store\n> POST /token\nrepeat: curl", Evidence: "> POST /token\nrepeat: curl"},
+		},
+		{
+			name: "a FAIL whose message ends with the evidence entry carries it as Evidence",
+			spec: withEntry(withFailure(failed, "got 200\n> GET /api\n< 200 OK"), framework.EvidenceEntry, "> GET /api\n< 200 OK"),
+			want: &framework.Result{Verdict: framework.VerdictFail, Message: "got 200\n> GET /api\n< 200 OK", Evidence: "> GET /api\n< 200 OK"},
+		},
+		{
 			name: "INCONCLUSIVE: is an INCONCLUSIVE verdict, prefix removed",
 			spec: withFailure(skipped, "INCONCLUSIVE: rate limited"),
 			want: &framework.Result{Verdict: framework.VerdictInconclusive, Message: "rate limited"},
@@ -376,20 +386,20 @@ func TestSummaryRenderLines(t *testing.T) {
 			notWant: []string{"hidden"},
 		},
 		{
-			name:    "an inline reason is its first line only",
+			name:    "an inline reason's further lines go beneath it",
 			results: []framework.Result{{ID: "TOK-001", Flow: "f", Verdict: framework.VerdictNA, Message: "first\nsecond"}},
-			want:    []string{"(first)\n"},
-			notWant: []string{"second"},
+			want:    []string{"(first)\n        second\n"},
 		},
 		{
-			name:    "a long inline reason is cut",
-			results: []framework.Result{{ID: "TOK-001", Flow: "f", Verdict: framework.VerdictNA, Message: strings.Repeat("x", 300)}},
-			want:    []string{"(" + strings.Repeat("x", 160) + "…)\n"},
+			name:    "a long inline reason is never cut (its remedy is at the end)",
+			results: []framework.Result{{ID: "TOK-001", Flow: "f", Verdict: framework.VerdictNotVerified, Message: strings.Repeat("x", 300) + " remedy: --opt-in X"}},
+			want:    []string{"(" + strings.Repeat("x", 300) + " remedy: --opt-in X)\n"},
+			notWant: []string{"…"},
 		},
 		{
-			name:    "a long inline reason is cut at a character boundary",
+			name:    "a long inline reason of multi-byte characters stays whole",
 			results: []framework.Result{{ID: "TOK-001", Flow: "f", Verdict: framework.VerdictNA, Message: "x" + strings.Repeat("§", 100)}},
-			bug:     "summary.go oneLine cuts s[:160] in bytes, splitting a multi-byte character",
+			want:    []string{"(x" + strings.Repeat("§", 100) + ")\n"},
 		},
 	}
 	for _, tc := range tests {

@@ -83,6 +83,12 @@ func (c *Config) validateTarget() error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("target %q is not an http(s) URL: write it like https://auth.example.com", c.Target)
 	}
+	if u.User != nil {
+		// Go's client would send user information as Basic credentials on
+		// every request, which voids the checks of requests sent without
+		// them, and the URL is printed in reports.
+		return fmt.Errorf("target %q carries user information: drop it and give the client with TOLLGATE_CLIENT_ID and TOLLGATE_CLIENT_SECRET (or the target file's clients)", u.Redacted())
+	}
 	if err := c.MaySendSecretsTo(c.Target); err != nil {
 		return fmt.Errorf("target %w", err)
 	}

@@ -17,7 +17,8 @@
 //     (Do), and gives up with ErrInconclusive rather than fail a check;
 //   - redacts every secret and token it has seen (Redact) and renders an
 //     Exchange as evidence with a curl command that repeats it (Evidence,
-//     Curl).
+//     Curl), and reads that command back from an evidence text
+//     (RepeatCommand).
 //
 // Use it directly to drive a server from Go; use suites/framework for the
 // Ginkgo conformance checks and suites/load for load runs, both built on

@@ -31,9 +31,11 @@ type Prober struct {
 	last       *Exchange
 	nextSend   time.Time
 	primary    *spec.TokenResponse
+	primaryErr error  // an ErrTokenResponse from Preflight: issued, but not as documented
 	auth       string // the client authentication that got the primary token
 	primaryAt  time.Time
 	stale      *SavedToken // read from Config.StaleTokenFile before anything can overwrite it
+	tokenLog   []*Exchange // every exchange with the token endpoint, for the checks that judge the whole run
 }
 
 // New returns a Prober for cfg (already validated, see Config.Validate)

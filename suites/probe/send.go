@@ -38,6 +38,9 @@ func (p *Prober) Do(ctx context.Context, method, rawURL string, header http.Head
 		ex := p.send(ctx, method, rawURL, header, body)
 		p.mu.Lock()
 		p.last = ex
+		if p.isTokenEndpoint(rawURL) && len(p.tokenLog) < maxTokenLog {
+			p.tokenLog = append(p.tokenLog, ex)
+		}
 		p.mu.Unlock()
 		if ex.Err != nil {
 			return ex, fmt.Errorf("%s %s: %w", method, rawURL, ex.Err)
@@ -55,6 +58,26 @@ func (p *Prober) Do(ctx context.Context, method, rawURL string, header http.Head
 		case <-time.After(wait):
 		}
 	}
+}
+
+// maxTokenLog bounds the token-endpoint exchanges a run keeps: far more
+// than the checks send, so that a runaway loop cannot exhaust memory.
+const maxTokenLog = 2000
+
+// isTokenEndpoint reports whether rawURL, its query aside, is the flow's
+// token endpoint on the target.
+func (p *Prober) isTokenEndpoint(rawURL string) bool {
+	base, _, _ := strings.Cut(rawURL, "?")
+	return base == p.Config.Target+p.Flow.Token.Path
+}
+
+// TokenExchanges returns every exchange with the token endpoint so far, in
+// the order sent, whichever check sent it: for the checks that judge every
+// answer of the run (TOK-031, TOK-038).
+func (p *Prober) TokenExchanges() []*Exchange {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]*Exchange(nil), p.tokenLog...)
 }
 
 func (p *Prober) send(ctx context.Context, method, rawURL string, header http.Header, body []byte) *Exchange {
