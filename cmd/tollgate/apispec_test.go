@@ -49,9 +49,9 @@ func TestCheckAPISpec(t *testing.T) {
 }
 
 // TestCheckAPISpecProbesTheDocument: an operation of the user's document
-// that the target does not protect (the mock has no /status) fails
-// BEAR-019 for that operation alone, so the probed operations are the
-// document's; --operation selects among them.
+// that the target serves without a token (the mock's JWK Set, which the
+// document claims is secured) fails BEAR-019 for that operation alone, so
+// the probed operations are the document's; --operation selects among them.
 func TestCheckAPISpecProbesTheDocument(t *testing.T) {
 	t.Parallel()
 	doc := writeFile(t, "api.yaml", `openapi: 3.1.0
@@ -62,9 +62,9 @@ paths:
       operationId: listCollections
       security: [{token: []}]
       responses: {"200": {description: ok}}
-  /status:
+  /.well-known/jwks.json:
     get:
-      operationId: status
+      operationId: keys
       security: [{token: []}]
       responses: {"200": {description: ok}}
 components:
@@ -79,11 +79,11 @@ components:
 	verdicts, _ := checkLines(t, r.stdout)
 	for id, got := range verdicts {
 		if want := map[bool]string{true: "FAIL", false: "not FAIL"}[id == "BEAR-019"]; (got == "FAIL") != (want == "FAIL") {
-			t.Errorf("%s: %s, want %s: the one fault is the unprotected /status", id, got, want)
+			t.Errorf("%s: %s, want %s: the one fault is the unprotected JWK Set", id, got, want)
 		}
 	}
-	if !strings.Contains(r.stdout, "GET /status") || !strings.Contains(r.stdout, "  probed  GET /status (status)\n") {
-		t.Errorf("stdout does not name GET /status as probed and failing:\n%s", r.stdout)
+	if !strings.Contains(r.stdout, "  probed  GET /.well-known/jwks.json (keys)\n") || !strings.Contains(r.stdout, "> GET "+target+"/.well-known/jwks.json\n") {
+		t.Errorf("stdout does not name GET /.well-known/jwks.json as probed and failing:\n%s", r.stdout)
 	}
 
 	r = runTollgate(t, seedEnv, "check", "--target", target, "--flow", "simple", "--api-spec", doc, "--label-filter", "area:bearer", "--operation", "listCollections")
