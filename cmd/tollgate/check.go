@@ -55,6 +55,10 @@ target file (--config, or TOLLGATE_CONFIG) > defaults. Secrets come from
 TOLLGATE_CLIENT_SECRET (and _CLIENT2_, _EXPIRY_CLIENT_, _SCOPED_CLIENT_) or
 from --*-secret-file; they never need to be on the command line.
 
+With --api-spec FILE (your own OpenAPI 3.0/3.1 document), the checks probe
+the operations it secures with a Bearer scheme instead of the flow
+document's; the token side still comes from --flow (docs/check.md).
+
 Against a Tollgate mock (a target that answers GET /_tollgate/clock), the
 expiry checks move the target's clock through its control API instead of
 waiting, and put it back; --no-control waits instead (docs/check.md).
