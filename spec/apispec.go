@@ -202,30 +202,62 @@ func (a *apiReader) lineOf(path []string) int {
 	return line
 }
 
-// kinPlaces match the operation a kin-openapi validation error names, in
-// its two wordings: "invalid path P: invalid operation M" and "operation M P".
-var kinPlaces = []*regexp.Regexp{
-	regexp.MustCompile(`invalid path (/\S*): invalid operation ([A-Z]+)`),
-	regexp.MustCompile(`operation ([A-Z]+) (/\S*) `),
+// kinPlaces match the place a kin-openapi validation error names, in its
+// wordings: "invalid path P: invalid operation M", "operation M P" and
+// "invalid path P:" (the path item itself).
+var kinPlaces = []struct {
+	re           *regexp.Regexp
+	path, method int // submatch indexes; method 0: none
+}{
+	{regexp.MustCompile(`invalid path (/\S*): invalid operation ([A-Z]+)`), 1, 2},
+	{regexp.MustCompile(`operation ([A-Z]+) (/\S*) `), 2, 1},
+	{regexp.MustCompile(`invalid path (/\S*):`), 1, 0},
 }
 
-// validationPlace finds the line and dotted path of the operation a
-// kin-openapi validation error names, which it reports without a line.
+// validationPlace finds the line and dotted path of the operation, path
+// item or parameter a kin-openapi validation error names, which it
+// reports without a line.
 func (a *apiReader) validationPlace(err error) (int, string) {
 	msg := err.Error()
-	for i, re := range kinPlaces {
-		m := re.FindStringSubmatch(msg)
+	for _, kp := range kinPlaces {
+		m := kp.re.FindStringSubmatch(msg)
 		if m == nil {
 			continue
 		}
-		path, method := m[1], m[2]
-		if i == 1 {
-			path, method = m[2], m[1]
+		loc := []string{"paths", m[kp.path]}
+		if kp.method > 0 {
+			loc = append(loc, strings.ToLower(m[kp.method]))
 		}
-		loc := []string{"paths", path, strings.ToLower(method)}
+		if p := kinParameter.FindStringSubmatch(msg); p != nil {
+			loc = a.parameterPlace(loc, p[1])
+		}
 		return a.lineOf(loc), dotted(loc)
 	}
 	return 0, ""
+}
+
+// kinParameter matches the parameter a kin-openapi validation error names.
+var kinParameter = regexp.MustCompile(`parameter "([^"]+)"`)
+
+// parameterPlace returns the place of the parameter called name in the
+// operation at op ("paths", path[, method]), or in its path item, as
+// "…parameters[i]"; op itself when neither lists it inline.
+func (a *apiReader) parameterPlace(op []string, name string) []string {
+	for _, owner := range [][]string{op, op[:2]} {
+		node := a.root
+		for _, seg := range append(slices.Clone(owner), "parameters") {
+			node = yamlnode.Value(node, seg)
+		}
+		if node == nil || node.Kind != yaml.SequenceNode {
+			continue
+		}
+		for i, p := range node.Content {
+			if n := yamlnode.Value(p, "name"); n != nil && n.Value == name {
+				return append(slices.Clone(owner), "parameters", fmt.Sprintf("[%d]", i))
+			}
+		}
+	}
+	return op
 }
 
 // supportedVersion matches the openapi field of the documents Tollgate reads.

@@ -173,6 +173,10 @@ func TestReadAPISpecErrors(t *testing.T) {
 			[]string{"paths./items.get: no protected operation can be probed: required query parameter \"page\" has no example, enum or default: add one to the document"}},
 		{"a server URL without a usable path", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nservers: [{url: 'v1'}]\nsecurity: [{b: []}]\npaths:\n  /items:\n    get:\n      responses: {'200': {description: ok}}\n" + bearer, spec.APIOptions{}, 0,
 			[]string{`no protected operation can be probed: the server URL "v1" has no usable path: give --api-base PATH`}},
+		{"a parameter kin-openapi finds invalid", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nsecurity: [{b: []}]\npaths:\n  /items/{id}:\n    get:\n      parameters:\n        - {name: id, in: path, required: true, schema: {type: string}}\n        - name: q\n          in: query\n      responses: {'200': {description: ok}}\n" + bearer, spec.APIOptions{}, 9,
+			[]string{`api.yaml:9: paths./items/{id}.get.parameters[1]: invalid OpenAPI document`, `parameter "q"`}},
+		{"a path item parameter kin-openapi finds invalid", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\nsecurity: [{b: []}]\npaths:\n  /items:\n    parameters:\n      - name: q\n        in: query\n    get:\n      responses: {'200': {description: ok}}\n" + bearer, spec.APIOptions{}, 7,
+			[]string{`api.yaml:7: paths./items.parameters[0]: invalid OpenAPI document`, `parameter "q"`}},
 		{"a base that is not a path", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\n", spec.APIOptions{Base: "v1"}, 0, []string{`API base "v1": give a path such as /v1`}},
 		{"invalid OpenAPI", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /items/{id}:\n    get:\n      responses: {'200': {description: ok}}\n", spec.APIOptions{}, 5, []string{"api.yaml:5: paths./items/{id}.get: invalid OpenAPI document", "missing: [id]"}},
 	}
