@@ -14,4 +14,10 @@
 //
 // Use Read or ReadAll for documents in an fs.FS (such as the embedded
 // openapi.FS()), ReadFile for a document on disk.
+//
+// ReadAPISpec reads a user's own OpenAPI 3.0 or 3.1 document (no
+// x-tollgate extension) for the operations it protects with a Bearer
+// scheme, each with a concrete request to probe it (Operation.Probe);
+// Flow.WithAPISpec puts them in place of a flow document's protected
+// operations, so that one flow's token side probes another API.
 package spec

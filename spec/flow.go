@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"net/http"
 	"slices"
 	"time"
 
@@ -67,7 +68,10 @@ type Flow struct {
 	// that answers 404 or 405 there does not offer them.
 	Optional   []string
 	Operations []Operation // every other operation, protected or public, in path then method order
-	Doc        *openapi3.T // the loaded document, for request and response validation
+	// OperationsDocument names the API document (WithAPISpec) the
+	// operations come from; "" when they are the flow document's own.
+	OperationsDocument string
+	Doc                *openapi3.T // the loaded document, for request and response validation
 }
 
 // Protected returns the operations that need a Bearer token.
@@ -90,6 +94,21 @@ type Operation struct {
 	Scopes    [][]string     // alternatives of required scopes (any one suffices); empty: any valid token
 	Success   Response       // the documented success response, from the document's example
 	Route     *routers.Route // precomputed route for openapi3filter validation
+	// Probe is the concrete request a probe sends, for an operation of an
+	// API document (ReadAPISpec); zero for a flow document's operation,
+	// which is called at SamplePath(Path) without a body.
+	Probe ProbeRequest
+}
+
+// ProbeRequest is a concrete request for an operation: its path with every
+// template variable filled and the server's base path before it, and the
+// query, headers and body the operation requires, if any.
+type ProbeRequest struct {
+	Path        string      // e.g. "/v1/items/42"; "": SamplePath of the operation's path
+	Query       string      // the required query parameters, encoded, e.g. "page=1"; "" for none
+	Header      http.Header // the required header parameters; nil for none
+	ContentType string      // the body's media type; "": no body
+	Body        []byte      // the caller must not modify it
 }
 
 // Named reports whether name identifies the operation: its ID

@@ -45,7 +45,11 @@ func (f *Flow) ProtectedNamed(names []string) ([]Operation, error) {
 			for i, op := range all {
 				known[i] = op.ID
 			}
-			return nil, fmt.Errorf("spec: operation %q is not a protected operation of flow %s: name one of %s (operationId or \"METHOD /path\")", name, f.Name, strings.Join(known, ", "))
+			of := "flow " + f.Name
+			if f.OperationsDocument != "" {
+				of = "the API document " + f.OperationsDocument
+			}
+			return nil, fmt.Errorf("spec: operation %q is not a protected operation of %s: name one of %s (operationId or \"METHOD /path\")", name, of, strings.Join(known, ", "))
 		}
 	}
 	if len(names) == 0 {
@@ -58,6 +62,15 @@ func (f *Flow) ProtectedNamed(names []string) ([]Operation, error) {
 		}
 	}
 	return out, nil
+}
+
+// ProbePath returns the path a probe sends to call op: its Probe path,
+// else SamplePath of its template.
+func (op Operation) ProbePath() string {
+	if op.Probe.Path != "" {
+		return op.Probe.Path
+	}
+	return SamplePath(op.Path)
 }
 
 // SamplePath returns a path that an OpenAPI path template matches, with

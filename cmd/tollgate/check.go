@@ -55,6 +55,10 @@ target file (--config, or TOLLGATE_CONFIG) > defaults. Secrets come from
 TOLLGATE_CLIENT_SECRET (and _CLIENT2_, _EXPIRY_CLIENT_, _SCOPED_CLIENT_) or
 from --*-secret-file; they never need to be on the command line.
 
+With --api-spec FILE (your own OpenAPI 3.0/3.1 document), the checks probe
+the operations it secures with a Bearer scheme instead of the flow
+document's; the token side still comes from --flow (docs/check.md).
+
 Against a Tollgate mock (a target that answers GET /_tollgate/clock), the
 expiry checks move the target's clock through its control API instead of
 waiting, and put it back; --no-control waits instead (docs/check.md).
@@ -185,6 +189,10 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	flow, api, err := withAPISpec(ctx, cfg, flow)
+	if err != nil {
+		return err
+	}
 	for flag, path := range map[string]string{"--junit-report": fl.junitReport, "--json-report": fl.jsonReport, "--summary-json": fl.summaryJSON, "--html-report": fl.htmlReport} {
 		if err := canWrite(path); err != nil {
 			return usagef("%s: %w (give a writable path)", flag, err)
@@ -254,6 +262,9 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 	}
 	summary, waiverProblems := summary.ApplyWaivers(waivers, time.Now())
 	fmt.Fprintf(stdout, "tollgate check: %s, flow %s, profile %s\n", cfg.Target, flow.Name, f.Profile())
+	if api != nil {
+		printAPISpec(stdout, api, f.Protected())
+	}
 	if len(summary.Results) > 0 {
 		summary.Render(stdout)
 	}
@@ -305,6 +316,29 @@ func runCheck(cmd *cobra.Command, fl checkFlags, stdout, stderr io.Writer) error
 		return fmt.Errorf("%d waiver(s) need updating in %s (see above)", len(waiverProblems), waiversFile)
 	}
 	return nil
+}
+
+// printAPISpec says which operations of the API document the checks
+// probed, and which they skipped and why.
+func printAPISpec(w io.Writer, api *spec.APISpec, probed []spec.Operation) {
+	fmt.Fprintf(w, "API document %s (OpenAPI %s): %d protected operation(s) probed, %d skipped\n", api.Document, api.Version, len(probed), len(api.Skipped))
+	for _, op := range probed {
+		line := "  probed  " + op.Method + " " + op.ProbePath()
+		if op.ID != op.Method+" "+op.Path {
+			line += " (" + op.ID + ")"
+		}
+		if len(op.Scopes) > 0 {
+			alts := make([]string, len(op.Scopes))
+			for i, s := range op.Scopes {
+				alts[i] = strings.Join(s, " ")
+			}
+			line += " scopes: " + strings.Join(alts, " | ")
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, s := range api.Skipped {
+		fmt.Fprintf(w, "  skipped %s\n", s)
+	}
 }
 
 // canWrite reports why a report could not be written to path, before a

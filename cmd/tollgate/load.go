@@ -196,6 +196,10 @@ func runLoad(cmd *cobra.Command, fl loadFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	flow, api, err := withAPISpec(ctx, cfg, flow)
+	if err != nil {
+		return err
+	}
 	f := framework.New(cfg, flow)
 	preflightCtx, cancel := context.WithTimeout(ctx, 2*cfg.Timeout+5*time.Second)
 	defer cancel()
@@ -222,6 +226,13 @@ func runLoad(cmd *cobra.Command, fl loadFlags, stdout, stderr io.Writer) error {
 	}
 	if plan.mix != (load.Mix{}) {
 		report.Mix = plan.mix.String()
+	}
+	if api != nil {
+		note := fmt.Sprintf("protected operations from the API document %s: %d, %d skipped", api.Document, len(api.Operations), len(api.Skipped))
+		for _, s := range api.Skipped {
+			note += "; skipped " + s.String()
+		}
+		report.Notes = append(report.Notes, note)
 	}
 	var validate, issue *load.Scenario
 	if fl.scenario != "issue" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/framework"
 )
 
@@ -21,6 +23,7 @@ type targetFlags struct {
 	cfg          framework.Config
 	clientSecret string
 	secretFiles  map[string]*string
+	pathParams   []string
 }
 
 // register adds the target flags to f.
@@ -41,6 +44,23 @@ func (tf *targetFlags) register(f *pflag.FlagSet) {
 	f.DurationVar(&tf.cfg.Leeway, "leeway", 0, "grace accepted after a token's exp (default 5s)")
 	f.DurationVar(&tf.cfg.Timeout, "timeout", 0, "per-request timeout (default 10s)")
 	f.BoolVar(&tf.cfg.Insecure, "insecure", false, "allow plain http to a non-loopback target")
+	f.StringVar(&tf.cfg.APISpec, "api-spec", "", "your own OpenAPI 3.0/3.1 document: probe the operations it secures with a Bearer scheme instead of the flow document's (docs/check.md)")
+	f.StringVar(&tf.cfg.APIBase, "api-base", "", "path before each --api-spec path on the target, e.g. /v1; / for none (default: the path of the document's server URL)")
+	f.StringArrayVar(&tf.pathParams, "path-param", nil, "a value for an --api-spec path parameter, name=value (repeatable)")
+}
+
+// withAPISpec reads the API document cfg names, if any, and returns flow
+// with its operations as the protected ones (spec.Flow.WithAPISpec), and
+// the document; without one, flow and nil.
+func withAPISpec(ctx context.Context, cfg framework.Config, flow *spec.Flow) (*spec.Flow, *spec.APISpec, error) {
+	if cfg.APISpec == "" {
+		return flow, nil, nil
+	}
+	api, err := spec.ReadAPISpec(ctx, cfg.APISpec, spec.APIOptions{PathParams: cfg.PathParams, Base: cfg.APIBase})
+	if err != nil {
+		return nil, nil, usageError{fmt.Errorf("--api-spec: %w", err)}
+	}
+	return flow.WithAPISpec(api), api, nil
 }
 
 // resolve merges flags over TOLLGATE_* over the target file, lets more
@@ -81,6 +101,15 @@ func (tf *targetFlags) resolve(cmd *cobra.Command, stderr io.Writer, more func(s
 	set("leeway", func() { cfg.Leeway = tf.cfg.Leeway })
 	set("timeout", func() { cfg.Timeout = tf.cfg.Timeout })
 	set("insecure", func() { cfg.Insecure = tf.cfg.Insecure })
+	set("api-spec", func() { cfg.APISpec = tf.cfg.APISpec })
+	set("api-base", func() { cfg.APIBase = tf.cfg.APIBase })
+	if flags.Changed("path-param") {
+		params, err := framework.ParsePathParams(tf.pathParams)
+		if err != nil {
+			return cfg, usagef("--path-param: %w", err)
+		}
+		cfg.PathParams = params
+	}
 	set("client-secret", func() {
 		fmt.Fprintln(stderr, "tollgate: warning: --client-secret shows in ps and shell history; prefer TOLLGATE_CLIENT_SECRET or --client-secret-file")
 		cfg.Client.Secret = tf.clientSecret

@@ -172,7 +172,7 @@ func BearerChecks(r *framework.Registrar) {
 		rt.needEnforcement()
 		rt.needWorkingToken()
 		header := http.Header{"Content-Type": {spec.FormMediaType}, "Accept": {"application/json"}}
-		ex, err := f.Do(ctx, http.MethodGet, f.Config.Target+spec.SamplePath(op.Path), header, []byte("access_token="+url.QueryEscape(rt.validToken())))
+		ex, err := f.Do(ctx, http.MethodGet, f.Config.Target+op.ProbePath(), header, []byte("access_token="+url.QueryEscape(rt.validToken())))
 		framework.Sent(g, ex, err)
 		rt.expectRefusedVariant(g, ex, "a GET carrying the valid token in a form body (RFC 6750 §2.2: the GET method MUST NOT be used)")
 	})
@@ -318,7 +318,7 @@ func BearerChecks(r *framework.Registrar) {
 	r.CheckIt("BEAR-020", func(ctx ginkgo.SpecContext, g Gomega) {
 		op := target()
 		observe(ctx, g).needEnforcement()
-		path := spec.SamplePath(op.Path)
+		path := op.ProbePath()
 		variants := []struct{ method, path string }{
 			{op.Method, path + "/"},
 			{op.Method, "/" + path},

@@ -27,7 +27,16 @@ type Config struct {
 
 	ForeignToken string   `yaml:"foreign_token"` // a live token issued for another audience or resource server, for BEAR-022
 	OptIn        []string `yaml:"opt_in"`        // checks that are off by default: TOK-028's GET query and TOK-029 against a non-local target, TOK-037
-	Operations   []string `yaml:"operations"`    // protected operations to probe, by operationId or "METHOD /path"; empty: every one the flow document secures
+	Operations   []string `yaml:"operations"`    // protected operations to probe, by operationId or "METHOD /path"; empty: every one the flow document (or APISpec) secures
+
+	// APISpec is the user's own OpenAPI 3.0 or 3.1 document: the
+	// operations it secures with a Bearer scheme replace the flow
+	// document's protected operations (spec.ReadAPISpec). APIBase is the
+	// path before each of its paths on the target ("/" for none; empty:
+	// the path of its server URL); PathParams fill its path parameters.
+	APISpec    string            `yaml:"api_spec"`
+	APIBase    string            `yaml:"api_base"`
+	PathParams map[string]string `yaml:"path_params"`
 
 	// RevocationEndpoint (RFC 7009) and IntrospectionEndpoint (RFC 7662) are
 	// absolute URLs or paths on the target. Empty: the flow document's
@@ -104,6 +113,15 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	str("TOLLGATE_INTROSPECTION_ENDPOINT", &c.IntrospectionEndpoint)
 	str("TOLLGATE_JWKS_URI", &c.JWKSURI)
 	str("TOLLGATE_METADATA_URL", &c.MetadataURL)
+	str("TOLLGATE_API_SPEC", &c.APISpec)
+	str("TOLLGATE_API_BASE", &c.APIBase)
+	if v, ok := lookup("TOLLGATE_PATH_PARAMS"); ok && v != "" {
+		params, err := ParsePathParams(strings.Split(v, ","))
+		if err != nil {
+			return fmt.Errorf("TOLLGATE_PATH_PARAMS: %w", err)
+		}
+		c.PathParams = params
+	}
 	for _, cl := range []struct {
 		prefix string
 		dst    *Credentials
@@ -173,6 +191,20 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	return nil
 }
 
+// ParsePathParams parses name=value pairs (--path-param,
+// TOLLGATE_PATH_PARAMS) into a map; a later pair beats an earlier one.
+func ParsePathParams(pairs []string) (map[string]string, error) {
+	out := make(map[string]string, len(pairs))
+	for _, pair := range pairs {
+		name, value, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || name == "" || value == "" {
+			return nil, fmt.Errorf("path parameter %q: write name=value, e.g. id=42", pair)
+		}
+		out[name] = value
+	}
+	return out, nil
+}
+
 // Requires reports whether the user requires capability (Require), so that
 // its absence fails rather than being N/A.
 func (c *Config) Requires(capability string) bool { return slices.Contains(c.Require, capability) }
@@ -198,6 +230,17 @@ func (c *Config) Validate() error {
 		if err := spec.CheckCapability(c.Require[i]); err != nil {
 			return fmt.Errorf("require: %w", err)
 		}
+	}
+	if c.APIBase != "" && !strings.HasPrefix(c.APIBase, "/") {
+		return fmt.Errorf("api_base %q: give a path such as /v1 (or / for none)", c.APIBase)
+	}
+	for name, value := range c.PathParams {
+		if name == "" || value == "" {
+			return fmt.Errorf("path_params: %q=%q: give a name and a value", name, value)
+		}
+	}
+	if c.APISpec == "" && (c.APIBase != "" || len(c.PathParams) > 0) {
+		return errors.New("api_base and path_params apply to an API document: give --api-spec FILE too")
 	}
 	if c.ClockSkew == 0 {
 		c.ClockSkew = DefaultClockSkew

@@ -58,6 +58,15 @@ func TestConfigValidate(t *testing.T) {
 				}
 			}},
 		{name: "require of an unknown capability is an error", mutate: func(c *framework.Config) { c.Require = []string{"logout"} }, wantErr: `require: unknown capability "logout" (known: revocation, introspection)`},
+		{name: "an API document with a base and path parameters is valid", mutate: func(c *framework.Config) {
+			c.APISpec, c.APIBase, c.PathParams = "api.yaml", "/v1", map[string]string{"id": "42"}
+		}},
+		{name: "an API base that is not a path is an error", mutate: func(c *framework.Config) { c.APISpec, c.APIBase = "api.yaml", "v1" }, wantErr: `api_base "v1": give a path such as /v1`},
+		{name: "a path parameter without a value is an error", mutate: func(c *framework.Config) {
+			c.APISpec, c.PathParams = "api.yaml", map[string]string{"id": ""}
+		}, wantErr: `path_params: "id"="": give a name and a value`},
+		{name: "path parameters without an API document are an error", mutate: func(c *framework.Config) { c.PathParams = map[string]string{"id": "42"} },
+			wantErr: "api_base and path_params apply to an API document: give --api-spec FILE too"},
 		{name: "no target is an error", mutate: func(c *framework.Config) { c.Target = "" }, wantErr: "no target"},
 		{name: "a target without scheme is not a URL", mutate: func(c *framework.Config) { c.Target = "auth.example.com" }, wantErr: "not an http(s) URL"},
 		{name: "a host:port target without scheme is not a URL", mutate: func(c *framework.Config) { c.Target = "127.0.0.1:4455" }, wantErr: "not an http(s) URL"},
@@ -363,6 +372,9 @@ func TestApplyEnv(t *testing.T) {
 		{"TOLLGATE_OPERATIONS", "listCollections, GET /api/collections/{id}", func(c framework.Config) any { return strings.Join(c.Operations, "|") }, "listCollections|GET /api/collections/{id}"},
 		{"TOLLGATE_REQUIRE", "revocation,introspection", func(c framework.Config) any { return strings.Join(c.Require, "|") }, "revocation|introspection"},
 		{"TOLLGATE_OPT_IN", "TOK-029,TOK-037", func(c framework.Config) any { return strings.Join(c.OptIn, "|") }, "TOK-029|TOK-037"},
+		{"TOLLGATE_API_SPEC", "api.yaml", func(c framework.Config) any { return c.APISpec }, "api.yaml"},
+		{"TOLLGATE_API_BASE", "/v1", func(c framework.Config) any { return c.APIBase }, "/v1"},
+		{"TOLLGATE_PATH_PARAMS", "id=42, kind=a=b", func(c framework.Config) any { return c.PathParams["id"] + "|" + c.PathParams["kind"] }, "42|a=b"},
 		{"TOLLGATE_LOAD_MAX_P99", "20ms", func(c framework.Config) any { return c.Load.MaxP99 }, 20 * time.Millisecond},
 		{"TOLLGATE_LOAD_MIN_RPS", "5000", func(c framework.Config) any { return c.Load.MinRPS }, 5000.0},
 		{"TOLLGATE_LOAD_MAX_ERROR_RATE", "0.1%", func(c framework.Config) any { return c.Load.MaxErrorRate }, "0.1%"},
@@ -393,6 +405,7 @@ func TestApplyEnvErrors(t *testing.T) {
 		{"a bad TOLLGATE_TIMEOUT", map[string]string{"TOLLGATE_TIMEOUT": "10 s"}, `TOLLGATE_TIMEOUT="10 s"`},
 		{"a bad TOLLGATE_INSECURE", map[string]string{"TOLLGATE_INSECURE": "yes"}, `TOLLGATE_INSECURE="yes": write true or false`},
 		{"a bad TOLLGATE_LOAD_MAX_P99", map[string]string{"TOLLGATE_LOAD_MAX_P99": "fast"}, `TOLLGATE_LOAD_MAX_P99="fast": write a duration`},
+		{"a bad TOLLGATE_PATH_PARAMS", map[string]string{"TOLLGATE_PATH_PARAMS": "id=42,kind"}, `TOLLGATE_PATH_PARAMS: path parameter "kind": write name=value`},
 		{"a bad TOLLGATE_LOAD_MIN_RPS", map[string]string{"TOLLGATE_LOAD_MIN_RPS": "many"}, `TOLLGATE_LOAD_MIN_RPS="many"`},
 	}
 	for _, tc := range tests {
@@ -514,6 +527,7 @@ func TestApplyEnvReads(t *testing.T) {
 		"TOLLGATE_MAX_EXPIRY_WAIT", "TOLLGATE_LEEWAY", "TOLLGATE_TIMEOUT", "TOLLGATE_INSECURE",
 		"TOLLGATE_REVOCATION_ENDPOINT", "TOLLGATE_INTROSPECTION_ENDPOINT", "TOLLGATE_REVOCATION_PROPAGATION",
 		"TOLLGATE_JWKS_URI", "TOLLGATE_METADATA_URL",
+		"TOLLGATE_API_SPEC", "TOLLGATE_API_BASE", "TOLLGATE_PATH_PARAMS",
 		"TOLLGATE_FOREIGN_TOKEN", "TOLLGATE_STALE_TOKEN_FILE", "TOLLGATE_OPT_IN", "TOLLGATE_OPERATIONS", "TOLLGATE_REQUIRE",
 		"TOLLGATE_NO_CONTROL", "TOLLGATE_CONTROL_TOKEN",
 		"TOLLGATE_LOAD_MAX_P99", "TOLLGATE_LOAD_MIN_RPS", "TOLLGATE_LOAD_MAX_ERROR_RATE",

@@ -24,6 +24,7 @@ type RunInfo struct {
 	Target       string // base URL of the target; a password in it is masked
 	Flow         string // the flow's name
 	FlowDocument string // the flow document's path, for a flow not built in
+	APIDocument  string // the API document (--api-spec) whose operations were probed; "" for none
 	Profile      string
 	Clients      []ClientID // the configured clients, by role
 	FailOn       string     // must or should
@@ -58,12 +59,13 @@ type ClientID struct {
 func (f *Framework) RunInfo() RunInfo {
 	cfg := f.Config
 	run := RunInfo{
-		Target:     f.Config.Target,
-		Flow:       f.Flow.Name,
-		Profile:    f.Profile(),
-		OptIn:      append([]string(nil), cfg.OptIn...),
-		Operations: append([]string(nil), cfg.Operations...),
-		Redact:     f.Redact,
+		Target:      f.Config.Target,
+		Flow:        f.Flow.Name,
+		Profile:     f.Profile(),
+		OptIn:       append([]string(nil), cfg.OptIn...),
+		Operations:  append([]string(nil), cfg.Operations...),
+		Redact:      f.Redact,
+		APIDocument: f.Flow.OperationsDocument,
 	}
 	if f.Flow.Name != cfg.Flow {
 		run.FlowDocument = cfg.Flow
@@ -284,6 +286,7 @@ func htmlSettings(run RunInfo, redact func(string) string) []htmlSetting {
 	add("target", run.Target)
 	add("flow", run.Flow)
 	add("flow document", run.FlowDocument)
+	add("API document", redact(run.APIDocument))
 	add("profile", run.Profile)
 	for _, c := range run.Clients {
 		add(c.Role+" id", redact(c.ID))

@@ -122,6 +122,18 @@ func TestRenderHTMLText(t *testing.T) {
 	}
 }
 
+// TestRenderHTMLAPIDocument: a run with --api-spec names the API document
+// among the configuration, after the flow.
+func TestRenderHTMLAPIDocument(t *testing.T) {
+	t.Parallel()
+	run := htmlRun()
+	run.APIDocument = "openapi/shop.yaml"
+	text := pageText(renderHTML(t, htmlSummary(), run))
+	if want := "Configuration target http://user:xxxxx@127.0.0.1:4455 flow simple API document openapi/shop.yaml profile simple"; !strings.Contains(text, want) {
+		t.Errorf("the page's text lacks\n  %s\ntext:\n%s", want, text)
+	}
+}
+
 // TestRenderHTMLEscapes: text from the target or the waivers file cannot
 // add markup to the page: every <, > and quote of it arrives escaped.
 func TestRenderHTMLEscapes(t *testing.T) {

@@ -223,7 +223,17 @@ func (m *mixTargeter) add(k Kind, f *probe.Prober, op spec.Operation, token stri
 	if k != KindMissing {
 		header["Authorization"] = []string{"Bearer " + token}
 	}
-	t, err := newTarget(k, op.Method, f.Config.Target+spec.SamplePath(op.Path), header, nil)
+	for name, values := range op.Probe.Header {
+		header[name] = append([]string(nil), values...)
+	}
+	if op.Probe.ContentType != "" {
+		header.Set("Content-Type", op.Probe.ContentType)
+	}
+	rawURL := f.Config.Target + op.ProbePath()
+	if op.Probe.Query != "" {
+		rawURL += "?" + op.Probe.Query
+	}
+	t, err := newTarget(k, op.Method, rawURL, header, op.Probe.Body)
 	if err != nil {
 		return err
 	}

@@ -143,16 +143,36 @@ func retryAfter(v string) time.Duration {
 	return time.Second
 }
 
+// joinQuery joins two raw query strings, either of them empty.
+func joinQuery(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	default:
+		return a + "&" + b
+	}
+}
+
 // Call sends a request to a documented operation with the given
-// Authorization header values (none: no header) and optional raw query.
+// Authorization header values (none: no header) and optional raw query: to
+// its probe path (spec.Operation.ProbePath), with the query parameters,
+// headers and body it requires.
 func (p *Prober) Call(ctx context.Context, op spec.Operation, query string, authorization ...string) (*Exchange, error) {
-	u := p.Config.Target + spec.SamplePath(op.Path)
-	if query != "" {
-		u += "?" + query
+	u := p.Config.Target + op.ProbePath()
+	if q := joinQuery(op.Probe.Query, query); q != "" {
+		u += "?" + q
 	}
 	header := http.Header{"Accept": {"application/json"}}
+	for name, values := range op.Probe.Header {
+		header[name] = append([]string(nil), values...)
+	}
 	for _, a := range authorization {
 		header.Add("Authorization", a)
 	}
-	return p.Do(ctx, op.Method, u, header, nil)
+	if op.Probe.ContentType != "" {
+		header.Set("Content-Type", op.Probe.ContentType)
+	}
+	return p.Do(ctx, op.Method, u, header, op.Probe.Body)
 }
