@@ -98,6 +98,9 @@ func mutationTable() []mutationRow {
 		m("error-code-without-credentials", "bearer", "the challenge to a request without credentials names invalid_token", func(m *mutant) {
 			m.answer(endpointProtected, noCredentialsOnly(setHeader("Www-Authenticate", `Bearer realm="tollgate", error="invalid_token"`)))
 		}),
+		m("insufficient-scope-401", "bearer", "a valid token without the scope an operation needs gets 401 instead of 403 (the challenge still says insufficient_scope)", func(m *mutant) {
+			m.answer(endpointProtected, statusOnly(http.StatusForbidden, setStatus(http.StatusUnauthorized)))
+		}),
 		m("invalid-token-403", "bearer", "unknown and expired tokens get 403 instead of 401", func(m *mutant) {
 			m.answer(endpointProtected, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setStatus(http.StatusForbidden))))
 		}),
