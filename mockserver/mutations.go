@@ -83,6 +83,10 @@ func mutationTable() []mutationRow {
 		m("allow-repeated-params", "issuance", "a repeated form parameter is accepted", func(m *mutant) { m.rewrite(endpointToken, keepFirstOfRepeatedParameters) }),
 		m("accept-any-bearer", "bearer", "any Bearer token is accepted", func(m *mutant) { m.validate(acceptAnyToken) }),
 		m("accept-expired", "expiry", "expired opaque and UUID tokens are still accepted", func(m *mutant) { m.validate(acceptExpired) }),
+		m("accept-expired-behind-403", "expiry", "expired opaque and UUID tokens are still accepted, on routes that answer every valid token 403 by design (an expired token keeps getting the valid token's 403, not the invalid one's 401)", func(m *mutant) {
+			m.validate(acceptExpired)
+			m.answer(endpointProtected, successOnly(inOrder(setStatus(http.StatusForbidden), setHeader("Www-Authenticate", `Bearer realm="tollgate", error="insufficient_scope"`), replaceBody(`{}`))))
+		}),
 		m("ignore-scope", "bearer", "operations that need a scope accept any valid token", func(m *mutant) { m.validate(grantEveryScope) }),
 		m("case-sensitive-scheme", "bearer", "only the exact spelling Bearer is recognised", func(m *mutant) { m.rewrite(endpointProtected, exactBearerSpelling) }),
 		m("accept-any-scheme", "bearer", "a valid token is accepted after any scheme, or none", func(m *mutant) { m.rewrite(endpointProtected, anySchemeAsBearer) }),
@@ -97,6 +101,9 @@ func mutationTable() []mutationRow {
 		}),
 		m("error-code-without-credentials", "bearer", "the challenge to a request without credentials names invalid_token", func(m *mutant) {
 			m.answer(endpointProtected, noCredentialsOnly(setHeader("Www-Authenticate", `Bearer realm="tollgate", error="invalid_token"`)))
+		}),
+		m("insufficient-scope-401", "bearer", "a valid token without the scope an operation needs gets 401 instead of 403 (the challenge still says insufficient_scope)", func(m *mutant) {
+			m.answer(endpointProtected, statusOnly(http.StatusForbidden, setStatus(http.StatusUnauthorized)))
 		}),
 		m("invalid-token-403", "bearer", "unknown and expired tokens get 403 instead of 401", func(m *mutant) {
 			m.answer(endpointProtected, withCredentialsOnly(statusOnly(http.StatusUnauthorized, setStatus(http.StatusForbidden))))

@@ -14,7 +14,7 @@ import (
 // unknown, modified and forged token, must still be accepted after them.
 // If it is not, a refusal those checks saw may be the server refusing
 // everything after an attack, and their verdicts are void. Define runs it
-// after the bearer, expiry and JWT checks.
+// after the bearer and JWT checks, before the expiry checks move the clock.
 func PersistenceChecks(r *framework.Registrar) {
 	f := r.F
 	r.CheckIt("BEAR-025", func(ctx ginkgo.SpecContext, g Gomega) {

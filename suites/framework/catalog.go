@@ -68,15 +68,13 @@ func softLevels() map[string]Level {
 		"TOK-028":   Should, // "FAIL on 200; WARN for 405 without Allow"
 		"BEAR-004":  Should, // FAIL on 2xx; WARN on the status
 		"BEAR-016":  Should, // a bare challenge (F9)
-		"BEAR-022":  Should, // refused, but not with 401 invalid_token
+		"BEAR-017":  Should, // "FAIL on 2xx; WARN on status/code"
 		"EXP-007":   Should, // "FAIL/WARN": over 300 s, over 60 s
-		"EXP-012":   Should, // refused, but not with 401 invalid_token
 		"INTRO-001": Should, // refused, but not with 401
 		"INTRO-003": Should, // "FAIL / WARN for extra members"
 		"JWT-012":   Should, // "FAIL on 2xx; WARN on fetch"
 		"REV-001":   Should, // access tokens not revocable: §2 SHOULD
-		"REV-002":   Should, // refused, but not with 401 invalid_token
-		"REV-004":   Should, // a refused revocation answered 200
+		"REV-005":   Should, // a refused revocation answered 200 (RFC 7009 §2.1)
 	}
 }
 

@@ -129,7 +129,14 @@ func NotVerified(format string, args ...any) {
 // Warn records a WARN verdict from inside a check whose level is higher:
 // for a finding the catalog grades below the rest of the check. The check
 // goes on; a later failed assertion still decides the verdict.
+// Only a check softLevels lists may: any other WARN would grade a finding
+// otherwise than the catalog says, and panics (a programming error the
+// check's spec then reports).
 func Warn(format string, args ...any) {
+	id, _, _ := strings.Cut(ginkgo.CurrentSpecReport().LeafNodeText, " ")
+	if _, ok := softLevels()[id]; !ok {
+		panic(fmt.Sprintf("framework: %s reports a WARN the catalog does not give it: declare it in softLevels, or judge it in the check that owns it", id))
+	}
 	ginkgo.AddReportEntry(VerdictEntry, string(VerdictWarn)+"\n"+fmt.Sprintf(format, args...))
 }
 

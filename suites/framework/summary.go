@@ -105,7 +105,35 @@ func Summarize(report types.Report) Summary {
 		}
 		return s.Results[i].ID < s.Results[j].ID
 	})
+	s.Results = voidRefusalsAfterLockout(s.Results)
 	return s
+}
+
+// voidRefusalsAfterLockout turns the PASS of each refusal check into
+// INCONCLUSIVE in a flow whose BEAR-025 failed: once the valid token
+// itself is refused after the forgeries, their refusals may be the
+// server's lockout rather than their verdicts.
+func voidRefusalsAfterLockout(results []Result) []Result {
+	locked := map[string]bool{}
+	for _, r := range results {
+		if r.ID == PersistenceCheckID && r.Verdict == VerdictFail {
+			locked[r.Flow] = true
+		}
+	}
+	if len(locked) == 0 {
+		return results
+	}
+	dependent := map[string]bool{}
+	for _, id := range PersistenceDependents() {
+		dependent[id] = true
+	}
+	for i, r := range results {
+		if locked[r.Flow] && dependent[r.ID] && r.Verdict == VerdictPass {
+			results[i].Verdict = VerdictInconclusive
+			results[i].Message = PersistenceCheckID + " failed: the valid token stopped working after the forgeries and bad tokens, so this refusal may be the server's lockout"
+		}
+	}
+	return results
 }
 
 // evidenceOf returns the evidence entry CheckIt left on spec when msg ends

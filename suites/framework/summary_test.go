@@ -424,3 +424,24 @@ func TestSummaryRenderLines(t *testing.T) {
 		})
 	}
 }
+
+// TestPersistenceFailureVoidsRefusals: when BEAR-025 fails in a flow, the
+// refusal checks that passed there become INCONCLUSIVE; other flows and
+// other checks keep their verdicts.
+func TestPersistenceFailureVoidsRefusals(t *testing.T) {
+	t.Parallel()
+	results := []framework.Result{
+		{ID: "BEAR-005", Flow: "a", Verdict: framework.VerdictPass},
+		{ID: "BEAR-025", Flow: "a", Verdict: framework.VerdictFail},
+		{ID: "JWT-004", Flow: "a", Verdict: framework.VerdictFail},
+		{ID: "TOK-001", Flow: "a", Verdict: framework.VerdictPass},
+		{ID: "BEAR-005", Flow: "b", Verdict: framework.VerdictPass},
+	}
+	got := framework.VoidRefusalsAfterLockout(results)
+	want := []framework.Verdict{framework.VerdictInconclusive, framework.VerdictFail, framework.VerdictFail, framework.VerdictPass, framework.VerdictPass}
+	for i, r := range got {
+		if r.Verdict != want[i] {
+			t.Errorf("%s in flow %s: %s, want %s", r.ID, r.Flow, r.Verdict, want[i])
+		}
+	}
+}

@@ -100,6 +100,7 @@ func mutants() []variant {
 		{mutation: "allow-repeated-params", flow: "oauth2", want: []string{"TOK-026"}},
 		{mutation: "accept-any-bearer", flow: "simple", want: []string{"BEAR-004"}}, // the bearer and JWT refusal checks: INCONCLUSIVE, see BEAR-004; EXP-005/010/012 still FAIL (expired tokens are unknown ones here),
 		{mutation: "accept-expired", flow: "simple", want: []string{"EXP-005", "EXP-012"}},
+		{mutation: "accept-expired-behind-403", flow: "simple", want: []string{"EXP-005"}}, // "refused" is "answered unlike the live token", not ">= 400"
 		{mutation: "accept-expired", flow: "simple", expiry: true, noControl: true, want: []string{"EXP-005"}},
 		{mutation: "ignore-scope", flow: "oauth2", want: []string{"BEAR-017"}},
 		{mutation: "case-sensitive-scheme", flow: "simple", want: []string{"BEAR-006"}, exact: true},
@@ -112,6 +113,7 @@ func mutants() []variant {
 		{mutation: "error-code-without-credentials", flow: "simple", want: []string{"BEAR-003"}},
 		{mutation: "invalid-token-403", flow: "simple", want: []string{"BEAR-004", "BEAR-018"}, exact: true},
 		{mutation: "no-auth-on-route", flow: "simple", want: []string{"BEAR-019"}, exact: true},             // the others that need enforcement: INCONCLUSIVE
+		{mutation: "insufficient-scope-401", flow: "oauth2", want: []string{"BEAR-017"}, exact: true},       // a WARN at SHOULD: 403 is RFC 6750 §3.1's SHOULD
 		{mutation: "valid-token-403-no-challenge", flow: "simple", want: []string{"BEAR-017"}, exact: true}, // RFC 6750 §3: a refused token gets a challenge
 		{mutation: "forget-token-after-forgery", flow: "oauth2", want: []string{"BEAR-025"}, exact: true},   // the checks after the first forgery: INCONCLUSIVE
 		{mutation: "reflect-token", flow: "simple", want: []string{"BEAR-021"}},

@@ -1,0 +1,4 @@
+package framework
+
+// VoidRefusalsAfterLockout exposes voidRefusalsAfterLockout to the tests.
+var VoidRefusalsAfterLockout = voidRefusalsAfterLockout
