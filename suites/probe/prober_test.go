@@ -843,6 +843,21 @@ func TestPreflight(t *testing.T) {
 				if got := f.Redact(tr.AccessToken); got != "[REDACTED]" {
 					t.Errorf("the primary token is not redacted: %q", got)
 				}
+				// Forgotten, it is asked for again, once.
+				f.ForgetPrimaryToken()
+				again, err := f.PrimaryToken(t.Context())
+				if err != nil {
+					t.Fatalf("PrimaryToken() after ForgetPrimaryToken = %v", err)
+				}
+				if _, err := f.PrimaryToken(t.Context()); err != nil {
+					t.Fatalf("PrimaryToken() = %v", err)
+				}
+				if n := len(s.requests()); n != 2 {
+					t.Errorf("PrimaryToken twice after ForgetPrimaryToken made %d token requests in all, want 2", n)
+				}
+				if tc.flow == "simple" && again.AccessToken == tr.AccessToken {
+					t.Error("the primary token after ForgetPrimaryToken is the forgotten one")
+				}
 				return
 			}
 			if err == nil {

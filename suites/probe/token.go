@@ -49,14 +49,27 @@ func (p *Prober) PrimaryToken(ctx context.Context) (spec.TokenResponse, error) {
 		return spec.TokenResponse{}, p.primaryErr
 	}
 	p.mu.Unlock()
-	tr, _, err := p.Token(ctx, p.Config.Client)
+	tr, ex, err := p.Token(ctx, p.Config.Client)
 	if err != nil {
 		return tr, err
 	}
 	p.mu.Lock()
-	p.primary = &tr
+	p.primary, p.primaryAt = &tr, ex.Sent
 	p.mu.Unlock()
 	return tr, nil
+}
+
+// ForgetPrimaryToken makes the next PrimaryToken ask the target for a new
+// one. After the target's clock was moved past the token's expiry and put
+// back, the token may be gone for good (a store may drop what looked
+// expired at the moved time), and checks that need a live token must not
+// blame the target's Bearer handling for that.
+func (p *Prober) ForgetPrimaryToken() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.primaryErr == nil {
+		p.primary = nil
+	}
 }
 
 // Preflight fails, with one line naming the fix, when the target is not
