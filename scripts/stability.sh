@@ -59,7 +59,18 @@ stop_busy() {
 	done
 	busy=()
 }
-trap stop_busy EXIT
+# The selftest runs in a process group of its own, so that an interrupted
+# run takes the tollgate checks it started down with it.
+test_pid=
+stop_all() {
+	if [[ -n $test_pid ]]; then
+		kill -TERM -- "-$test_pid" 2>/dev/null || true
+		wait "$test_pid" 2>/dev/null || true
+		test_pid=
+	fi
+	stop_busy
+}
+trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -77,8 +88,13 @@ rm -f "$table"
 status=0
 # The selftest builds its own tollgate with go build (../../cmd/tollgate),
 # from the package directory, as go test runs it.
+set -m # a background job in its own process group
 (cd suites/selftest && TOLLGATE_STABILITY_RUNS=$RUNS TOLLGATE_STABILITY_REPORT=$table \
-	"../../$CACHE/selftest.test" -test.run '^TestStability$' -test.count=1 -test.timeout "$TIMEOUT") >"$CACHE/test.log" 2>&1 || status=$?
+	exec "../../$CACHE/selftest.test" -test.run '^TestStability$' -test.count=1 -test.timeout "$TIMEOUT") >"$CACHE/test.log" 2>&1 &
+test_pid=$!
+set +m
+wait "$test_pid" || status=$?
+test_pid=
 stop_busy
 
 if [[ ! -s $table ]]; then
