@@ -18,7 +18,7 @@ FUZZ_TARGETS = \
 	./spec:FuzzParseTokenResponse \
 	./mockserver:FuzzParseTokenBody
 
-.PHONY: help run build test e2e bench bench-compare fuzz lint fmt vet peer-check
+.PHONY: help run build test e2e bench bench-compare fuzz lint fmt vet peer-check stability
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ fuzz: ## run each fuzz target for $(FUZZTIME)
 		echo "== $$name ($$pkg)"; \
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
+
+stability: ## the timing-dependent selftest variants STABILITY_RUNS times (default 10) beside a busy loop per core; not part of test
+	bash scripts/stability.sh
 
 peer-check: ## conformance runs against three real servers (oauth2-mock-server, go-oauth2, zitadel-oidc) on 127.0.0.1; see docs/peer-check.md
 	bash scripts/peer-check.sh

@@ -64,7 +64,7 @@ func mutationTable() []mutationRow {
 		m("token-on-get-query-credentials", "issuance", "a GET whose query holds the token request and the credentials issues a token", func(m *mutant) { m.rewrite(endpointToken, getQueryAsForm) }),
 		m("token-error-access-denied", "issuance", "grant_type=password is refused with access_denied, an authorization-endpoint code", func(m *mutant) { m.answer(endpointToken, errorsOnly(accessDeniedForPassword)) }),
 		m("token-response-other-names", "issuance", "token responses name their members in another convention than the document (access_token for accessToken)", func(m *mutant) { m.answer(endpointToken, successOnly(otherMemberNames)) }),
-		m("expiry-slides", "expiry", "each use of a token moves its expiry (an idle timeout instead of exp)", func(m *mutant) { m.validate(m.slidingExpiry) }),
+		m("expiry-slides", "expiry", "each use of a token extends its life by its lifetime (an idle timeout instead of exp)", func(m *mutant) { m.configure(keepExpiredTokens); m.validate(m.slidingExpiry) }),
 		m("reissue-cached-token", "expiry", "a client's token is cached for its lifetime plus a minute and handed out again, dead or alive", func(m *mutant) { m.mint(m.reissueCached) }),
 		m("accept-other-flow-tokens", "bearer", "a flow's protected operations accept tokens issued for another flow (another audience)", func(m *mutant) { m.validate(m.otherFlowsToo) }),
 		m("ignore-secret", "client-auth", "a known client gets a token with any secret", func(m *mutant) { m.authenticate(m.ignoreSecret) }),
@@ -82,8 +82,9 @@ func mutationTable() []mutationRow {
 		m("empty-scope-invalid", "issuance", "scope= (no value) is refused instead of treated as omitted", func(m *mutant) { m.rewrite(endpointToken, refuseEmptyScope) }),
 		m("allow-repeated-params", "issuance", "a repeated form parameter is accepted", func(m *mutant) { m.rewrite(endpointToken, keepFirstOfRepeatedParameters) }),
 		m("accept-any-bearer", "bearer", "any Bearer token is accepted", func(m *mutant) { m.validate(acceptAnyToken) }),
-		m("accept-expired", "expiry", "expired opaque and UUID tokens are still accepted", func(m *mutant) { m.validate(acceptExpired) }),
+		m("accept-expired", "expiry", "expired opaque and UUID tokens are still accepted", func(m *mutant) { m.configure(keepExpiredTokens); m.validate(acceptExpired) }),
 		m("accept-expired-behind-403", "expiry", "expired opaque and UUID tokens are still accepted, on routes that answer every valid token 403 by design (an expired token keeps getting the valid token's 403, not the invalid one's 401)", func(m *mutant) {
+			m.configure(keepExpiredTokens)
 			m.validate(acceptExpired)
 			m.answer(endpointProtected, successOnly(inOrder(setStatus(http.StatusForbidden), setHeader("Www-Authenticate", `Bearer realm="tollgate", error="insufficient_scope"`), replaceBody(`{}`))))
 		}),

@@ -177,6 +177,16 @@ func acceptAnyToken(fr *flowRuntime, next TokenValidator) TokenValidator {
 	})
 }
 
+// keepExpiredTokens keeps expired uuid and opaque tokens in the store for a
+// day instead of sweeping them away every 30 s, for the mutations that
+// still accept them: otherwise whether a sweep happened to run between a
+// token's exp and its next use would decide whether the defect shows.
+func keepExpiredTokens(s *Server) {
+	const keep = 24 * time.Hour
+	s.opts.SweepInterval = keep
+	s.store = tokens.NewStore(tokens.StoreOptions{MaxTokens: s.opts.MaxTokens, SweepInterval: keep})
+}
+
 // acceptExpired validates tokens as if it were still 1970.
 func acceptExpired(_ *flowRuntime, next TokenValidator) TokenValidator {
 	return validatorFunc(func(raw string, now time.Time) (*tokens.Grant, bool) {
@@ -200,19 +210,24 @@ func grantEveryScope(fr *flowRuntime, next TokenValidator) TokenValidator {
 }
 
 // slidingExpiry keeps a token alive while it is used within a lifetime of
-// its last use, whatever its expiry says.
+// its last use (the lifetime its client's tokens get), whatever its expiry
+// says: each use extends the token's life by its lifetime.
 func (m *mutant) slidingExpiry(fr *flowRuntime, next TokenValidator) TokenValidator {
 	return validatorFunc(func(raw string, now time.Time) (*tokens.Grant, bool) {
 		g, ok := next.Validate(raw, now)
 		if !ok {
-			// Dead by its exp, but used within the flow's lifetime: alive.
+			// Dead by its exp, but used within its lifetime: alive.
 			if g, ok = next.Validate(raw, time.Unix(0, 0)); !ok {
 				return nil, false
 			}
 			m.mu.Lock()
 			last, used := m.lastUse[raw]
 			m.mu.Unlock()
-			if !used || now.Sub(last) >= fr.lifetime {
+			lifetime := fr.lifetime
+			if c := m.s.clients.get(g.ClientID); c != nil {
+				lifetime = fr.lifetimeOf(c)
+			}
+			if !used || now.Sub(last) >= lifetime {
 				return nil, false
 			}
 		}

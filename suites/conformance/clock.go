@@ -76,17 +76,6 @@ func (p *passage) until(ctx context.Context, at time.Time) {
 	}
 }
 
-// sleep lets d pass.
-func (p *passage) sleep(ctx context.Context, d time.Duration) {
-	if !p.controlled() {
-		sleep(ctx, d)
-		return
-	}
-	p.check()
-	_, err := p.ctl.Advance(ctx, d)
-	p.fail(err)
-}
-
 func (p *passage) check() { p.fail(p.err) }
 
 // fail ends the check NOT VERIFIED when the control API fails: the check

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"time"
@@ -70,43 +71,63 @@ func ExpiryChecks(r *framework.Registrar) {
 		g.Expect(date).NotTo(BeEmpty(), "no Date header")
 		t, err := http.ParseTime(date)
 		g.Expect(err).NotTo(HaveOccurred(), "Date %q", date)
-		skew := t.Sub(ex.Sent.Add(ex.Elapsed / 2)).Round(time.Second)
-		g.Expect(skew.Abs()).To(BeNumerically("<=", f.Config.ClockSkew+time.Second), "the target's clock is %v off ours", skew)
+		// The target's time was in [Date, Date+1s) (Date counts whole
+		// seconds) when ours was in [sent, answered]: judged by the least
+		// skew those allow, so a slow answer is never taken for a skew.
+		skew := leastSkew(t, ex.Sent, ex.Sent.Add(ex.Elapsed))
+		g.Expect(skew.Abs()).To(BeNumerically("<=", f.Config.ClockSkew), "the target's clock is at least %v off ours", skew.Round(time.Second))
 	})
 
+	// issue gets a token for creds and brackets its issuance on pa's
+	// timeline.
+	issue := func(ctx ginkgo.SpecContext, g Gomega, pa *passage, creds framework.Credentials) (spec.TokenResponse, tokenLife) {
+		from := pa.now(ctx)
+		tr, ex, err := f.Token(ctx, creds)
+		framework.Sent(g, ex, err)
+		return tr, tokenLife{from: from, by: pa.now(ctx), lifetime: time.Duration(tr.ExpiresIn) * time.Second}
+	}
 	// expiring issues a token whose expiry the run can reach: the expiry
 	// client's, else the primary client's when the target's clock can be
 	// moved or its lifetime is short enough to wait out. It returns the
-	// token and its exp on pa's timeline; the check ends NOT VERIFIED,
-	// naming the remedy, when there is none.
-	expiring := func(ctx ginkgo.SpecContext, g Gomega, pa *passage) (spec.TokenResponse, time.Time) {
+	// credentials, the token and its life on pa's timeline; the check ends
+	// NOT VERIFIED, naming the remedy, when there is none.
+	expiring := func(ctx ginkgo.SpecContext, g Gomega, pa *passage) (framework.Credentials, spec.TokenResponse, tokenLife) {
 		creds, strategy := f.Config.Client, "bounded wait on the primary client's token"
 		if !f.Config.ExpiryClient.IsZero() {
 			creds, strategy = f.Config.ExpiryClient, "short-lived expiry client"
 		}
-		issued := pa.now(ctx)
-		tr, ex, err := f.Token(ctx, creds)
-		framework.Sent(g, ex, err)
+		tr, life := issue(ctx, g, pa, creds)
 		if tr.ExpiresIn == 0 {
 			framework.NotVerified("the token response advertises no lifetime, so there is no expiry to test")
 		}
-		lifetime := time.Duration(tr.ExpiresIn) * time.Second
-		if !pa.controlled() && lifetime+2*time.Second > f.Config.MaxExpiryWait {
+		if !pa.controlled() && life.lifetime+2*time.Second > f.Config.MaxExpiryWait {
 			framework.NotVerified("expires_in=%ds exceeds --max-expiry-wait=%v: configure an expiry client with short-lived tokens (TOLLGATE_EXPIRY_CLIENT_ID) or raise --max-expiry-wait", tr.ExpiresIn, f.Config.MaxExpiryWait)
 		}
 		ginkgo.AddReportEntry("expiry-strategy", pa.strategy(strategy))
-		return tr, issued.Add(lifetime)
+		return creds, tr, life
 	}
 	use := func(ctx ginkgo.SpecContext, g Gomega, token string) *probe.Exchange {
 		ex, err := f.Call(ctx, target(), "", "Bearer "+token)
 		return framework.Sent(g, ex, err)
 	}
-	// outlive lets time pass to a second after exp, then once a second
-	// until the token is refused; it fails when the token still works
-	// after exp + leeway, and ends NOT VERIFIED when --max-expiry-wait runs
-	// out first (waiting only: a moved clock costs no time).
-	outlive := func(ctx ginkgo.SpecContext, g Gomega, pa *passage, token string, exp time.Time) (*probe.Exchange, time.Duration) {
-		deadline := exp.Add(f.Config.Leeway + time.Second)
+	// timedUse uses token and brackets the use on pa's timeline.
+	// Whether the token works is judged against the route's answers to a
+	// live and an unknown token (live), not by the status alone.
+	timedUse := func(ctx ginkgo.SpecContext, g Gomega, pa *passage, live *routeAnswers, token string) tokenUse {
+		sent := pa.now(ctx)
+		ex := use(ctx, g, token)
+		return tokenUse{sent: sent, answered: pa.now(ctx), status: ex.Status, works: live.accepted(ex)}
+	}
+	// outlive lets time pass to a second after the token's latest possible
+	// exp, then uses it once a second until it is refused. It fails when a
+	// use sent after the deadline (exp + leeway, see tokenLife) still
+	// works, and ends NOT VERIFIED when --max-expiry-wait runs out first
+	// (waiting only: a moved clock costs no time). It returns the refusal
+	// and the grace the token was seen to get: how long after its latest
+	// exp an accepted use was sent (a lower bound, so a held-up probe never
+	// inflates it).
+	outlive := func(ctx ginkgo.SpecContext, g Gomega, pa *passage, token string, life tokenLife) (*probe.Exchange, time.Duration) {
+		deadline := life.deadline(f.Config.Leeway)
 		limit := time.Now().Add(f.Config.MaxExpiryWait)
 		// How the route answers this token while it lives: "still works"
 		// is answered like that, not "any status under 400" (a route
@@ -116,20 +137,25 @@ func ExpiryChecks(r *framework.Registrar) {
 		if !live.tokenWorks() {
 			framework.Inconclusive("the token is refused like an unknown one before it expires, so its refusal after exp would prove nothing (BEAR-001 and EXP-004 judge that)")
 		}
-		pa.until(ctx, exp.Add(time.Second))
+		pa.until(ctx, life.latestExp().Add(time.Second))
+		var grace time.Duration
 		for {
+			sent := pa.now(ctx)
 			last := use(ctx, g, token)
-			now := pa.now(ctx)
 			if !live.accepted(last) {
-				return last, now.Sub(exp).Round(time.Second)
+				return last, grace
 			}
+			grace = max(grace, sent.Sub(life.latestExp()))
 			switch {
-			case now.After(deadline):
-				g.Expect(live.accepted(last)).To(BeFalse(), "the token still works (%d, as before exp) %v after it expired (allowed leeway %v)", last.Status, now.Sub(exp).Round(time.Second), f.Config.Leeway)
-			case !pa.controlled() && now.After(limit):
-				framework.NotVerified("the token still worked %v after exp, within the leeway of %v, when --max-expiry-wait ran out", now.Sub(exp).Round(time.Second), f.Config.Leeway)
+			case sent.After(deadline):
+				g.Expect(live.accepted(last)).To(BeFalse(), "the token still works (%d, as before exp) %v after it expired (allowed leeway %v)", last.Status, grace.Round(time.Second), f.Config.Leeway)
+			case !pa.controlled() && time.Now().After(limit):
+				framework.NotVerified("the token still worked %v after exp, within the leeway of %v, when --max-expiry-wait ran out", grace.Round(time.Second), f.Config.Leeway)
 			}
-			pa.sleep(ctx, time.Second)
+			pa.until(ctx, nextProbe(sent, deadline, time.Second))
+			if ctx.Err() != nil {
+				framework.Inconclusive("interrupted while waiting for a token to expire")
+			}
 		}
 	}
 
@@ -145,11 +171,11 @@ func ExpiryChecks(r *framework.Registrar) {
 		ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) { life = newPassage(ctx, f) })
 
 		r.CheckIt("EXP-005", func(ctx ginkgo.SpecContext, g Gomega) {
-			tr, exp := expiring(ctx, g, life)
+			_, tr, tl := expiring(ctx, g, life)
 			if !tryToken(ctx, g, f, target(), tr.AccessToken).tokenWorks() {
 				framework.Inconclusive("a fresh token was refused, so its refusal after exp would prove nothing (EXP-004 and BEAR-001 judge that)")
 			}
-			rejected, grace = outlive(ctx, g, life, tr.AccessToken, exp)
+			rejected, grace = outlive(ctx, g, life, tr.AccessToken, tl)
 			expired = tr.AccessToken
 			ginkgo.AddReportEntry("observed-grace-seconds", grace.Seconds())
 			// Rejected: the status of the refusal is BEAR-004's to judge.
@@ -189,20 +215,60 @@ func ExpiryChecks(r *framework.Registrar) {
 		})
 	})
 
+	// EXP-010 uses its token every tenth of its lifetime (useInterval)
+	// from issuance until its deadline (issued + expires_in + leeway, the
+	// first use's, never the last's) is over, then judges the use sent
+	// after it (judgeSlide). A twin issued just before and left unused
+	// tells sliding from expiry not enforced at all (EXP-005's).
 	r.CheckIt("EXP-010", func(ctx ginkgo.SpecContext, g Gomega) {
 		pa := newPassage(ctx, f)
-		tr, exp := expiring(ctx, g, pa)
-		// Keep using it (once a second while waiting; ten times over its
-		// life when the clock moves): the expiry must not move.
-		step := time.Second
-		if pa.controlled() {
-			step = max(step, time.Duration(tr.ExpiresIn)*time.Second/10)
+		live := observeRoute(ctx, g, f, target())
+		if !live.tokenWorks() {
+			framework.Inconclusive("the primary token is refused like an unknown one, so a refusal after exp would prove nothing (BEAR-001 judges that)")
 		}
-		for exp.Sub(pa.now(ctx)) > time.Second {
-			use(ctx, g, tr.AccessToken)
-			pa.sleep(ctx, min(step, exp.Sub(pa.now(ctx))-time.Second))
+		creds, twin, twinLife := expiring(ctx, g, pa)
+		tr, life := issue(ctx, g, pa, creds)
+		if tr.ExpiresIn == 0 {
+			framework.NotVerified("the second token response advertises no lifetime, so there is no expiry to test")
 		}
-		outlive(ctx, g, pa, tr.AccessToken, exp)
+		deadline := life.deadline(f.Config.Leeway)
+		every := useInterval(life.lifetime, pa.controlled())
+		limit := time.Now().Add(f.Config.MaxExpiryWait)
+		var uses []tokenUse
+		for {
+			u := timedUse(ctx, g, pa, live, tr.AccessToken)
+			uses = append(uses, u)
+			if !u.accepted() || u.sent.After(deadline) || (!pa.controlled() && time.Now().After(limit)) {
+				break
+			}
+			pa.until(ctx, nextProbe(u.sent, deadline, every))
+			if ctx.Err() != nil {
+				framework.Inconclusive("interrupted while using a token until its deadline")
+			}
+		}
+		outcome, why := judgeSlide(life, f.Config.Leeway, uses)
+		ginkgo.AddReportEntry("expiry-schedule", fmt.Sprintf("used %d times, every %v, until %v past the token's latest exp; widest gap %v",
+			len(uses), every, f.Config.Leeway+time.Second, widestGap(uses).Round(time.Millisecond)))
+		switch outcome {
+		case slideNotSeen:
+			return
+		case slideUnknown:
+			framework.Inconclusive("%s", why)
+		case slideNeverWorked, slideWaitRanOut, slideUnclearRefusal:
+			framework.NotVerified("%s", why)
+		}
+		// Seen: unless the twin, unused since issuance, works past its own
+		// deadline too, which is expiry not enforced at all.
+		stillWorks := uses[len(uses)-1].accepted()
+		if twin.AccessToken != tr.AccessToken {
+			if late := timedUse(ctx, g, pa, live, twin.AccessToken); late.accepted() && late.sent.After(twinLife.deadline(f.Config.Leeway)) {
+				framework.NotVerified("a token of the same client left unused since its issuance works past its deadline too: expiry is not enforced at all (EXP-005 judges that), so sliding cannot be told apart")
+			}
+			// Used once more, past its deadline still, so that the
+			// evidence shown is the token's, not the twin's refusal.
+			timedUse(ctx, g, pa, live, tr.AccessToken)
+		}
+		g.Expect(stillWorks).To(BeFalse(), "%s", why)
 	})
 
 	r.CheckIt("EXP-012", func(ctx ginkgo.SpecContext, g Gomega) {

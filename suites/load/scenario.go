@@ -51,6 +51,12 @@ type Scenario struct {
 	Targeter Targeter
 	Mix      Mix      // the shares in force after kinds that cannot be had were dropped
 	Notes    []string // e.g. why the expired share was skipped
+	// ValidUntil is the earliest the valid tokens BuildValidate obtained
+	// may expire: each token request's send plus its expires_in, on our
+	// clock. Zero when unknown (tokens given by the caller, or no
+	// expires_in). A run that may outlast it cannot tell a valid token
+	// wrongly refused from one that has expired.
+	ValidUntil time.Time
 }
 
 // BuildValidate obtains the tokens a validate run needs (valid ones from the
@@ -86,10 +92,11 @@ func BuildValidate(ctx context.Context, in ValidateInput) (*Scenario, error) {
 		}
 		in.ExpiredTokens = expired
 	}
-	valid, err := validTokens(ctx, in)
+	valid, validUntil, err := validTokens(ctx, in)
 	if err != nil {
 		return nil, err
 	}
+	sc.ValidUntil = validUntil
 	for _, tok := range valid {
 		if life := time.Duration(tok.ExpiresIn) * time.Second; in.RunFor > 0 && tok.ExpiresIn > 0 && life < in.RunFor+5*time.Second {
 			return nil, fmt.Errorf("load: validate: the tokens issued live %s, less than the run (%s) and 5s: shorten --duration or use a client whose tokens live longer", life, in.RunFor)
@@ -136,15 +143,17 @@ func BuildValidate(ctx context.Context, in ValidateInput) (*Scenario, error) {
 }
 
 // validTokens returns the given tokens, or obtains TokensPerClient tokens
-// for each configured client.
-func validTokens(ctx context.Context, in ValidateInput) ([]spec.TokenResponse, error) {
+// for each configured client and returns the earliest they may expire
+// (Scenario.ValidUntil).
+func validTokens(ctx context.Context, in ValidateInput) ([]spec.TokenResponse, time.Time, error) {
 	var out []spec.TokenResponse
 	for _, t := range in.Tokens {
 		out = append(out, spec.TokenResponse{AccessToken: t})
 	}
 	if len(out) > 0 {
-		return out, nil
+		return out, time.Time{}, nil
 	}
+	var until time.Time
 	per := in.TokensPerClient
 	if per <= 0 {
 		per = 2
@@ -155,14 +164,17 @@ func validTokens(ctx context.Context, in ValidateInput) ([]spec.TokenResponse, e
 	}
 	for _, c := range clients {
 		for range per {
-			tr, _, err := in.F.Token(ctx, c)
+			tr, ex, err := in.F.Token(ctx, c)
 			if err != nil {
-				return nil, fmt.Errorf("load: token for client %q: %w", c.ID, err)
+				return nil, time.Time{}, fmt.Errorf("load: token for client %q: %w", c.ID, err)
 			}
 			out = append(out, tr)
+			if exp := ex.Sent.Add(time.Duration(tr.ExpiresIn) * time.Second); tr.ExpiresIn > 0 && (until.IsZero() || exp.Before(until)) {
+				until = exp
+			}
 		}
 	}
-	return out, nil
+	return out, until, nil
 }
 
 // expiredTokens returns known-expired tokens, or obtains one from the
@@ -192,7 +204,10 @@ func expiredTokens(ctx context.Context, in ValidateInput) ([]string, string, err
 	if tr.ExpiresIn <= 0 {
 		return nil, "the expiry client's token has no expires_in, so when it expires is unknown", nil
 	}
-	wait := time.Duration(tr.ExpiresIn)*time.Second + cfg.Leeway
+	// Counted from the answer, the latest the token can have been issued,
+	// with a second for an exp in whole seconds: dead then, however late
+	// this process got the answer.
+	wait := time.Duration(tr.ExpiresIn)*time.Second + cfg.Leeway + time.Second
 	if wait > cfg.MaxExpiryWait {
 		return nil, fmt.Sprintf("the expiry client's token lives %ds (+%s leeway), longer than --max-expiry-wait %s", tr.ExpiresIn, cfg.Leeway, cfg.MaxExpiryWait), nil
 	}
