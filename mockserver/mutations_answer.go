@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -366,7 +367,12 @@ func (m *mutant) dropJTI(req *mutationRequest, res *capturedResponse) {
 		if err != nil {
 			return
 		}
+		// Only the claim goes: a random claim of another name keeps two
+		// tokens of one client and second apart, so that revoking one
+		// cannot revoke the other (the deny-list keys a JWT without jti
+		// by the whole token), which would be a second fault.
 		c.ID = ""
+		c.Extra = map[string]any{"uniq": rand.Text()}
 		if out, err := keys.Current().Sign(c); err == nil {
 			_ = p.Set(doc, out)
 		}
