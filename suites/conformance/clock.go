@@ -37,7 +37,7 @@ func newPassage(ctx context.Context, f *framework.Framework) *passage {
 		if err := ctl.Restore(ctx, snap); err != nil {
 			ginkgo.AddReportEntry("clock-restore", err.Error())
 		}
-		f.Prober.ForgetPrimaryToken()
+		f.ForgetPrimaryToken()
 	})
 	return &passage{ctl: ctl, snap: snap}
 }
