@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -517,6 +518,7 @@ func TestRunSuccess(t *testing.T) {
 		wantPrefix string
 	}{
 		{name: "version", args: []string{"version"}, wantPrefix: "tollgate "},
+		{name: "version flag", args: []string{"--version"}, wantPrefix: "tollgate "},
 		{name: "help", args: []string{"--help"}, wantPrefix: "Contract-test"},
 		{name: "no arguments", args: nil, wantPrefix: "Contract-test"},
 		{name: "serve help", args: []string{"serve", "--help"}, wantPrefix: "Start the mock auth server"},
@@ -542,12 +544,42 @@ func TestRunSuccess(t *testing.T) {
 // version, VCS revision, Go version) depends on the build.
 func TestVersionLine(t *testing.T) {
 	t.Parallel()
-	_, stdout, _ := runBounded(t, "version")
-	fields := strings.Fields(stdout)
-	if len(fields) < 3 || fields[0] != "tollgate" || !strings.HasPrefix(fields[len(fields)-1], "go") {
-		t.Errorf("version line %q, want \"tollgate VERSION [REVISION] GOVERSION\"", stdout)
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		_, stdout, _ := runBounded(t, args...)
+		fields := strings.Fields(stdout)
+		if len(fields) < 3 || fields[0] != "tollgate" || !strings.HasPrefix(fields[len(fields)-1], "go") {
+			t.Errorf("%v: version line %q, want \"tollgate VERSION [REVISION] GOVERSION\"", args, stdout)
+		}
+		if want := fmt.Sprintf("tollgate %s\n", version()); stdout != want {
+			t.Errorf("%v: version line %q, want %q", args, stdout, want)
+		}
 	}
-	if want := fmt.Sprintf("tollgate %s\n", version()); stdout != want {
-		t.Errorf("version line %q, want %q", stdout, want)
+}
+
+// TestDescribeBuild checks how the build information becomes the version
+// line: module version or "devel", short revision, "-dirty" for a modified
+// tree, Go version.
+func TestDescribeBuild(t *testing.T) {
+	t.Parallel()
+	const rev = "0123456789abcdef0123"
+	tests := []struct {
+		name     string
+		version  string
+		settings []debug.BuildSetting
+		want     string
+	}{
+		{name: "release", version: "v1.2.3", want: "v1.2.3 go1.99"},
+		{name: "checkout clean", version: "(devel)", settings: []debug.BuildSetting{{Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: "false"}}, want: "devel 0123456789ab go1.99"},
+		{name: "checkout dirty", version: "(devel)", settings: []debug.BuildSetting{{Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: "true"}}, want: "devel 0123456789ab-dirty go1.99"},
+		{name: "no vcs", version: "", want: "devel go1.99"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			info := &debug.BuildInfo{GoVersion: "go1.99", Main: debug.Module{Version: tt.version}, Settings: tt.settings}
+			if got := describeBuild(info); got != tt.want {
+				t.Errorf("describeBuild = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
