@@ -125,6 +125,9 @@ func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *captureWriter) noteClient(id string) { w.client = id }
 
+// noteRefusal passes the reason on to the request log's writer, if any.
+func (w *captureWriter) noteRefusal(reason string) { noteRefusal(w.ResponseWriter, reason) }
+
 // StatusClientClosedRequest is the status a captured request gets when its
 // client hung up before the answer (nginx's 499): nothing was sent.
 const StatusClientClosedRequest = 499
