@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tollgate/tollgate/mockserver"
 )
 
 // Time bounds of the end-to-end tests: how long a server may take to print
@@ -581,5 +583,57 @@ func TestDescribeBuild(t *testing.T) {
 				t.Errorf("describeBuild = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPrintClients checks the client list of the start-up output: with
+// their secrets on loopback (the defaults are public test values), names
+// only when the mock is reachable from elsewhere.
+func TestPrintClients(t *testing.T) {
+	t.Parallel()
+	clients := []mockserver.Client{
+		{ID: mockserver.SeedClientID, Secret: mockserver.SeedClientSecret},
+		{ID: "encoded client", Secret: "a:b, c", Flows: []string{"oauth2"}, Scopes: []string{"metrics-api"}, TokenLifetime: 5 * time.Second},
+	}
+	tests := []struct {
+		name        string
+		showSecrets bool
+		want        string
+	}{
+		{name: "loopback", showSecrets: true, want: "\nclients: (test values; docs/config.md)\n" +
+			"  id testClient, secret superSecret\n" +
+			"  id \"encoded client\", secret \"a:b, c\"   # flows oauth2, scopes metrics-api, tokens live 5s\n"},
+		{name: "beyond loopback", want: "\nclients: testClient, encoded client (secrets not shown: the mock listens beyond loopback; docs/config.md lists the defaults)\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out bytes.Buffer
+			printClients(&out, clients, tt.showSecrets)
+			if out.String() != tt.want {
+				t.Errorf("printClients:\n%s\nwant\n%s", out.String(), tt.want)
+			}
+		})
+	}
+}
+
+// TestServePrintsDefaultSecrets: `tollgate serve` on loopback lists every
+// default client with its secret at start-up.
+func TestServePrintsDefaultSecrets(t *testing.T) {
+	t.Parallel()
+	p := startServe(t, "--addr", "127.0.0.1:0", "--quiet")
+	out := waitFor(t, p.stdout, startTimeout, "control API line", func(s string) bool { return strings.Contains(s, "\ncontrol API: ") })
+	for _, c := range [][2]string{
+		{mockserver.SeedClientID, mockserver.SeedClientSecret},
+		{mockserver.ShortLivedClientID, mockserver.ShortLivedClientSecret},
+		{mockserver.EncodedClientID, mockserver.EncodedClientSecret},
+		{mockserver.ScopedClientID, mockserver.ScopedClientSecret},
+	} {
+		if want := "  id " + readableValue(c[0]) + ", secret " + readableValue(c[1]); !strings.Contains(out, want) {
+			t.Errorf("start-up output lacks %q:\n%s", want, out)
+		}
+	}
+	if err := p.stop(t); err != nil {
+		t.Errorf("stop: %v", err)
 	}
 }
