@@ -22,7 +22,8 @@ import (
 // [Refusal]). The Authorization header is
 // reduced to its scheme and a fingerprint of the token, or the Basic client
 // id; secrets and whole tokens never reach the log. The query string is
-// left out, since clients sometimes put tokens there.
+// left out, since clients sometimes put tokens there, and path segments
+// shaped like tokens are fingerprinted (redactPath).
 //
 // It is on every request's path, so it does the work of logger.LogAttrs
 // without what the line does not need: the record is handed to the
@@ -51,7 +52,7 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		record := slog.NewRecord(end, slog.LevelInfo, "request", 0)
 		record.AddAttrs(
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", redactPath(r.URL.Path)),
 			slog.Int("status", status),
 			slog.Duration("duration", end.Sub(start)),
 			slog.String("remote", r.RemoteAddr),

@@ -85,3 +85,27 @@ func TestRequestLogLine(t *testing.T) {
 		})
 	}
 }
+
+// TestLogRedactsTokenInPath: a token put in a URL path appears in neither
+// the request log nor the captured requests, only its fingerprint.
+func TestLogRedactsTokenInPath(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}))
+	tok := token(t, srv, "simple", mockserver.SeedClientID, mockserver.SeedClientSecret)
+	req := newRequest(t, http.MethodGet, srv.URL+"/api/collections/"+tok, "", "")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if ex := send(t, srv, req); ex.status != http.StatusOK {
+		t.Fatalf("status %d, want 200 (the path parameter is any id)", ex.status)
+	}
+	sum := sha256.Sum256([]byte(tok))
+	want := "path=\"/api/collections/{token sha256:" + hex.EncodeToString(sum[:4]) + " (" + strconv.Itoa(len(tok)) + " chars)}\""
+	if strings.Contains(logs.String(), tok) || !strings.Contains(logs.String(), want) {
+		t.Errorf("log:\n%s\nwant %s and never the token", logs.String(), want)
+	}
+	for _, rec := range srv.Mock.Requests(mockserver.RequestFilter{}) {
+		if strings.Contains(rec.Path, tok) {
+			t.Errorf("captured request path %q holds the token", rec.Path)
+		}
+	}
+}
