@@ -63,7 +63,7 @@ func (s *Server) explainer(fr *flowRuntime) RefusalExplainer {
 // expired or revoked for as long as it is presented.
 func (s *Server) explainRefusal(fr *flowRuntime, raw string, now time.Time) Refusal {
 	if g, _, ok := s.store.Lookup(raw, now); ok && g.Flow != fr.flow.Name {
-		return otherFlow(g.Flow)
+		return otherFlow(g.Flow, fr.flow.Name)
 	}
 	if exp, ok := s.store.Expired(raw, now); ok {
 		return expiredAt(exp)
@@ -101,7 +101,7 @@ func explainJWT(fr *flowRuntime, raw string, now time.Time, issuers *issuerSet) 
 	case !canonicalJWS(raw):
 		return Refusal{Reason: ReasonAltered, Description: "the access token is not canonical base64url: it was altered"}, true
 	case !slices.Contains(claims.Audience, fr.flow.Name):
-		return otherFlow(firstOr(claims.Audience, "another flow")), true
+		return otherFlow(firstOr(claims.Audience, "another flow"), fr.flow.Name), true
 	case !issuers.allows(claims.Issuer):
 		return Refusal{Reason: ReasonAltered, Description: "the access token names an issuer this server does not answer for"}, true
 	case fr.isRevoked(claims.ID, raw, now):
@@ -118,8 +118,8 @@ func revoked() Refusal {
 	return Refusal{Reason: ReasonRevoked, Description: "the access token was revoked"}
 }
 
-func otherFlow(flow string) Refusal {
-	return Refusal{Reason: ReasonOtherFlow, Description: "the access token was issued for the flow " + flow + ", not this one"}
+func otherFlow(issuedFor, this string) Refusal {
+	return Refusal{Reason: ReasonOtherFlow, Description: "the access token was issued for the flow " + issuedFor + ", not for " + this}
 }
 
 func firstOr(list []string, fallback string) string {

@@ -42,7 +42,7 @@ func TestRefusalReasons(t *testing.T) {
 		{name: "uuid unknown", path: "/api/collections", token: fixed("00000000-0000-4000-8000-000000000000"), wantReason: "unknown", wantWords: "unknown to this server"},
 		{name: "uuid expired", path: "/api/collections", token: shortLived("simple"), then: expire, wantReason: "expired", wantWords: "expired at 20"},
 		{name: "uuid revoked", path: "/api/collections", token: shortLived("simple"), then: revokeAll, wantReason: "revoked", wantWords: "was revoked"},
-		{name: "uuid of another flow", path: "/api/markets", token: shortLived("simple"), wantReason: "other_flow", wantWords: "issued for the flow simple"},
+		{name: "uuid of another flow", path: "/api/markets", token: shortLived("simple"), wantReason: "other_flow", wantWords: "issued for the flow simple, not for oauth2"},
 		{name: "jwt expired", path: "/api/markets", token: shortLived("oauth2"), then: expire, wantReason: "expired", wantWords: "expired at 20"},
 		{name: "jwt revoked", path: "/api/markets", token: shortLived("oauth2"), then: revokeAll, wantReason: "revoked", wantWords: "was revoked"},
 		{name: "jwt altered", path: "/api/markets", token: alterSignature, wantReason: "altered", wantWords: "does not verify"},
