@@ -65,6 +65,8 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 		capture: newRequestCapture(opts.CapturedRequests),
 		issuers: newIssuerSet(opts.Issuer),
 		store:   tokens.NewStore(tokens.StoreOptions{MaxTokens: opts.MaxTokens}),
+		// bounded like the store; when full, a revoked token is refused as unknown
+		revokedStored: tokens.NewStore(tokens.StoreOptions{MaxTokens: opts.MaxTokens}),
 	}
 	s.opts.Clock = s.clock // one clock for issuance, validation, introspection and revocation
 	if opts.StartClock != nil {

@@ -140,8 +140,11 @@ func newBearerReply(realm string, e *oautherr.Error, extra ...authheader.Param) 
 // operation, validating with v: no credentials get 401 with a bare challenge,
 // a malformed header 400 invalid_request, a dead token 401 invalid_token, a
 // token without the scopes (any one alternative of scopes suffices) 403
-// insufficient_scope. All replies are built here, once.
-func Bearer(v TokenValidator, clock Clock, realm string, scopes [][]string) func(http.Handler) http.Handler {
+// insufficient_scope. The replies are built here, once, except a dead
+// token's: explain (when not nil) says why it was refused, in the
+// error_description of the challenge and body and as the reason of the
+// request log line. A valid token's path does not allocate.
+func Bearer(v TokenValidator, explain RefusalExplainer, clock Clock, realm string, scopes [][]string) func(http.Handler) http.Handler {
 	missing := newBearerReply(realm, &oautherr.Error{Description: "this operation needs an access token: send the header Authorization: Bearer followed by a token"})
 	malformed := newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "the Authorization header is not a well-formed Bearer credential (RFC 6750 section 2.1)"))
 	repeated := newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "send one Authorization header"))
@@ -162,29 +165,42 @@ func Bearer(v TokenValidator, clock Clock, realm string, scopes [][]string) func
 			case 1:
 				header = values[0]
 			default:
+				noteRefusal(w, reasonMalformed)
 				repeated.write(w)
 				return
 			}
 			token, result := authheader.ParseBearer(header)
 			if result != authheader.BearerMissing && r.URL.RawQuery != "" && queryHasToken(r.URL.RawQuery) {
+				noteRefusal(w, reasonMalformed)
 				twice.write(w)
 				return
 			}
 			switch result {
 			case authheader.BearerMissing: // a token in the query alone is ignored (OAuth 2.1 section 5.1)
+				noteRefusal(w, reasonMissing)
 				missing.write(w)
 				return
 			case authheader.BearerMalformed:
+				noteRefusal(w, reasonMalformed)
 				malformed.write(w)
 				return
 			}
-			grant, ok := v.Validate(token, clock.Now())
+			now := clock.Now()
+			grant, ok := v.Validate(token, now)
 			if !ok {
-				invalid.write(w)
+				if explain == nil {
+					noteRefusal(w, ReasonUnknown)
+					invalid.write(w)
+					return
+				}
+				why := explain(token, now)
+				noteRefusal(w, why.Reason)
+				newBearerReply(realm, oautherr.New(oautherr.InvalidToken, why.Description)).write(w)
 				return
 			}
 			noteClient(w, grant.ClientID)
 			if !need.Allows(grant.Scopes) {
+				noteRefusal(w, reasonInsufficientScope)
 				insufficient.write(w)
 				return
 			}
@@ -196,7 +212,7 @@ func Bearer(v TokenValidator, clock Clock, realm string, scopes [][]string) func
 // bearer is the Bearer middleware of one protected operation of fr, with
 // the validator New assembled for the flow.
 func (s *Server) bearer(fr *flowRuntime, op spec.Operation) func(http.Handler) http.Handler {
-	return Bearer(fr.validator, s.opts.Clock, fr.flow.Realm, op.Scopes)
+	return Bearer(fr.validator, s.explainer(fr), s.opts.Clock, fr.flow.Realm, op.Scopes)
 }
 
 // queryHasToken reports whether a raw query carries an access_token parameter.

@@ -14,7 +14,7 @@ import (
 type RequestRecord struct {
 	Time          time.Time `json:"time"`
 	Method        string    `json:"method"`
-	Path          string    `json:"path"`
+	Path          string    `json:"path"`                // a segment shaped like a token fingerprinted: "{token sha256:1a2b3c4d (36 chars)}"
 	Endpoint      string    `json:"endpoint"`            // token, revocation, introspection, jwks, metadata or a protected operationId
 	Flow          string    `json:"flow,omitempty"`      // empty for jwks and metadata
 	ClientID      string    `json:"client_id,omitempty"` // the authenticated client, or its token's; empty when unknown
@@ -74,7 +74,7 @@ func captured(c capturedRequest) capturedRequest {
 }
 
 func (c *capturedRequest) record() RequestRecord {
-	r := RequestRecord{Time: c.at, Method: c.method, Path: c.path, Endpoint: c.ep.name(), Flow: c.ep.flowName(),
+	r := RequestRecord{Time: c.at, Method: c.method, Path: redactPath(c.path), Endpoint: c.ep.name(), Flow: c.ep.flowName(),
 		ClientID: c.client, Status: c.status, Authorization: c.auth}
 	if c.auth != "" && !c.redacted {
 		r.Authorization = redactAuthorization(c.auth)
@@ -124,6 +124,9 @@ func (w *captureWriter) Write(p []byte) (int, error) {
 func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *captureWriter) noteClient(id string) { w.client = id }
+
+// noteRefusal passes the reason on to the request log's writer, if any.
+func (w *captureWriter) noteRefusal(reason string) { noteRefusal(w.ResponseWriter, reason) }
 
 // StatusClientClosedRequest is the status a captured request gets when its
 // client hung up before the answer (nginx's 499): nothing was sent.

@@ -39,6 +39,7 @@ func TestCORS(t *testing.T) {
 			if ex.status != tt.wantStatus || ex.header.Get("Access-Control-Allow-Origin") != tt.wantAllow {
 				t.Fatalf("preflight: %d, Allow-Origin %q; want %d, %q", ex.status, ex.header.Get("Access-Control-Allow-Origin"), tt.wantStatus, tt.wantAllow)
 			}
+			checkCredentialsAllowed(t, "preflight", ex.header, tt.wantAllow != "")
 			if tt.wantAllow != "" && !strings.Contains(strings.ToLower(ex.header.Get("Access-Control-Allow-Headers")), "authorization") {
 				t.Errorf("preflight Allow-Headers = %q, want authorization", ex.header.Get("Access-Control-Allow-Headers"))
 			}
@@ -48,10 +49,29 @@ func TestCORS(t *testing.T) {
 			if ex.status != http.StatusUnauthorized || ex.header.Get("Access-Control-Allow-Origin") != tt.wantAllow {
 				t.Errorf("GET: %d, Allow-Origin %q; want 401, %q", ex.status, ex.header.Get("Access-Control-Allow-Origin"), tt.wantAllow)
 			}
+			checkCredentialsAllowed(t, "GET", ex.header, tt.wantAllow != "")
 			if tt.wantAllow != "" && !strings.Contains(ex.header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate") {
 				t.Errorf("Expose-Headers = %q, want WWW-Authenticate so a page can read the challenge", ex.header.Get("Access-Control-Expose-Headers"))
 			}
 		})
+	}
+}
+
+// checkCredentialsAllowed checks the headers a browser needs to hand a
+// credentialed ("include") response to the page: Allow-Credentials true
+// with the echoed origin, never "*" (Fetch standard, CORS check). A
+// refused origin gets neither.
+func checkCredentialsAllowed(t *testing.T, what string, h http.Header, allowed bool) {
+	t.Helper()
+	got := h.Values("Access-Control-Allow-Credentials")
+	switch {
+	case allowed && (len(got) != 1 || got[0] != "true"):
+		t.Errorf("%s: Access-Control-Allow-Credentials = %q, want exactly \"true\" for credentials mode", what, got)
+	case !allowed && len(got) != 0:
+		t.Errorf("%s: Access-Control-Allow-Credentials = %q for a refused origin, want none", what, got)
+	}
+	if h.Get("Access-Control-Allow-Origin") == "*" {
+		t.Errorf("%s: Access-Control-Allow-Origin is \"*\", which a browser refuses with credentials", what)
 	}
 }
 

@@ -61,7 +61,7 @@ type sweeper struct {
 
 // startSweeper starts the sweeper of s; Close stops it.
 func (s *Server) startSweeper() {
-	sw := &sweeper{clock: s.opts.Clock, stores: []*tokens.Store{s.store}, stop: make(chan struct{}), done: make(chan struct{})}
+	sw := &sweeper{clock: s.opts.Clock, stores: []*tokens.Store{s.store, s.revokedStored}, stop: make(chan struct{}), done: make(chan struct{})}
 	for _, fr := range s.flows {
 		if fr.revoked != nil {
 			sw.stores = append(sw.stores, fr.revoked, fr.issued)

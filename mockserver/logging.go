@@ -17,10 +17,13 @@ import (
 	"github.com/tollgate/tollgate/spec/authheader"
 )
 
-// logRequests logs one line per request. The Authorization header is
+// logRequests logs one line per request, with reason=WHY when a protected
+// operation refused the token (expired, revoked, unknown, ...; see
+// [Refusal]). The Authorization header is
 // reduced to its scheme and a fingerprint of the token, or the Basic client
 // id; secrets and whole tokens never reach the log. The query string is
-// left out, since clients sometimes put tokens there.
+// left out, since clients sometimes put tokens there, and path segments
+// shaped like tokens are fingerprinted (redactPath).
 //
 // It is on every request's path, so it does the work of logger.LogAttrs
 // without what the line does not need: the record is handed to the
@@ -40,22 +43,25 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		}
 		start := time.Now()
 		rec, _ := recorders.Get().(*statusRecorder)
-		rec.ResponseWriter, rec.status = w, http.StatusOK
+		rec.ResponseWriter, rec.status, rec.reason = w, http.StatusOK, ""
 		next.ServeHTTP(rec, r)
-		status := rec.status
+		status, reason := rec.status, rec.reason
 		rec.ResponseWriter = nil // the pool keeps no writer alive
 		recorders.Put(rec)
 		end := time.Now()
 		record := slog.NewRecord(end, slog.LevelInfo, "request", 0)
 		record.AddAttrs(
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", redactPath(r.URL.Path)),
 			slog.Int("status", status),
 			slog.Duration("duration", end.Sub(start)),
 			slog.String("remote", r.RemoteAddr),
 		)
 		if auth := r.Header.Get("Authorization"); auth != "" {
 			record.AddAttrs(slog.String("auth", redact.describe(auth)))
+		}
+		if reason != "" {
+			record.AddAttrs(slog.String("reason", reason))
 		}
 		_ = h.Handle(ctx, record) // as LogAttrs: a handler's error goes nowhere
 	})
@@ -112,7 +118,10 @@ func redactAuthorization(v string) string {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	reason string // why the request was refused (noteRefusal), for the log line
 }
+
+func (r *statusRecorder) noteRefusal(reason string) { r.reason = reason }
 
 func (r *statusRecorder) WriteHeader(code int) {
 	r.status = code

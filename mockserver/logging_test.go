@@ -25,6 +25,7 @@ func TestRequestLogLine(t *testing.T) {
 		handler func(*syncBuffer) slog.Handler
 		line    func(status, auth string) string // a regexp
 		auth    func(fingerprint string) string  // the auth field, in the line's format
+		reason  func(reason string) string       // the reason field, in the line's format
 	}{
 		{
 			name:    "text",
@@ -33,7 +34,8 @@ func TestRequestLogLine(t *testing.T) {
 				return `^time=\S+ level=INFO msg=request method=GET path=/api/collections status=` + status +
 					` duration=[0-9.]+[µnm]?s remote=127\.0\.0\.1:\d+` + auth + `$`
 			},
-			auth: func(fp string) string { return ` auth="` + fp + `"` },
+			auth:   func(fp string) string { return ` auth="` + fp + `"` },
+			reason: func(r string) string { return ` reason=` + r },
 		},
 		{
 			name:    "json",
@@ -42,7 +44,8 @@ func TestRequestLogLine(t *testing.T) {
 				return `^\{"time":"[^"]+","level":"INFO","msg":"request","method":"GET","path":"/api/collections","status":` + status +
 					`,"duration":\d+,"remote":"127\.0\.0\.1:\d+"` + auth + `\}$`
 			},
-			auth: func(fp string) string { return `,"auth":"` + fp + `"` },
+			auth:   func(fp string) string { return `,"auth":"` + fp + `"` },
+			reason: func(r string) string { return `,"reason":"` + r + `"` },
 		},
 	}
 	for _, tt := range tests {
@@ -51,15 +54,19 @@ func TestRequestLogLine(t *testing.T) {
 			var logs syncBuffer
 			srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{Logger: slog.New(tt.handler(&logs))}))
 			tok := token(t, srv, "simple", mockserver.SeedClientID, mockserver.SeedClientSecret)
-			sum := sha256.Sum256([]byte(tok))
-			fp := regexp.QuoteMeta("Bearer sha256:" + hex.EncodeToString(sum[:4]) + " (" + strconv.Itoa(len(tok)) + " chars)")
-			auth := tt.auth(fp)
+			fingerprint := func(tok string) string {
+				sum := sha256.Sum256([]byte(tok))
+				return regexp.QuoteMeta("Bearer sha256:" + hex.EncodeToString(sum[:4]) + " (" + strconv.Itoa(len(tok)) + " chars)")
+			}
+			const unknown = "not-a-token-of-this-server"
+			auth := tt.auth(fingerprint(tok))
 			want := []*regexp.Regexp{
 				regexp.MustCompile(tt.line("200", auth)),
 				regexp.MustCompile(tt.line("200", auth)),
-				regexp.MustCompile(tt.line("401", "")),
+				regexp.MustCompile(tt.line("401", tt.reason("missing"))),
+				regexp.MustCompile(tt.line("401", tt.auth(fingerprint(unknown))+tt.reason("unknown"))),
 			}
-			for _, bearer := range []string{tok, tok, ""} {
+			for _, bearer := range []string{tok, tok, "", unknown} {
 				req := newRequest(t, http.MethodGet, srv.URL+"/api/collections", "", "")
 				if bearer != "" {
 					req.Header.Set("Authorization", "Bearer "+bearer)
@@ -76,5 +83,29 @@ func TestRequestLogLine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLogRedactsTokenInPath: a token put in a URL path appears in neither
+// the request log nor the captured requests, only its fingerprint.
+func TestLogRedactsTokenInPath(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}))
+	tok := token(t, srv, "simple", mockserver.SeedClientID, mockserver.SeedClientSecret)
+	req := newRequest(t, http.MethodGet, srv.URL+"/api/collections/"+tok, "", "")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if ex := send(t, srv, req); ex.status != http.StatusOK {
+		t.Fatalf("status %d, want 200 (the path parameter is any id)", ex.status)
+	}
+	sum := sha256.Sum256([]byte(tok))
+	want := "path=\"/api/collections/{token sha256:" + hex.EncodeToString(sum[:4]) + " (" + strconv.Itoa(len(tok)) + " chars)}\""
+	if strings.Contains(logs.String(), tok) || !strings.Contains(logs.String(), want) {
+		t.Errorf("log:\n%s\nwant %s and never the token", logs.String(), want)
+	}
+	for _, rec := range srv.Mock.Requests(mockserver.RequestFilter{}) {
+		if strings.Contains(rec.Path, tok) {
+			t.Errorf("captured request path %q holds the token", rec.Path)
+		}
 	}
 }

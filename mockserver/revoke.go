@@ -73,7 +73,10 @@ type invalidator func(info tokenInfo, raw string, now time.Time) error
 func (s *Server) invalidator(fr *flowRuntime) invalidator {
 	return func(info tokenInfo, raw string, now time.Time) error {
 		if info.claims == nil {
-			s.store.Revoke(raw)
+			if s.store.Revoke(raw) {
+				// Only to explain later refusals: a full list costs the word "revoked", nothing else.
+				_ = s.revokedStored.Add(raw, info.grant, info.expiry, now)
+			}
 			return nil
 		}
 		if err := fr.revoked.Add(revocationKey(info.claims.ID, raw), info.grant, info.expiry, now); err != nil {

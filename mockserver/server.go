@@ -29,17 +29,21 @@ const (
 // Server is a mock auth server for a set of flows. It is an http.Handler and
 // safe for concurrent use.
 type Server struct {
-	opts     Options
-	flows    []*flowRuntime
-	clients  *clientRegistry
-	clock    *controlClock // also opts.Clock
-	faults   *faultTable
-	capture  *requestCapture
-	issuers  *issuerSet
-	store    *tokens.Store
-	metadata *flowRuntime // the flow described at MetadataPath; nil when none fits
-	handler  http.Handler
-	sweeper  *sweeper // deletes expired tokens on a timer; stopped by Close
+	opts    Options
+	flows   []*flowRuntime
+	clients *clientRegistry
+	clock   *controlClock // also opts.Clock
+	faults  *faultTable
+	capture *requestCapture
+	issuers *issuerSet
+	store   *tokens.Store
+	// revokedStored remembers the revoked store-backed (uuid, opaque)
+	// tokens until they would have expired, only so that a refusal can say
+	// "revoked" rather than "unknown"; validation never reads it.
+	revokedStored *tokens.Store
+	metadata      *flowRuntime // the flow described at MetadataPath; nil when none fits
+	handler       http.Handler
+	sweeper       *sweeper // deletes expired tokens on a timer; stopped by Close
 }
 
 // flowRuntime is one flow as the server runs it, with everything precomputed.

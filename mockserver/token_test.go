@@ -257,3 +257,33 @@ func TestClientCredentialsLibrary(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingMemberDescription checks that a token request without a
+// required member says which one in words a reader can take in: kin-openapi
+// quotes the name with '"', which RFC 6749 §5.2 does not allow in
+// error_description, and the quotes used to come out as '?'.
+func TestMissingMemberDescription(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	tests := []struct {
+		name   string
+		body   string
+		member string
+	}{
+		{name: "clientId", body: `{"secret":"superSecret"}`, member: "clientId"},
+		{name: "secret", body: `{"clientId":"testClient"}`, member: "secret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ex := send(t, srv, newRequest(t, http.MethodPost, srv.URL+"/token", "application/json", tt.body))
+			e := oauthError(t, ex.body)
+			if ex.status != http.StatusBadRequest || e.Code != oautherr.InvalidRequest {
+				t.Fatalf("%d %s, want 400 invalid_request", ex.status, ex.body)
+			}
+			if want := "'" + tt.member + "' is missing"; !strings.Contains(e.Description, want) || strings.Contains(e.Description, "?") {
+				t.Errorf("error_description %q, want it to contain %q and no '?'", e.Description, want)
+			}
+		})
+	}
+}

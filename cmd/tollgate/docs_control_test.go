@@ -178,6 +178,14 @@ func TestDocsControl(t *testing.T) {
 	runDocBlocks(t, file, readDocBlocks(t, file, ""))
 }
 
+// TestReadmeMockServer runs the README's "The mock server" examples: the
+// token requests into TOKEN, then the protected calls, as pasted.
+func TestReadmeMockServer(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join("..", "..", "README.md")
+	runDocBlocks(t, file, readDocBlocks(t, file, "## The mock server"))
+}
+
 // TestReadmeControl runs the README's "Control the mock" examples.
 func TestReadmeControl(t *testing.T) {
 	t.Parallel()

@@ -6,7 +6,7 @@
 //	tollgate check     run the conformance checks against a server
 //	tollgate load      benchmark a server and judge every answer
 //	tollgate ctl       control a running mock (clock, faults, requests, tokens, clients, keys)
-//	tollgate version   print the version
+//	tollgate version   print the version (also tollgate --version)
 //
 // Exit codes: 0 success, 1 a runtime failure, 2 a usage or configuration
 // error (the message says what to fix).
@@ -64,7 +64,10 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short:         "Contract-test, mock and benchmark Bearer-token auth servers",
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// --version prints the same line as `tollgate version`.
+		Version: version(),
 	}
+	root.SetVersionTemplate("tollgate {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {

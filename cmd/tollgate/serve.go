@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -243,6 +244,7 @@ func serve(ctx context.Context, cmd *cobra.Command, fl serveFlags, stdout, stder
 		fmt.Fprintf(stdout, "\nWARNING: this mock is deliberately broken (mutations: %s)\n", strings.Join(opts.Mutations, ", "))
 	}
 	printBanner(stdout, exampleBase(ln.Addr()), srv)
+	printClients(stdout, srv.Clients(), listensOnLoopback(ln.Addr()))
 	printControl(stdout, exampleBase(ln.Addr()), ln.Addr(), opts)
 
 	select {
@@ -319,11 +321,48 @@ func printBanner(w io.Writer, base string, srv *mockserver.Server) {
 			}
 		}
 	}
-	var ids []string
-	for _, c := range clients {
-		ids = append(ids, c.ID)
+}
+
+// printClients lists the clients the mock knows. On loopback each comes
+// with its secret (the defaults are public test values, docs/config.md) and
+// what it is limited to; a mock reachable from elsewhere names them only,
+// so a configured secret is not shown to whoever reads its output.
+func printClients(w io.Writer, clients []mockserver.Client, showSecrets bool) {
+	if !showSecrets {
+		ids := make([]string, 0, len(clients))
+		for _, c := range clients {
+			ids = append(ids, c.ID)
+		}
+		fmt.Fprintf(w, "\nclients: %s (secrets not shown: the mock listens beyond loopback; docs/config.md lists the defaults)\n", strings.Join(ids, ", "))
+		return
 	}
-	fmt.Fprintf(w, "\nclients: %s (docs/config.md lists their secrets)\n", strings.Join(ids, ", "))
+	fmt.Fprintf(w, "\nclients: (test values; docs/config.md)\n")
+	for _, c := range clients {
+		var limits []string
+		if len(c.Flows) > 0 {
+			limits = append(limits, "flows "+strings.Join(c.Flows, " "))
+		}
+		if c.Scopes != nil {
+			limits = append(limits, "scopes "+strings.Join(c.Scopes, " "))
+		}
+		if c.TokenLifetime > 0 {
+			limits = append(limits, "tokens live "+c.TokenLifetime.String())
+		}
+		line := "  id " + readableValue(c.ID) + ", secret " + readableValue(c.Secret)
+		if len(limits) > 0 {
+			line += "   # " + strings.Join(limits, ", ")
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// readableValue quotes a client id or secret that holds a space, a quote,
+// a comma or a backslash, so that where it ends is plain.
+func readableValue(v string) string {
+	if v == "" || strings.ContainsAny(v, " \t\"',\\") {
+		return strconv.Quote(v)
+	}
+	return v
 }
 
 func methodFlag(method string) string {

@@ -11,10 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tollgate/tollgate/mockserver"
 )
 
 // Time bounds of the end-to-end tests: how long a server may take to print
@@ -517,6 +520,7 @@ func TestRunSuccess(t *testing.T) {
 		wantPrefix string
 	}{
 		{name: "version", args: []string{"version"}, wantPrefix: "tollgate "},
+		{name: "version flag", args: []string{"--version"}, wantPrefix: "tollgate "},
 		{name: "help", args: []string{"--help"}, wantPrefix: "Contract-test"},
 		{name: "no arguments", args: nil, wantPrefix: "Contract-test"},
 		{name: "serve help", args: []string{"serve", "--help"}, wantPrefix: "Start the mock auth server"},
@@ -542,12 +546,94 @@ func TestRunSuccess(t *testing.T) {
 // version, VCS revision, Go version) depends on the build.
 func TestVersionLine(t *testing.T) {
 	t.Parallel()
-	_, stdout, _ := runBounded(t, "version")
-	fields := strings.Fields(stdout)
-	if len(fields) < 3 || fields[0] != "tollgate" || !strings.HasPrefix(fields[len(fields)-1], "go") {
-		t.Errorf("version line %q, want \"tollgate VERSION [REVISION] GOVERSION\"", stdout)
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		_, stdout, _ := runBounded(t, args...)
+		fields := strings.Fields(stdout)
+		if len(fields) < 3 || fields[0] != "tollgate" || !strings.HasPrefix(fields[len(fields)-1], "go") {
+			t.Errorf("%v: version line %q, want \"tollgate VERSION [REVISION] GOVERSION\"", args, stdout)
+		}
+		if want := fmt.Sprintf("tollgate %s\n", version()); stdout != want {
+			t.Errorf("%v: version line %q, want %q", args, stdout, want)
+		}
 	}
-	if want := fmt.Sprintf("tollgate %s\n", version()); stdout != want {
-		t.Errorf("version line %q, want %q", stdout, want)
+}
+
+// TestDescribeBuild checks how the build information becomes the version
+// line: module version or "devel", short revision, "-dirty" for a modified
+// tree, Go version.
+func TestDescribeBuild(t *testing.T) {
+	t.Parallel()
+	const rev = "0123456789abcdef0123"
+	tests := []struct {
+		name     string
+		version  string
+		settings []debug.BuildSetting
+		want     string
+	}{
+		{name: "release", version: "v1.2.3", want: "v1.2.3 go1.99"},
+		{name: "checkout clean", version: "(devel)", settings: []debug.BuildSetting{{Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: "false"}}, want: "devel 0123456789ab go1.99"},
+		{name: "checkout dirty", version: "(devel)", settings: []debug.BuildSetting{{Key: "vcs.revision", Value: rev}, {Key: "vcs.modified", Value: "true"}}, want: "devel 0123456789ab-dirty go1.99"},
+		{name: "no vcs", version: "", want: "devel go1.99"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			info := &debug.BuildInfo{GoVersion: "go1.99", Main: debug.Module{Version: tt.version}, Settings: tt.settings}
+			if got := describeBuild(info); got != tt.want {
+				t.Errorf("describeBuild = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPrintClients checks the client list of the start-up output: with
+// their secrets on loopback (the defaults are public test values), names
+// only when the mock is reachable from elsewhere.
+func TestPrintClients(t *testing.T) {
+	t.Parallel()
+	clients := []mockserver.Client{
+		{ID: mockserver.SeedClientID, Secret: mockserver.SeedClientSecret},
+		{ID: "encoded client", Secret: "a:b, c", Flows: []string{"oauth2"}, Scopes: []string{"metrics-api"}, TokenLifetime: 5 * time.Second},
+	}
+	tests := []struct {
+		name        string
+		showSecrets bool
+		want        string
+	}{
+		{name: "loopback", showSecrets: true, want: "\nclients: (test values; docs/config.md)\n" +
+			"  id testClient, secret superSecret\n" +
+			"  id \"encoded client\", secret \"a:b, c\"   # flows oauth2, scopes metrics-api, tokens live 5s\n"},
+		{name: "beyond loopback", want: "\nclients: testClient, encoded client (secrets not shown: the mock listens beyond loopback; docs/config.md lists the defaults)\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out bytes.Buffer
+			printClients(&out, clients, tt.showSecrets)
+			if out.String() != tt.want {
+				t.Errorf("printClients:\n%s\nwant\n%s", out.String(), tt.want)
+			}
+		})
+	}
+}
+
+// TestServePrintsDefaultSecrets: `tollgate serve` on loopback lists every
+// default client with its secret at start-up.
+func TestServePrintsDefaultSecrets(t *testing.T) {
+	t.Parallel()
+	p := startServe(t, "--addr", "127.0.0.1:0", "--quiet")
+	out := waitFor(t, p.stdout, startTimeout, "control API line", func(s string) bool { return strings.Contains(s, "\ncontrol API: ") })
+	for _, c := range [][2]string{
+		{mockserver.SeedClientID, mockserver.SeedClientSecret},
+		{mockserver.ShortLivedClientID, mockserver.ShortLivedClientSecret},
+		{mockserver.EncodedClientID, mockserver.EncodedClientSecret},
+		{mockserver.ScopedClientID, mockserver.ScopedClientSecret},
+	} {
+		if want := "  id " + readableValue(c[0]) + ", secret " + readableValue(c[1]); !strings.Contains(out, want) {
+			t.Errorf("start-up output lacks %q:\n%s", want, out)
+		}
+	}
+	if err := p.stop(t); err != nil {
+		t.Errorf("stop: %v", err)
 	}
 }

@@ -20,20 +20,42 @@ func newVersionCmd(stdout io.Writer) *cobra.Command {
 	}
 }
 
-// version returns the module version and, when built from a checkout, the
-// VCS revision.
+// version describes this binary from the build information the Go
+// toolchain embeds; `tollgate version` and `tollgate --version` print it.
 func version() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "(unknown)"
 	}
+	return describeBuild(info)
+}
+
+// describeBuild returns "VERSION [REVISION[-dirty]] GOVERSION": the module
+// version ("devel" for a build from a checkout), the first 12 digits of the
+// VCS revision with "-dirty" when the tree had uncommitted changes, and the
+// Go version that built it.
+func describeBuild(info *debug.BuildInfo) string {
 	v := info.Main.Version
 	if v == "" || v == "(devel)" {
 		v = "devel"
 	}
+	var revision string
+	dirty := false
 	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if len(revision) > 12 {
+		revision = revision[:12]
+	}
+	if revision != "" {
+		v += " " + revision
+		if dirty {
+			v += "-dirty"
 		}
 	}
 	return v + " " + info.GoVersion

@@ -91,6 +91,16 @@ func (sm *shardedMap[E]) get(key string, now int64) (E, bool) {
 	return e, true
 }
 
+// peek returns the entry for key if it is present, expired or not. It
+// does not allocate.
+func (sm *shardedMap[E]) peek(key string) (E, bool) {
+	sh := sm.shardFor(key)
+	sh.mu.RLock()
+	e, ok := sh.m[key]
+	sh.mu.RUnlock()
+	return e, ok
+}
+
 // remove deletes key and reports whether it was present (expired or not).
 func (sm *shardedMap[E]) remove(key string) bool {
 	sh := sm.shardFor(key)

@@ -185,6 +185,18 @@ func (s *Store) LookupIssued(token string, now time.Time) (g *Grant, issued, exp
 	return e.grant, time.Unix(0, e.issued), time.Unix(0, e.expires), true
 }
 
+// Expired reports when token expired, if the Store still holds it expired
+// at now: until a sweep removes it (StoreOptions.SweepInterval after its
+// expiry at most, as long as tokens are being added). A server uses it to
+// tell an expired token from an unknown one when it refuses it.
+func (s *Store) Expired(token string, now time.Time) (time.Time, bool) {
+	e, ok := s.m.peek(token)
+	if !ok || e.expires > unixNano(now) {
+		return time.Time{}, false
+	}
+	return time.Unix(0, e.expires), true
+}
+
 // Revoke removes token and reports whether it was present (expired entries
 // that have not yet been swept count as present). A revoked token fails
 // Lookup.

@@ -487,3 +487,33 @@ func BenchmarkStorePut(b *testing.B) {
 		i++
 	}
 }
+
+// TestStoreExpired checks that an expired token still held is told apart
+// from a live one, a revoked one and one never stored.
+func TestStoreExpired(t *testing.T) {
+	t.Parallel()
+	s := NewStore(StoreOptions{})
+	g := NewGrant("simple", "c", "")
+	exp := testNow.Add(time.Minute)
+	s.Put("old", g, exp, testNow)
+	s.Put("gone", g, exp, testNow)
+	s.Revoke("gone")
+	tests := []struct {
+		name   string
+		token  string
+		now    time.Time
+		wantOK bool
+	}{
+		{name: "live", token: "old", now: testNow},
+		{name: "expired at its expiry", token: "old", now: exp, wantOK: true},
+		{name: "expired later", token: "old", now: exp.Add(time.Second), wantOK: true},
+		{name: "revoked", token: "gone", now: exp.Add(time.Second)},
+		{name: "never stored", token: "nope", now: exp.Add(time.Second)},
+	}
+	for _, tt := range tests {
+		got, ok := s.Expired(tt.token, tt.now)
+		if ok != tt.wantOK || (ok && !got.Equal(exp)) {
+			t.Errorf("%s: Expired = %v, %v; want %v, %v", tt.name, got, ok, exp, tt.wantOK)
+		}
+	}
+}

@@ -58,8 +58,9 @@ type Error struct {
 // New returns an Error with the given code and description and
 // Status = DefaultStatus(code). Characters that RFC 6749 §5.2 does not
 // allow in the code or the description (anything outside printable ASCII,
-// plus '"' and '\') are each replaced by '?', so that the result always
-// conforms; an empty code stays empty.
+// plus '"' and '\') are replaced so that the result always conforms and
+// stays readable: quotation marks become ', a backslash /, a tab or line
+// break a space, anything else '?'. An empty code stays empty.
 func New(code, description string) *Error {
 	code = sanitize(code)
 	return &Error{Code: code, Description: sanitize(description), Status: DefaultStatus(code)}
@@ -144,7 +145,7 @@ func firstInvalid(s string, uri bool) int {
 }
 
 // sanitize replaces every disallowed character (a whole UTF-8 sequence, or
-// a single byte of invalid UTF-8) with '?'.
+// a single byte of invalid UTF-8) with its stand-in (see [standIn]).
 func sanitize(s string) string {
 	if firstInvalid(s, false) < 0 {
 		return s
@@ -157,9 +158,25 @@ func sanitize(s string) string {
 			i++
 			continue
 		}
-		_, n := utf8.DecodeRuneInString(s[i:])
-		b.WriteByte('?')
+		r, n := utf8.DecodeRuneInString(s[i:])
+		b.WriteByte(standIn(r))
 		i += n
 	}
 	return b.String()
+}
+
+// standIn returns the allowed byte that replaces a disallowed rune: quotes
+// become ' (so `property "clientId" is missing` reads `property 'clientId'
+// is missing`, not `?clientId?`), a backslash /, whitespace a space, and
+// anything else (including invalid UTF-8) '?'.
+func standIn(r rune) byte {
+	switch r {
+	case '"', '\u201c', '\u201d', '\u2018', '\u2019', '\u00ab', '\u00bb':
+		return '\''
+	case '\\':
+		return '/'
+	case '\t', '\n', '\r':
+		return ' '
+	}
+	return '?'
 }

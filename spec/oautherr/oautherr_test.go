@@ -103,15 +103,21 @@ func TestNew(t *testing.T) {
 		},
 		{
 			name: "description sanitised", code: oautherr.InvalidGrant, description: "caf\u00e9 \"x\" a\\b\n\t\xff!",
-			want:       oautherr.Error{Code: "invalid_grant", Description: "caf? ?x? a?b???!", Status: 400},
-			wantString: "oauth2 error invalid_grant: caf? ?x? a?b???!",
-			wantJSON:   `{"error":"invalid_grant","error_description":"caf? ?x? a?b???!"}`,
+			want:       oautherr.Error{Code: "invalid_grant", Description: "caf? 'x' a/b  ?!", Status: 400},
+			wantString: "oauth2 error invalid_grant: caf? 'x' a/b  ?!",
+			wantJSON:   `{"error":"invalid_grant","error_description":"caf? 'x' a/b  ?!"}`,
+		},
+		{
+			name: "quotes kept readable", code: oautherr.InvalidRequest, description: "member clientId: property \"clientId\" is missing, \u201cx\u201d \u2018y\u2019",
+			want:       oautherr.Error{Code: "invalid_request", Description: "member clientId: property 'clientId' is missing, 'x' 'y'", Status: 400},
+			wantString: "oauth2 error invalid_request: member clientId: property 'clientId' is missing, 'x' 'y'",
+			wantJSON:   `{"error":"invalid_request","error_description":"member clientId: property 'clientId' is missing, 'x' 'y'"}`,
 		},
 		{
 			name: "code sanitised", code: "bad\"code", description: "<&>",
-			want:       oautherr.Error{Code: "bad?code", Description: "<&>", Status: 400},
-			wantString: "oauth2 error bad?code: <&>",
-			wantJSON:   `{"error":"bad?code","error_description":"\u003c\u0026\u003e"}`,
+			want:       oautherr.Error{Code: "bad'code", Description: "<&>", Status: 400},
+			wantString: "oauth2 error bad'code: <&>",
+			wantJSON:   `{"error":"bad'code","error_description":"\u003c\u0026\u003e"}`,
 		},
 	}
 	for _, tt := range tests {
