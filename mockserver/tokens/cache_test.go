@@ -101,7 +101,9 @@ func TestVerifiedCacheLookup(t *testing.T) {
 func TestVerifiedCacheKeepsTheID(t *testing.T) {
 	t.Parallel()
 	g := NewGrant("client_credentials", "svc", "read")
-	c := NewVerifiedCache(16)
+	// Room for several entries per shard: with one, jwt1 and jwt2 in one
+	// shard would evict each other (the shard is chosen by a seeded hash).
+	c := NewVerifiedCache(numShards * 4)
 	c.Add("jwt1", g, "jti-1", testNow.Add(time.Minute), testNow)
 	c.Add("jwt2", g, "", testNow.Add(time.Minute), testNow)
 	for raw, want := range map[string]string{"jwt1": "jti-1", "jwt2": ""} {
