@@ -300,7 +300,10 @@ func printBanner(w io.Writer, base string, srv *mockserver.Server) {
 	for _, f := range srv.Flows() {
 		fmt.Fprintf(w, "\nflow %s (%s, %s tokens, %v):\n", f.Name, f.Document, f.TokenFormat, f.Lifetime)
 		if c, ok := clientFor(clients, f.Name); ok {
-			for _, line := range tokenCurls(base, f, c) {
+			for i, line := range tokenCurls(base, f, c) {
+				if i == 0 { // kept in TOKEN for the protected routes below
+					line = "TOKEN=$(" + line + " | jq -r '" + jqPath(f.Token.Response.AccessToken) + "')"
+				}
 				fmt.Fprintf(w, "  %s\n", line)
 			}
 		}
@@ -310,7 +313,7 @@ func printBanner(w io.Writer, base string, srv *mockserver.Server) {
 			if len(op.Scopes) > 0 {
 				note = "   # needs scope " + strings.Join(op.Scopes[0], " ")
 			}
-			fmt.Fprintf(w, "  curl -s %s%s%s -H 'Authorization: Bearer <%s>'%s\n", methodFlag(op.Method), base, path, f.Token.Response.AccessToken.Name(), note)
+			fmt.Fprintf(w, "  curl -s %s%s%s -H \"Authorization: Bearer $TOKEN\"%s\n", methodFlag(op.Method), base, path, note)
 		}
 		for _, co := range []struct {
 			what string
@@ -386,6 +389,17 @@ func clientFor(clients []mockserver.Client, flow string) (mockserver.Client, boo
 // tokenCurls builds token requests for a flow: a body request in the
 // document's example media type, and an HTTP Basic form request when the
 // flow takes both.
+// jqPath is the jq filter that reads the member p points at, e.g.
+// ."accessToken" or ."data"."access_token".
+func jqPath(p spec.Pointer) string {
+	var b strings.Builder
+	for _, t := range p.Tokens() {
+		q, _ := json.Marshal(t)
+		b.WriteString("." + string(q))
+	}
+	return b.String()
+}
+
 func tokenCurls(base string, f *spec.Flow, c mockserver.Client) []string {
 	tok := f.Token
 	var lines []string

@@ -222,10 +222,10 @@ func TestServeEndToEnd(t *testing.T) {
 	// The banner after the first line: curl commands that work as printed.
 	out := waitFor(t, p.stdout, startTimeout, "banner", func(s string) bool { return strings.Contains(s, "\nclients: ") })
 	for _, want := range []string{
-		"curl -s -X POST " + p.base + "/token -H 'Content-Type: application/json' -d '" + seedSimpleBody + "'",
+		"TOKEN=$(curl -s -X POST " + p.base + "/token -H 'Content-Type: application/json' -d '" + seedSimpleBody + "' | jq -r '.\"accessToken\"')",
 		"curl -s -X POST " + p.base + "/oauth/token ",
 		"curl -s -X POST " + p.base + "/oauth/token -u 'testClient:superSecret' -d grant_type=client_credentials",
-		"curl -s " + p.base + "/api/collections -H 'Authorization: Bearer <accessToken>'",
+		"curl -s " + p.base + "/api/collections -H \"Authorization: Bearer $TOKEN\"",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
