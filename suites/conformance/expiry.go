@@ -137,6 +137,7 @@ func ExpiryChecks(r *framework.Registrar) {
 		if !live.tokenWorks() {
 			framework.Inconclusive("the token is refused like an unknown one before it expires, so its refusal after exp would prove nothing (BEAR-001 and EXP-004 judge that)")
 		}
+		live.needUnknownRefused() // else an expired token is just another unknown one: BEAR-004's finding
 		pa.until(ctx, life.latestExp().Add(time.Second))
 		var grace time.Duration
 		for {
@@ -289,6 +290,7 @@ func ExpiryChecks(r *framework.Registrar) {
 		if now.Before(dead) {
 			framework.NotVerified("the saved token is still within its lifetime and leeway until %s", dead.Format(time.RFC3339))
 		}
+		observeRoute(ctx, g, f, target()).needUnknownRefused() // else a dead token is just another unknown one: BEAR-004's finding
 		ex := use(ctx, g, saved.Token)
 		g.Expect(ex.Status).NotTo(BeNumerically("<", 300), "a token from an earlier run, dead since %s, was accepted", dead.Format(time.RFC3339))
 		// Refused: the status of the refusal is BEAR-004's to judge.
