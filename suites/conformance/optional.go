@@ -60,17 +60,15 @@ func offeredEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, k
 func judgesUnauthenticated(id string) bool { return id == "REV-004" || id == "INTRO-001" }
 
 // clientRefused reports whether the endpoint refused the configured client
-// itself (RFC 6749 §5.2 invalid_client or unauthorized_client, or a 401 or
-// 403 whatever its body), rather than the unknown token it was sent.
+// itself rather than the unknown token it was sent: an RFC 6749 §5.2
+// invalid_client or unauthorized_client code, or a 401 with no error code
+// to say otherwise (RFC 7009 §2.2 and RFC 7662 §2.2 answer an unknown
+// token with 200, so any other refusal is the token checks' to judge).
 func clientRefused(ex *probe.Exchange) bool {
-	switch ex.Status {
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return true
-	case http.StatusBadRequest:
-		e, err := oautherr.Parse(ex.Body)
-		return err == nil && (e.Code == "invalid_client" || e.Code == "unauthorized_client")
+	if e, err := oautherr.Parse(ex.Body); err == nil && e.Code != "" {
+		return ex.Status >= 400 && (e.Code == "invalid_client" || e.Code == "unauthorized_client")
 	}
-	return false
+	return ex.Status == http.StatusUnauthorized
 }
 
 // refusedClient ends check id when the endpoint refuses the configured
