@@ -105,7 +105,6 @@ func TestCheckAPISpecExitTwo(t *testing.T) {
 	public := writeFile(t, "public.yaml", "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /a:\n    get:\n      responses: {'200': {description: ok}}\n")
 	fromFile := writeFile(t, "target.yaml", "api_spec: /from/the/target/file.yaml\n")
 	pathParamsFile := writeFile(t, "params.yaml", "api_spec: "+collectionsDoc+"\npath_params:\n  id: c-1001\n  itemid: 7\n")
-	const mockTarget = "MOCK" // replaced by a mock's URL
 	base := []string{"--target", "http://127.0.0.1:1", "--flow", "simple"}
 	tests := []struct {
 		name string
@@ -128,20 +127,7 @@ func TestCheckAPISpecExitTwo(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			args := append([]string{"check"}, tt.args...)
-			for i, a := range args {
-				if a == mockTarget {
-					args[i] = checkMock(t)
-				}
-			}
-			r := runTollgate(t, tt.env, args...)
-			if r.code != 2 {
-				t.Errorf("exit code %d, want 2; stderr: %s", r.code, r.stderr)
-			}
-			if r.stdout != "" {
-				t.Errorf("stdout %q, want nothing: no check may run", r.stdout)
-			}
-			oneStderrLine(t, r.stderr, tt.want...)
+			checkExitTwo(t, tt.env, tt.args, tt.want...)
 		})
 	}
 }

@@ -127,6 +127,32 @@ func runTollgate(t *testing.T, env []string, args ...string) checkRun {
 	return r
 }
 
+// mockTarget in the args of checkExitTwo is replaced by a running mock's URL.
+const mockTarget = "MOCK"
+
+// checkExitTwo runs `tollgate check` with args (mockTarget replaced by a
+// running mock) and env, and asserts what every configuration error gives:
+// exit 2, nothing on stdout (no check ran), and one stderr line holding
+// each of want. It returns the run for further assertions.
+func checkExitTwo(t *testing.T, env, args []string, want ...string) checkRun {
+	t.Helper()
+	args = append([]string{"check"}, args...)
+	for i, a := range args {
+		if a == mockTarget {
+			args[i] = checkMock(t)
+		}
+	}
+	r := runTollgate(t, env, args...)
+	if r.code != 2 {
+		t.Errorf("exit code %d, want 2; stderr: %s", r.code, r.stderr)
+	}
+	if r.stdout != "" {
+		t.Errorf("stdout %q, want nothing: no check may run", r.stdout)
+	}
+	oneStderrLine(t, r.stderr, want...)
+	return r
+}
+
 // oneStderrLine fails the test unless stderr is one "tollgate: " line
 // holding each of want.
 func oneStderrLine(t *testing.T, stderr string, want ...string) {
@@ -361,7 +387,6 @@ func TestCheckExitTwo(t *testing.T) {
 	badWaivers := writeFile(t, "waivers.yaml", "- check: TOK-011\n  reason: UUIDv4\n  expires: 31/12/2099\n")
 	unknownWaived := writeFile(t, "waivers-unknown.yaml", "- check: TOK-011\n  reason: UUIDv4\n- check: TOK-9999\n  reason: typo\n")
 
-	const mockTarget = "MOCK" // replaced by a mock's URL
 	tests := []struct {
 		name  string
 		env   []string
@@ -397,20 +422,7 @@ func TestCheckExitTwo(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			args := append([]string{"check"}, tt.args...)
-			for i, a := range args {
-				if a == mockTarget {
-					args[i] = checkMock(t)
-				}
-			}
-			r := runTollgate(t, tt.env, args...)
-			if r.code != 2 {
-				t.Errorf("exit code %d, want 2; stderr: %s", r.code, r.stderr)
-			}
-			if r.stdout != "" {
-				t.Errorf("stdout %q, want nothing: no check may run", r.stdout)
-			}
-			oneStderrLine(t, r.stderr, tt.want...)
+			r := checkExitTwo(t, tt.env, tt.args, tt.want...)
 			// A loose bound, not a speed target: a run that went on to
 			// the network would wait out timeouts far longer than this;
 			// a busy CI machine must not fail a correct refusal.
