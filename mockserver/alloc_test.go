@@ -59,6 +59,21 @@ func (c *bearerCase) serve() bool {
 	return c.w.status == c.status
 }
 
+// builtinServer is a Server over the built-in flows with opts, for the
+// package's own tests.
+func builtinServer(tb testing.TB, opts Options) *Server {
+	tb.Helper()
+	flows, err := spec.ReadAll(context.Background(), openapi.FS())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := New(flows, opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
 // bearerCases builds servers with the built-in flows and the system clock
 // (tokens outlive any test), issues a token per format, and returns the
 // middleware of /api/collections (simple: uuid, opaque) and /api/markets

@@ -1,16 +1,12 @@
 package mockserver
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/tollgate/tollgate/openapi"
-	"github.com/tollgate/tollgate/spec"
 )
 
 // TestConcurrentClientPostsConflict: of POSTs racing to register one id,
@@ -19,14 +15,7 @@ import (
 // check-then-put would leave open.
 func TestConcurrentClientPostsConflict(t *testing.T) {
 	t.Parallel()
-	flows, err := spec.ReadAll(context.Background(), openapi.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(flows, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := builtinServer(t, Options{})
 	many := make([]Client, 20000)
 	for i := range many {
 		many[i] = Client{ID: fmt.Sprintf("c%d", i), Secret: "s"}

@@ -1,13 +1,10 @@
 package mockserver
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/tollgate/tollgate/mockserver/tokens"
-	"github.com/tollgate/tollgate/openapi"
-	"github.com/tollgate/tollgate/spec"
 )
 
 // TestDenyListConsultedAfterCache: a JWT whose verification is cached is
@@ -15,14 +12,7 @@ import (
 // survives (a revocation racing a first verification can leave one behind).
 func TestDenyListConsultedAfterCache(t *testing.T) {
 	t.Parallel()
-	flows, err := spec.ReadAll(context.Background(), openapi.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(flows, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := builtinServer(t, Options{})
 	raw := allocIssue(t, s, "oauth2")
 	var fr *flowRuntime
 	for _, f := range s.flows {
