@@ -43,7 +43,7 @@ func offeredEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, k
 		}
 		return ep
 	}
-	optional := ep.Source == "the flow document" && f.Flow.IsOptional(kind)
+	optional := ep.Source == probe.SourceFlowDocument && f.Flow.IsOptional(kind)
 	advertised := optional && !f.Config.Requires(kind) && advertises(ctx, g, f, kind)
 	why := requiredBecause(kind, ep.Source, optional, f.Config.Requires(kind), advertised)
 	if why == "" {
@@ -80,7 +80,7 @@ func clientRefused(ex *probe.Exchange) bool {
 // and the others are NOT VERIFIED.
 func refusedClient(g Gomega, f *framework.Framework, kind, id string, ep *probe.ClientOperationEndpoint, ex *probe.Exchange) {
 	what := fmt.Sprintf("the %s endpoint %s (from %s) refused client %q with %d", kind, ep.URL, ep.Source, f.Config.Client.ID, ex.Status)
-	if ep.Source != "the flow document" && ep.Source != "the configuration" && !f.Config.Requires(kind) {
+	if ep.Source != probe.SourceFlowDocument && ep.Source != probe.SourceConfiguration && !f.Config.Requires(kind) {
 		framework.NotVerified("%s: the server may choose which clients use it (RFC 7009 §2.1, RFC 7662 §2.1); declare the endpoint in the flow document, or configure a client it admits, to judge it", what)
 	}
 	if judge := offerJudge(kind); id != judge {
@@ -112,7 +112,7 @@ func requiredBecause(kind, source string, optional, required, advertised bool) s
 		return "the target's metadata advertises a " + kind + "_endpoint"
 	case optional:
 		return ""
-	case source == "the flow document":
+	case source == probe.SourceFlowDocument:
 		return "the flow document declares it and does not mark it optional (x-tollgate.optional)"
 	default:
 		return source + " names it"

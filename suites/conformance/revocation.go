@@ -48,9 +48,9 @@ func findActionEndpoint(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework
 	}
 	switch {
 	case configured != "":
-		return &probe.ClientOperationEndpoint{URL: f.Config.EndpointURL(configured), Source: "the configuration", Op: op}
+		return &probe.ClientOperationEndpoint{URL: f.Config.EndpointURL(configured), Source: probe.SourceConfiguration, Op: op}
 	case op != nil:
-		return &probe.ClientOperationEndpoint{URL: f.Config.Target + op.Path, Source: "the flow document", Op: op}
+		return &probe.ClientOperationEndpoint{URL: f.Config.Target + op.Path, Source: probe.SourceFlowDocument, Op: op}
 	}
 	if f.Flow.Token.GrantType != "" {
 		if d, _ := usableMetadata(ctx, g, f); d != nil {

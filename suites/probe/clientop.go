@@ -9,13 +9,19 @@ import (
 	"github.com/tollgate/tollgate/spec/authheader"
 )
 
+// Where a ClientOperationEndpoint came from, besides "the metadata at URL".
+const (
+	SourceFlowDocument  = "the flow document"
+	SourceConfiguration = "the configuration"
+)
+
 // ClientOperationEndpoint is where the target serves a client operation
 // (spec.ClientOperation: an operation a client calls with its own
 // credentials, RFC 7009 revocation or RFC 7662 introspection), who said so,
 // and how to call it.
 type ClientOperationEndpoint struct {
 	URL    string
-	Source string                // "the flow document", "the configuration" or "the metadata at URL"
+	Source string                // SourceFlowDocument, SourceConfiguration or "the metadata at URL"
 	Op     *spec.ClientOperation // the flow document's declaration; nil: the RFC's form-encoded request
 	// AuthMethods are the client authentication methods the metadata
 	// advertises for it (RFC 8414 names); empty when it says nothing.
