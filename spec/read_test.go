@@ -106,7 +106,7 @@ func TestTokenFormatIsOptional(t *testing.T) {
 	if doc == string(base) {
 		t.Fatal("test is stale: simple.yaml has no format: uuid line")
 	}
-	f, err := spec.Compile(context.Background(), "noformat.yaml", []byte(doc))
+	f, err := spec.Compile(context.Background(), "../openapi/noformat.yaml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestResponseExamplesAreOptional(t *testing.T) {
 	if doc == string(base) {
 		t.Fatalf("test is stale: simple.yaml has no %q", old)
 	}
-	f, err := spec.Compile(context.Background(), "noexample.yaml", []byte(doc))
+	f, err := spec.Compile(context.Background(), "../openapi/noexample.yaml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestInheritedClientAuthIsNamed(t *testing.T) {
 		}
 		doc = strings.Replace(doc, r[0], r[1], 1)
 	}
-	_, err = spec.Compile(context.Background(), "bad.yaml", []byte(doc))
+	_, err = spec.Compile(context.Background(), "../openapi/bad.yaml", []byte(doc))
 	want := "x-tollgate.revocationEndpoint.request.clientSecret: revocationEndpoint.clientAuth (inherited from x-tollgate.tokenEndpoint.clientAuth) does not include body"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Compile() = %v, want an error containing %q", err, want)
@@ -277,7 +277,7 @@ func TestReadErrors(t *testing.T) {
 			if !strings.Contains(doc, tt.old) {
 				t.Fatalf("test is stale: simple.yaml has no %q", tt.old)
 			}
-			_, err := spec.Compile(context.Background(), "bad.yaml", []byte(strings.Replace(doc, tt.old, tt.new, 1)))
+			_, err := spec.Compile(context.Background(), "../openapi/bad.yaml", []byte(strings.Replace(doc, tt.old, tt.new, 1)))
 			if err == nil {
 				t.Fatal("Compile succeeded, want an error")
 			}
@@ -287,7 +287,7 @@ func TestReadErrors(t *testing.T) {
 				}
 			}
 			var le *spec.ReadError
-			if !errors.As(err, &le) || le.Document != "bad.yaml" {
+			if !errors.As(err, &le) || le.Document != "../openapi/bad.yaml" {
 				t.Errorf("error %T is not a *spec.ReadError for bad.yaml", err)
 			}
 		})
@@ -305,6 +305,13 @@ func TestLoadAllRejectsDuplicateFlows(t *testing.T) {
 		if err := os.WriteFile(dir+"/"+name, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+	sdl, err := os.ReadFile("../openapi/simple.graphql") // the schema the documents name
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/simple.graphql", sdl, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	_, err = spec.ReadAll(context.Background(), os.DirFS(dir))
 	if err == nil || !strings.Contains(err.Error(), `both declare flow "simple"`) {

@@ -811,6 +811,13 @@ func TestCheckKeyAndMetadataLocations(t *testing.T) {
 	}
 	documented := writeFile(t, "oauth2.yaml", strings.Replace(string(doc), "x-tollgate:\n",
 		"x-tollgate:\n  jwksUri: /jwks-from-document\n  metadataUrl: /meta-from-document\n", 1))
+	sdl, err := os.ReadFile("../../openapi/oauth2.graphql") // the GraphQL schema the document names
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(documented), "oauth2.graphql"), sdl, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	configFile := writeFile(t, "target.yaml", "target: "+target+"\nflow: "+documented+"\njwks_uri: /jwks-from-file\nmetadata_url: /meta-from-file\n")
 	base := []string{"check", "--label-filter", "JWT-001 || META-001"}
 	tests := []struct {
