@@ -202,11 +202,15 @@ func sampleResolvers() []fieldResolver {
 			x.state = x.e.data.state.Load() // later fields see the rename
 			return c, nil
 		}},
-		{"Collection", "id", "ID!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) { return as[*sampleCollection](p).id, nil }},
+		{"Collection", "id", "ID!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
+			return as[*sampleCollection](p).id, nil
+		}},
 		{"Collection", "name", "String!", func(x *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
 			return x.state.nameOf(as[*sampleCollection](p)), nil
 		}},
-		{"Collection", "itemCount", "Int!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) { return len(as[*sampleCollection](p).items), nil }},
+		{"Collection", "itemCount", "Int!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
+			return len(as[*sampleCollection](p).items), nil
+		}},
 		{"Collection", "tags", "[String!]!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
 			return firstOf(as[*sampleCollection](p).tags, -1), nil
 		}},
@@ -221,14 +225,22 @@ func sampleResolvers() []fieldResolver {
 		{"Item", "collection", "Collection!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
 			return as[*sampleItem](p).collection, nil
 		}},
-		{"Metrics", "period", "Period!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) { return as[sampleMetrics](p).period, nil }},
-		{"Metrics", "orders", "Int!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) { return as[sampleMetrics](p).orders, nil }},
-		{"Metrics", "revenue", "Float!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) { return as[sampleMetrics](p).revenue, nil }},
+		{"Metrics", "period", "Period!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
+			return as[sampleMetrics](p).period, nil
+		}},
+		{"Metrics", "orders", "Int!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
+			return as[sampleMetrics](p).orders, nil
+		}},
+		{"Metrics", "revenue", "Float!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
+			return as[sampleMetrics](p).revenue, nil
+		}},
 		{"Metrics", "topItems", "[Item!]!", func(x *execution, _ any, f *ast.Field) (any, *gqlerror.Error) {
 			return firstOf(x.e.data.topItems, max(x.intArg(f, "first", 3), 0)), nil
 		}},
 		{"AuditEntry", "sequence", "Int!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) { return as[auditEntry](p).sequence, nil }},
-		{"AuditEntry", "collectionId", "ID!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) { return as[auditEntry](p).collectionID, nil }},
+		{"AuditEntry", "collectionId", "ID!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
+			return as[auditEntry](p).collectionID, nil
+		}},
 		{"AuditEntry", "oldName", "String!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) { return as[auditEntry](p).oldName, nil }},
 		{"AuditEntry", "newName", "String!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) { return as[auditEntry](p).name, nil }},
 	}

@@ -187,7 +187,9 @@ func introspectionResolvers(schema *ast.Schema) []fieldResolver {
 			}
 			return out, nil
 		}},
-		{"__Field", "type", "__Type!", func(x *execution, p any, _ *ast.Field) (any, *gqlerror.Error) { return x.typeOf(as[introField](p).def.Type), nil }},
+		{"__Field", "type", "__Type!", func(x *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
+			return x.typeOf(as[introField](p).def.Type), nil
+		}},
 		{"__Field", "isDeprecated", "Boolean!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
 			return as[introField](p).def.Directives.ForName("deprecated") != nil, nil
 		}},
@@ -198,7 +200,9 @@ func introspectionResolvers(schema *ast.Schema) []fieldResolver {
 		{"__InputValue", "description", "String", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
 			return optional(as[introInput](p).description), nil
 		}},
-		{"__InputValue", "type", "__Type!", func(x *execution, p any, _ *ast.Field) (any, *gqlerror.Error) { return x.typeOf(as[introInput](p).typ), nil }},
+		{"__InputValue", "type", "__Type!", func(x *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
+			return x.typeOf(as[introInput](p).typ), nil
+		}},
 		{"__InputValue", "defaultValue", "String", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
 			if v := as[introInput](p).defaultValue; v != nil {
 				return v.String(), nil
@@ -221,11 +225,15 @@ func introspectionResolvers(schema *ast.Schema) []fieldResolver {
 		{"__EnumValue", "deprecationReason", "String", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
 			return deprecationReason(as[introEnum](p).def.Directives), nil
 		}},
-		{"__Directive", "name", "String!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) { return as[introDirective](p).def.Name, nil }},
+		{"__Directive", "name", "String!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
+			return as[introDirective](p).def.Name, nil
+		}},
 		{"__Directive", "description", "String", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
 			return optional(as[introDirective](p).def.Description), nil
 		}},
-		{"__Directive", "isRepeatable", "Boolean!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) { return as[introDirective](p).def.IsRepeatable, nil }},
+		{"__Directive", "isRepeatable", "Boolean!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
+			return as[introDirective](p).def.IsRepeatable, nil
+		}},
 		{"__Directive", "locations", "[__DirectiveLocation!]!", func(_ *execution, p any, _ *ast.Field) (any, *gqlerror.Error) {
 			locs := as[introDirective](p).def.Locations
 			out := make([]any, len(locs))

@@ -231,9 +231,9 @@ func TestGraphQLRename(t *testing.T) {
 		Data struct {
 			Collection struct{ Name string }
 			AuditLog   []struct {
-				Sequence                          int
-				CollectionID                      string `json:"collectionId"`
-				OldName, NewName                  string
+				Sequence         int
+				CollectionID     string `json:"collectionId"`
+				OldName, NewName string
 			}
 		}
 	}
