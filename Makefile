@@ -16,7 +16,8 @@ FUZZ_TARGETS = \
 	./spec/authheader:FuzzParseChallenges \
 	./spec/oautherr:FuzzParse \
 	./spec:FuzzParseTokenResponse \
-	./mockserver:FuzzParseTokenBody
+	./mockserver:FuzzParseTokenBody \
+	./mockserver:FuzzGraphQLRequest
 
 .PHONY: help run build test e2e bench bench-compare fuzz lint fmt vet peer-check stability
 

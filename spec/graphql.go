@@ -46,6 +46,10 @@ const (
 	// maxGraphQLTokens bounds the lexer's work on one document, so that
 	// parsing costs at most this many tokens whatever the byte limit says.
 	maxGraphQLTokens = 15000
+	// maxGraphQLFields bounds the field selections of one document, as
+	// written (fragments counted once): validation compares fields pairwise,
+	// so its cost grows with the square of their number.
+	maxGraphQLFields = 500
 )
 
 // GraphQL is the compiled x-tollgate.graphql block of a flow: the flow's
@@ -112,10 +116,12 @@ func (g *GraphQL) ScopedFields() []ScopedField { return g.scoped }
 // It does not allocate.
 func (g *GraphQL) FieldScope(def *ast.FieldDefinition) string { return g.scopes[def] }
 
-// LoadQuery parses query and validates it against Schema with gqlparser's
-// standard rules, then checks Limits (bytes, depth, aliases). The errors
-// are GraphQL errors with locations, ready to send. The document is
-// annotated by validation (ast.Field.Definition and so on).
+// LoadQuery parses query, checks Limits (bytes, depth, aliases; and at
+// most 500 field selections as written, which bounds validation's work)
+// and validates it against Schema with gqlparser's standard rules. The
+// errors are GraphQL errors with locations, ready to send. The document is
+// annotated by validation (ast.Field.Definition and so on); treat it as
+// read-only afterwards, and it is safe to share.
 func (g *GraphQL) LoadQuery(query string) (*ast.QueryDocument, gqlerror.List) {
 	if len(query) > g.Limits.MaxQueryBytes {
 		return nil, gqlerror.List{gqlerror.Errorf("the query is %d bytes long; this endpoint accepts at most %d", len(query), g.Limits.MaxQueryBytes)}
@@ -128,38 +134,44 @@ func (g *GraphQL) LoadQuery(query string) (*ast.QueryDocument, gqlerror.List) {
 		}
 		return nil, gqlerror.List{gqlerror.Wrap(err)}
 	}
-	if errs := validator.ValidateWithRules(g.Schema, doc, g.rules); len(errs) > 0 {
+	if errs := g.checkLimits(doc); len(errs) > 0 { // before validation, whose cost grows faster than the document
 		return nil, errs
 	}
-	if errs := g.checkLimits(doc); len(errs) > 0 {
+	if errs := validator.ValidateWithRules(g.Schema, doc, g.rules); len(errs) > 0 {
 		return nil, errs
 	}
 	return doc, nil
 }
 
-// checkLimits checks a validated document's depth and aliases.
+// checkLimits checks a parsed document's size in fields, its aliases and
+// its depth. It needs no validation: unknown fragments count as empty and
+// a fragment cycle is cut.
 func (g *GraphQL) checkLimits(doc *ast.QueryDocument) gqlerror.List {
 	var errs gqlerror.List
-	aliases := 0
-	countAliases := func(set ast.SelectionSet) {}
-	countAliases = func(set ast.SelectionSet) {
+	aliases, fields := 0, 0
+	var count func(set ast.SelectionSet)
+	count = func(set ast.SelectionSet) {
 		for _, sel := range set {
 			switch s := sel.(type) {
 			case *ast.Field:
+				fields++
 				if s.Alias != "" && s.Alias != s.Name {
 					aliases++
 				}
-				countAliases(s.SelectionSet)
+				count(s.SelectionSet)
 			case *ast.InlineFragment:
-				countAliases(s.SelectionSet)
+				count(s.SelectionSet)
 			}
 		}
 	}
 	for _, op := range doc.Operations {
-		countAliases(op.SelectionSet)
+		count(op.SelectionSet)
 	}
 	for _, frag := range doc.Fragments {
-		countAliases(frag.SelectionSet)
+		count(frag.SelectionSet)
+	}
+	if fields > maxGraphQLFields {
+		errs = append(errs, gqlerror.Errorf("the document selects %d fields; this endpoint accepts at most %d", fields, maxGraphQLFields))
 	}
 	if aliases > g.Limits.MaxAliases {
 		errs = append(errs, gqlerror.Errorf("the document has %d aliased fields; this endpoint accepts at most %d", aliases, g.Limits.MaxAliases))

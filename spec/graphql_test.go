@@ -152,6 +152,8 @@ func TestGraphQLLoadQuery(t *testing.T) {
 		{"unknown field", "{ collectionz { id } }", "Cannot query field"},
 		{"too deep", deep, "nests fields 11 deep"},
 		{"too many aliases", "{ " + aliases(31) + " }", "31 aliased fields"},
+		{"too many fields", "{" + strings.Repeat(" collections { id }", 251) + " }", "selects 502 fields"},
+		{"fragment cycle is cut, then refused", "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }", "Cannot spread fragment"},
 		{"too long", "{ collections { id } }" + strings.Repeat(" ", 16384), "at most 16384"},
 	}
 	for _, tt := range tests {
