@@ -1,15 +1,20 @@
 package mockserver_test
 
 import (
+	"context"
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 
 	"github.com/tollgate/tollgate/mockserver"
 	"github.com/tollgate/tollgate/mockserver/mockservertest"
+	"github.com/tollgate/tollgate/openapi"
+	"github.com/tollgate/tollgate/spec"
 )
 
 // gqlResponse is a GraphQL response as the tests read it.
@@ -330,6 +335,47 @@ func TestGraphQLTokenNeverEchoed(t *testing.T) {
 		ex := gql(t, srv, http.MethodPost, "/graphql", tok, queryBody(q))
 		if strings.Contains(string(ex.body), tok) || ex.status >= 500 {
 			t.Errorf("query %q: status %d, the answer quotes the token: %s", q, ex.status, ex.body)
+		}
+	}
+}
+
+// TestGraphQLIntrospectionOff: a flow that turns introspection off refuses
+// __schema and __type with a 400, and still answers __typename.
+func TestGraphQLIntrospectionOff(t *testing.T) {
+	t.Parallel()
+	doc, err := fs.ReadFile(openapi.FS(), "simple.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const at = "    schema: simple.graphql\n"
+	if !strings.Contains(string(doc), at) {
+		t.Fatalf("test is stale: simple.yaml has no %q", at)
+	}
+	sdl, err := fs.ReadFile(openapi.FS(), "simple.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{
+		"simple.yaml":    {Data: []byte(strings.Replace(string(doc), at, at+"    introspection: false\n", 1))},
+		"simple.graphql": {Data: sdl},
+	}
+	f, err := spec.Read(context.Background(), fsys, "simple.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mockservertest.NewServer(t, mockservertest.WithFlows(f))
+	tok := token(t, srv, "simple", mockserver.SeedClientID, mockserver.SeedClientSecret)
+	for _, tt := range []struct {
+		query      string
+		wantStatus int
+	}{
+		{"{ __schema { queryType { name } } }", http.StatusBadRequest},
+		{"{ ...F } fragment F on Query { __type(name: \"Item\") { name } }", http.StatusBadRequest},
+		{"{ __typename collections(first: 1) { __typename } }", http.StatusOK},
+	} {
+		ex := gql(t, srv, http.MethodPost, "/graphql", tok, queryBody(tt.query))
+		if ex.status != tt.wantStatus || (tt.wantStatus == http.StatusBadRequest && !strings.Contains(string(ex.body), "introspection is disabled")) {
+			t.Errorf("%s: status %d %s, want %d", tt.query, ex.status, ex.body, tt.wantStatus)
 		}
 	}
 }
