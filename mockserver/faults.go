@@ -129,7 +129,7 @@ const maxFaultDelay = time.Minute
 // check validates f against the server: a bad fault names the field.
 func (t *faultTable) check(f Fault) error {
 	if f.Endpoint == "" {
-		return fieldError("endpoint", "missing: name token, revocation, introspection, jwks, metadata or a protected operationId")
+		return fieldError("endpoint", "missing: name token, revocation, introspection, jwks, metadata, graphql or a protected operationId")
 	}
 	known := []string{"token", "revocation", "introspection", "jwks", "metadata"}
 	for _, fr := range t.s.flows {
