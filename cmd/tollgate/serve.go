@@ -315,6 +315,9 @@ func printBanner(w io.Writer, base string, srv *mockserver.Server) {
 			}
 			fmt.Fprintf(w, "  curl -s %s%s%s -H \"Authorization: Bearer $TOKEN\"%s\n", methodFlag(op.Method), base, path, note)
 		}
+		if f.GraphQL != nil {
+			fmt.Fprintf(w, "  curl -s %s%s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"query\":\"{ __typename }\"}'   # GraphQL, docs/graphql.md\n", base, f.GraphQL.Path)
+		}
 		for _, co := range []struct {
 			what string
 			op   *spec.ClientOperation
