@@ -26,6 +26,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultValidity is how long a minted CA and server certificate stay
@@ -201,13 +202,19 @@ func checkDNSName(name string) error {
 		case label[0] == '-' || label[len(label)-1] == '-':
 			return fail("a label starts or ends with '-'")
 		}
-		for _, c := range label {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return fail(fmt.Sprintf("it has %q", c))
-			}
+		if i := strings.IndexFunc(label, notLDH); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(label[i:])
+			return fail(fmt.Sprintf("it has %q", r))
 		}
 	}
 	return nil
+}
+
+// notLDH reports whether r is outside the letters (lower case, as names
+// are compared), digits and hyphen of a DNS label.
+func notLDH(r rune) bool {
+	lower, digit := r >= 'a' && r <= 'z', r >= '0' && r <= '9'
+	return !lower && !digit && r != '-'
 }
 
 // LoadKeyPair reads a PEM certificate (its chain may follow) and the PEM
