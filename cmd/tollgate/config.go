@@ -34,6 +34,9 @@ type serveConfig struct {
 	// is signalled. Zero means 5s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 
+	// TLS serves HTTPS and HTTP/2 (docs/tls.md).
+	TLS tlsSettings `yaml:"tls"`
+
 	mockserver.Options `yaml:",inline"`
 
 	file string     // the config file, "" when none
@@ -72,8 +75,10 @@ func readServeConfig(file string) (serveConfig, error) {
 			cfg.Documents[i] = filepath.Join(dir, d)
 		}
 	}
-	if cfg.SigningKeyFile != "" && !filepath.IsAbs(cfg.SigningKeyFile) {
-		cfg.SigningKeyFile = filepath.Join(dir, cfg.SigningKeyFile)
+	for _, path := range []*string{&cfg.SigningKeyFile, &cfg.TLS.Cert, &cfg.TLS.Key, &cfg.TLS.CAOut} {
+		if *path != "" && !filepath.IsAbs(*path) {
+			*path = filepath.Join(dir, *path)
+		}
 	}
 	return cfg, nil
 }

@@ -35,7 +35,7 @@ func TestReadServeConfigExample(t *testing.T) {
 			CapturedRequests: 1000,
 			Flows: map[string]mockserver.FlowOptions{
 				"simple": {TokenFormat: "uuid", TokenLifetime: 30 * time.Minute},
-				"oauth2": {TokenLifetime: 2 * time.Hour, Algorithm: "RS256"},
+				"oauth2": {TokenLifetime: 2 * time.Hour, Algorithm: "RS512"},
 			},
 			Clients: []mockserver.Client{
 				{ID: "testClient", Secret: "superSecret"},
