@@ -27,7 +27,9 @@ import (
 
 // startServe starts `tollgate serve --quiet` on a free loopback port with
 // the given config file text (addr is set here) and returns the URL it
-// prints; the server stops when the test ends.
+// prints (https with tls.enabled); the server stops when the test ends.
+// Whatever the config has the server write (tls.ca_out) is there once the
+// URL is printed.
 func startServe(t *testing.T, bin, dir, yaml string) string {
 	t.Helper()
 	config := filepath.Join(dir, "serve.yaml")
@@ -61,8 +63,8 @@ func startServe(t *testing.T, bin, dir, yaml string) string {
 	}()
 	select {
 	case url := <-found:
-		if !regexp.MustCompile(`^http://127\.0\.0\.1:\d+$`).MatchString(url) {
-			t.Fatalf("tollgate serve listens on %q, want http://127.0.0.1:PORT", url)
+		if !regexp.MustCompile(`^https?://127\.0\.0\.1:\d+$`).MatchString(url) {
+			t.Fatalf("tollgate serve listens on %q, want http(s)://127.0.0.1:PORT", url)
 		}
 		return url
 	case <-time.After(30 * time.Second):

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -145,4 +146,112 @@ func getJSON(t *testing.T, url string, out any) {
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
+}
+
+// jsAuthOutcome is what e2e/clients/js-auth.mjs prints. Each step holds
+// Thrown when the call threw.
+type jsAuthOutcome struct {
+	Authenticate struct {
+		TokenType   string `json:"tokenType"`
+		ExpiresIn   int    `json:"expiresIn"`
+		Scope       string `json:"scope"`
+		TokenLength int    `json:"tokenLength"`
+		Errors      []any  `json:"errors"`
+		Thrown      string `json:"thrown"`
+	} `json:"authenticate"`
+	WrongSecret struct {
+		AccessToken string `json:"accessToken"`
+		Errors      []struct {
+			Code   string `json:"code"`
+			Title  string `json:"title"`
+			Detail string `json:"detail"`
+			Status any    `json:"status"`
+		} `json:"errors"`
+		Thrown string `json:"thrown"`
+	} `json:"wrongSecret"`
+	Verify struct {
+		Alg    string `json:"alg"`
+		Kid    string `json:"kid"`
+		Iss    string `json:"iss"`
+		Thrown string `json:"thrown"`
+	} `json:"verify"`
+	VerifyAltered struct {
+		Verified bool   `json:"verified"`
+		Thrown   string `json:"thrown"`
+	} `json:"verifyAltered"`
+	Before, After struct {
+		Status int    `json:"status"`
+		Thrown string `json:"thrown"`
+	}
+	Revoke json.RawMessage `json:"revoke"`
+}
+
+// TestJSAuth runs @commercelayer/js-auth 8, unmodified and with Node's own
+// fetch, against `tollgate serve --tls`: js-auth hard-codes
+// https://auth.<domain>/oauth/token, so the test gives it the domain
+// localhost:PORT, trusts the run's CA with NODE_EXTRA_CA_CERTS, and lets the
+// node process alone resolve auth.localhost to 127.0.0.1 from a hosts file
+// of its own (libnss-wrapper: LD_PRELOAD and NSS_WRAPPER_HOSTS; Node, unlike
+// curl and browsers, does not resolve *.localhost by itself). js-auth gets a
+// token, sees a wrong secret as an error with errors[], verifies the token
+// with jwtVerify against the JWKS of its issuer https://auth.localhost:PORT
+// (and refuses an altered one), and revokes it: the protected route opens
+// before and refuses after.
+func TestJSAuth(t *testing.T) {
+	bin := tollgateBinary(t)
+	nssWrapper := findNSSWrapper(t)
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	target := startServe(t, bin, dir, "tls:\n  enabled: true\n  names: [auth.localhost]\n  ca_out: "+ca+"\n")
+	port := target[strings.LastIndex(target, ":")+1:]
+	hosts := filepath.Join(dir, "hosts")
+	if err := os.WriteFile(hosts, []byte("127.0.0.1 auth.localhost\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"NODE_EXTRA_CA_CERTS=" + ca, "LD_PRELOAD=" + nssWrapper, "NSS_WRAPPER_HOSTS=" + hosts}
+	var got jsAuthOutcome
+	runNode(t, env, &got, "js-auth.mjs", "localhost:"+port, mockserver.SeedClientID, mockserver.SeedClientSecret, protectedPath)
+
+	a := got.Authenticate
+	if a.Thrown != "" || len(a.Errors) != 0 || !strings.EqualFold(a.TokenType, "bearer") || a.TokenLength == 0 || a.ExpiresIn < 7000 || a.ExpiresIn > 7200 || a.Scope == "" {
+		t.Fatalf("authenticate: %+v; want a Bearer token for about 7200 s with its scope", a)
+	}
+	w := got.WrongSecret
+	if w.Thrown != "" || w.AccessToken != "" || len(w.Errors) == 0 {
+		t.Errorf("authenticate with a wrong secret: %+v; want errors[] and no token", w)
+	}
+	for _, e := range w.Errors {
+		if e.Code == "" || e.Title == "" || e.Detail == "" || fmt.Sprint(e.Status) != "401" {
+			t.Errorf("wrong secret: errors[] item %+v, want code, title, detail and status 401", e)
+		}
+	}
+	wantIss := "https://auth.localhost:" + port
+	if v := got.Verify; v.Thrown != "" || v.Alg != "RS512" || v.Kid == "" || v.Iss != wantIss {
+		t.Errorf("jwtVerify: %+v; want RS512 with a kid, iss %s", v, wantIss)
+	}
+	if v := got.VerifyAltered; v.Verified || !strings.Contains(v.Thrown, "Invalid signature") {
+		t.Errorf("jwtVerify of an altered token: %+v; want InvalidTokenError: Invalid signature", v)
+	}
+	if got.Before.Status != http.StatusOK {
+		t.Errorf("protected call before revoke: %+v, want 200", got.Before)
+	}
+	if string(got.Revoke) != "{}" {
+		t.Errorf("revoke answered %s, want {}", got.Revoke)
+	}
+	if got.After.Status != http.StatusUnauthorized {
+		t.Errorf("protected call after revoke: %+v, want 401", got.After)
+	}
+}
+
+// findNSSWrapper returns the path of Debian's libnss_wrapper.so
+// (scripts/install-e2e-clients.sh installs it).
+func findNSSWrapper(t *testing.T) string {
+	t.Helper()
+	for _, pattern := range []string{"/usr/lib/*/libnss_wrapper.so", "/usr/lib*/libnss_wrapper.so"} {
+		if found, _ := filepath.Glob(pattern); len(found) > 0 {
+			return found[0]
+		}
+	}
+	t.Fatal("no libnss_wrapper.so under /usr/lib: run scripts/install-e2e-clients.sh, as make e2e does (Debian package libnss-wrapper)")
+	return ""
 }
