@@ -291,4 +291,3 @@ func TestRunIgnoresForeignIssuer(t *testing.T) {
 		t.Errorf("error %v, want the issuer mismatch named", err)
 	}
 }
-
