@@ -304,3 +304,19 @@ func TestInitStdout(t *testing.T) {
 		t.Errorf("--force: exit %d, %v, file:\n%s\nstderr:\n%s", r.code, err, data, r.stderr)
 	}
 }
+
+// TestDocsCheckInit runs docs/check.md's tollgate init examples as written,
+// in a directory where openapi/ is the repository's, as at its root.
+func TestDocsCheckInit(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join("..", "..", "docs", "check.md")
+	dir := t.TempDir()
+	openapiDir, err := filepath.Abs(filepath.Join("..", "..", "openapi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(openapiDir, filepath.Join(dir, "openapi")); err != nil {
+		t.Fatal(err)
+	}
+	runDocBlocksIn(t, dir, file, readDocBlocks(t, file, "## Starting a flow document: `tollgate init`"))
+}

@@ -54,12 +54,10 @@ func (m *metadata) has(name string) bool {
 	return ok
 }
 
-// errUnreachable marks a target that did not answer at all.
-var errUnreachable = errors.New("unreachable")
-
 // discover GETs the discovery locations of the target in turn and returns
 // the first metadata document whose data may be used (spec.MetadataUsable),
-// nil when there is none; looked says what each location answered.
+// nil when there is none; looked says what each location answered. err is
+// set only when the target did not answer.
 func discover(ctx context.Context, client *http.Client, target string) (found *metadata, looked []string, err error) {
 	for _, loc := range spec.DiscoveryLocations(target) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc.URL, nil)
@@ -69,7 +67,7 @@ func discover(ctx context.Context, client *http.Client, target string) (found *m
 		req.Header.Set("Accept", "application/json")
 		resp, err := client.Do(req)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: GET %s: %w", errUnreachable, loc.URL, rootCause(err))
+			return nil, nil, fmt.Errorf("GET %s: %w", loc.URL, err)
 		}
 		body, readErr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		_ = resp.Body.Close() // read above; a failure to close changes nothing

@@ -363,11 +363,9 @@ func (d *draft) clientEndpointExtension(ep *clientEndpoint, operationID string) 
 // come from, or that a person must list them.
 func (d *draft) pathsComment() string {
 	if d.api != nil {
-		lines := []string{fmt.Sprintf("The protected operations below are those %s secures with a Bearer scheme,", d.api.Document),
-			"each at the path a probe sends (its parameters filled in). tollgate check --api-spec",
-			d.api.Document + " probes the same operations with their query, headers and bodies."}
+		lines := wrap(fmt.Sprintf("The protected operations below are those %s secures with a Bearer scheme, each at the path a probe sends (its parameters filled in); tollgate check --api-spec %s probes the same operations with their query, headers and bodies.", d.api.Document, d.api.Document), 76)
 		for _, s := range d.api.Skipped {
-			lines = append(lines, "Left out: "+s.String())
+			lines = append(lines, wrap("Left out: "+s.String(), 76)...)
 		}
 		return strings.Join(lines, "\n")
 	}

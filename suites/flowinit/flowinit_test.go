@@ -142,7 +142,7 @@ func TestRunAPISpec(t *testing.T) {
 		t.Errorf("protected operations %q, want the API document's %q", got, want)
 	}
 	for _, s := range api.Skipped {
-		if !strings.Contains(string(res.Document), "Left out: "+s.String()) {
+		if !strings.Contains(strings.Join(strings.Fields(strings.ReplaceAll(string(res.Document), "#", "")), " "), "Left out: "+s.String()) {
 			t.Errorf("the document does not name the skipped %s", s.ID)
 		}
 	}
@@ -231,7 +231,7 @@ func TestRunErrors(t *testing.T) {
 		name, target, tokenPath, id, secret string
 		want                                []string
 	}{
-		{name: "unreachable", target: closed.URL, want: []string{"unreachable", "start it or fix --target"}},
+		{name: "unreachable", target: closed.URL, want: []string{"is unreachable (connection refused): start it or fix --target"}},
 		{name: "no metadata, no token path", target: bare.URL, want: []string{"no RFC 8414 or OpenID discovery metadata", "status 404", "give --token-path"}},
 		{name: "wrong secret", target: mock.URL, secret: "wrong", want: []string{`client "testClient" got no token`, "client_secret_basic): 401 invalid_client", "client_secret_post): 401 invalid_client", "TOLLGATE_CLIENT_SECRET"}},
 		{name: "wrong token path", target: mock.URL, tokenPath: "/nowhere", want: []string{"simple flow: 404", "--token-path"}},
