@@ -70,6 +70,9 @@ var ErrUnusableDocument = errors.New("tollgate init wrote a flow document that i
 // describe.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	cfg := opts.Config
+	if !spec.ValidFlowName(opts.Name) {
+		return nil, fmt.Errorf("flow name %q: use lower-case letters, digits, '-' and '_'", opts.Name)
+	}
 	client := &http.Client{Timeout: cfg.Timeout}
 	md, looked, err := discover(ctx, client, cfg.Target)
 	if err != nil {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tollgate/tollgate/mockserver"
@@ -173,34 +175,72 @@ func tokenServer(t *testing.T, issue func() map[string]any) *httptest.Server {
 	return srv
 }
 
-// TestRunUnknownTokenFormat: a token that is neither a v4 UUID nor a JWT
-// leaves token.format out, and the document still loads; the lifetime a
-// second short of a minute is read as the minute.
-func TestRunUnknownTokenFormat(t *testing.T) {
+// TestRunTokenResponses: whatever a token response looks like, as long as
+// it has a token member, the document loads: a token that is neither a v4
+// UUID nor a JWT leaves token.format out, a lifetime a second short of a
+// minute is read as the minute, a response wrapped one object down is
+// found there, and a response without token_type or expires_in still gets
+// a place for them (TOK-001 reports what is missing).
+func TestRunTokenResponses(t *testing.T) {
 	t.Parallel()
-	n := 0
-	srv := tokenServer(t, func() map[string]any {
-		n++
-		return map[string]any{"access_token": "tok." + string(rune('0'+n%10)) + ".9f86d081884c7d65", "token_type": "bearer", "expires_in": 599}
-	})
-	cfg := seedConfig(t, srv.URL)
-	cfg.Client = probe.Credentials{ID: "c", Secret: "c-secret"}
-	res, err := flowinit.Run(context.Background(), flowinit.Options{Config: cfg, Name: "mine", TokenPath: "/oauth/token"})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name                              string
+		body                              func(n int) map[string]any
+		accessToken, tokenType, expiresIn string
+		tokenTypeValue                    string
+		lifetime                          float64 // seconds
+	}{
+		{name: "dotted counter tokens",
+			body: func(n int) map[string]any {
+				return map[string]any{"access_token": fmt.Sprintf("tok.%d.9f86d081884c7d65", n), "token_type": "bearer", "expires_in": 599}
+			},
+			accessToken: "/access_token", tokenType: "/token_type", expiresIn: "/expires_in", tokenTypeValue: "bearer", lifetime: 600},
+		{name: "wrapped, without token_type",
+			body: func(n int) map[string]any {
+				return map[string]any{"data": map[string]any{"token": fmt.Sprintf("q83vEjRWeJq8nN7xZmZm%dZmZmZmZmZmZmZmZmZmZmY", n), "ttl": 120}}
+			},
+			accessToken: "/data/token", tokenType: "/token_type", expiresIn: "/data/ttl", tokenTypeValue: spec.DefaultTokenType, lifetime: 120},
+		{name: "camelCase, without expiresIn",
+			body: func(n int) map[string]any {
+				return map[string]any{"accessToken": fmt.Sprintf("opaque-%d-9f86d081884c7d65", n), "tokenType": "Bearer"}
+			},
+			accessToken: "/accessToken", tokenType: "/tokenType", expiresIn: "/expiresIn", tokenTypeValue: "Bearer", lifetime: spec.DefaultLifetime.Seconds()},
 	}
-	if res.TokenFormat != "" || strings.Contains(string(res.Document), "format:") {
-		t.Errorf("token format %q, want none written:\n%s", res.TokenFormat, res.Document)
-	}
-	if res.Flow.Lifetime.Seconds() != 600 || res.Flow.TokenType != "bearer" || !slices.Equal(res.Flow.Token.ClientAuth, []string{spec.ClientAuthBasic}) {
-		t.Errorf("lifetime %s, type %q, clientAuth %q; want 10m, bearer, [basic]", res.Flow.Lifetime, res.Flow.TokenType, res.Flow.Token.ClientAuth)
-	}
-	// Tried as the simple flow first (refused), then with Basic.
-	if len(res.Attempts) != 2 || res.Attempts[0].Outcome != "401 invalid_client" {
-		t.Errorf("attempts %+v, want the JSON body refused then Basic", res.Attempts)
-	}
-	if strings.Contains(string(res.Document), "9f86d081884c7d65") {
-		t.Error("the document holds the token")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			n := 0
+			srv := tokenServer(t, func() map[string]any {
+				mu.Lock()
+				defer mu.Unlock()
+				n++
+				return tt.body(n)
+			})
+			cfg := seedConfig(t, srv.URL)
+			cfg.Client = probe.Credentials{ID: "c", Secret: "c-secret"}
+			res, err := flowinit.Run(context.Background(), flowinit.Options{Config: cfg, Name: "mine", TokenPath: "/oauth/token"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.TokenFormat != "" || strings.Contains(string(res.Document), "format:") {
+				t.Errorf("token format %q, want none written:\n%s", res.TokenFormat, res.Document)
+			}
+			r := res.Flow.Token.Response
+			if r.AccessToken.String() != tt.accessToken || r.TokenType.String() != tt.tokenType || r.ExpiresIn.String() != tt.expiresIn {
+				t.Errorf("response pointers %s %s %s, want %s %s %s", r.AccessToken, r.TokenType, r.ExpiresIn, tt.accessToken, tt.tokenType, tt.expiresIn)
+			}
+			if res.Flow.Lifetime.Seconds() != tt.lifetime || res.Flow.TokenType != tt.tokenTypeValue || !slices.Equal(res.Flow.Token.ClientAuth, []string{spec.ClientAuthBasic}) {
+				t.Errorf("lifetime %s, type %q, clientAuth %q; want %gs, %q, [basic]", res.Flow.Lifetime, res.Flow.TokenType, res.Flow.Token.ClientAuth, tt.lifetime, tt.tokenTypeValue)
+			}
+			// Tried as the simple flow first (refused), then with Basic.
+			if len(res.Attempts) != 2 || res.Attempts[0].Outcome != "401 invalid_client" {
+				t.Errorf("attempts %+v, want the JSON body refused then Basic", res.Attempts)
+			}
+			if strings.Contains(string(res.Document), "9f86d081884c7d65") || strings.Contains(string(res.Document), "q83vEjRW") {
+				t.Error("the document holds the token")
+			}
+		})
 	}
 }
 
