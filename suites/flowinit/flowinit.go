@@ -251,11 +251,16 @@ func (d *draft) requestToken(ctx context.Context, cfg probe.Config) (resp *token
 // refused is the error when no token request got a token.
 func refused(cfg probe.Config, res *Result, discovered bool) error {
 	var tried []string
+	answered := false // a 200 came back, without a token init can find
 	for _, a := range res.Attempts {
 		tried = append(tried, a.Request+": "+a.Outcome)
+		answered = answered || strings.HasPrefix(a.Outcome, "200 ")
 	}
 	fix := "check TOLLGATE_CLIENT_ID / TOLLGATE_CLIENT_SECRET"
-	if !discovered {
+	switch {
+	case answered:
+		fix = "the token response is not one init can read: write x-tollgate.tokenEndpoint.response by hand (docs/flow-documents.md)"
+	case !discovered:
 		fix += " and --token-path"
 	}
 	return fmt.Errorf("client %q got no token from %s (%s): %s", cfg.Client.ID, res.TokenURL, strings.Join(tried, "; "), fix)

@@ -276,7 +276,7 @@ func TestRunErrors(t *testing.T) {
 		{name: "wrong secret", target: mock.URL, secret: "wrong", want: []string{`client "testClient" got no token`, "client_secret_basic): 401 invalid_client", "client_secret_post): 401 invalid_client", "TOLLGATE_CLIENT_SECRET"}},
 		{name: "wrong token path", target: mock.URL, tokenPath: "/nowhere", want: []string{"simple flow: 404", "--token-path"}},
 		{name: "token path not a path", target: mock.URL, tokenPath: "oauth/token", want: []string{`--token-path "oauth/token"`, "such as /oauth/token"}},
-		{name: "no access token", target: noToken.URL, tokenPath: "/oauth/token", id: "c", secret: "c-secret", want: []string{`200 but no access token: no member is named like the access token`, `"jwt" (string)`}},
+		{name: "no access token", target: noToken.URL, tokenPath: "/oauth/token", id: "c", secret: "c-secret", want: []string{`200 but no access token: no member is named like the access token`, `"jwt" (string)`, "write x-tollgate.tokenEndpoint.response by hand"}},
 		{name: "unknown auth methods", target: metadata(map[string]any{"token_endpoint": "/x", "token_endpoint_auth_methods_supported": []string{"private_key_jwt"}}), want: []string{"advertises only private_key_jwt", "client_secret_basic or client_secret_post"}},
 		{name: "token endpoint elsewhere", target: metadata(map[string]any{"token_endpoint": "https://login.example/token"}), want: []string{"https://login.example/token, which is not on --target", "--token-path"}},
 		{name: "no token endpoint", target: metadata(map[string]any{}), want: []string{"names no token_endpoint", "--token-path"}},
