@@ -113,7 +113,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}
 	if first == nil {
-		return nil, refused(cfg, res, opts.TokenPath == "" && md != nil)
+		return nil, refused(cfg, res, d.metadata != nil)
 	}
 	d.request, d.response, d.accepted = *first, firstResponse, accepted
 	d.observeToken()
