@@ -32,8 +32,9 @@ build: ## build bin/tollgate
 test: fmt vet ## gofmt check, go vet, and every test with the race detector (fuzz seeds replayed)
 	$(GO) test -race -count=1 ./...
 
-e2e: build ## browser test, outside make test: tollgate check --html-report against mocks on 127.0.0.1, each page read in headless Chromium (scripts/install-chromium.sh installs it when missing)
+e2e: build ## end-to-end tests, outside make test, against tollgate serve on 127.0.0.1: the HTML report and a cross-origin page in headless Chromium, openid-client and js-auth unmodified (scripts/install-chromium.sh and scripts/install-e2e-clients.sh install what is missing)
 	bash scripts/install-chromium.sh
+	bash scripts/install-e2e-clients.sh
 	TOLLGATE_BIN=$(CURDIR)/bin/tollgate $(GO) test -tags e2e -count=1 -timeout 5m ./e2e/...
 
 fmt:

@@ -123,7 +123,7 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	if asm.outer != nil {
 		s.handler = asm.outer(s.handler)
 	}
-	s.handler = cors(opts.CORSOrigins, s.handler)
+	s.handler = cors(opts.CORSOrigins, opts.CORSAllowCredentials, s.handler)
 	if opts.Logger != nil {
 		s.handler = logRequests(opts.Logger, s.handler)
 	}

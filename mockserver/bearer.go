@@ -2,7 +2,6 @@ package mockserver
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -107,33 +106,40 @@ type bearerReply struct {
 	status    int
 	challenge []string
 	body      []byte
+	dialect   string
 }
 
-func (b *bearerReply) write(w http.ResponseWriter) {
+func (b *bearerReply) write(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["Www-Authenticate"] = b.challenge
 	h["Content-Type"] = jsonContentType
+	if accept := r.Header["Accept"]; len(accept) > 0 && oautherr.ResourceMediaType(b.dialect, strings.Join(accept, ",")) == oautherr.JSONAPIMediaType {
+		h["Content-Type"] = jsonAPIContentType
+	}
 	h["Cache-Control"] = noStore
 	w.WriteHeader(b.status)
 	_, _ = w.Write(b.body)
 }
 
-func newBearerReply(realm string, e *oautherr.Error, extra ...authheader.Param) *bearerReply {
+// jsonAPIContentType is the Content-Type of a JSON:API answer; never modified.
+var jsonAPIContentType = []string{oautherr.JSONAPIMediaType}
+
+// newBearerReply builds the rejection e in the error dialect; e without a
+// code is the answer to a request without credentials, whose challenge
+// carries no error information (RFC 6750 section 3.1).
+func newBearerReply(realm, dialect string, e *oautherr.Error, extra ...authheader.Param) *bearerReply {
 	params := []authheader.Param{{Name: "realm", Value: realm}}
-	body := []byte(`{}`)
 	status := http.StatusUnauthorized
 	if e.Code != "" {
 		params = append(params, authheader.Param{Name: "error", Value: e.Code})
 		status = e.HTTPStatus()
-		body = e.JSON()
-	} else if e.Description != "" {
-		body, _ = json.Marshal(map[string]string{"error_description": e.Description})
 	}
 	if e.Code != "" && e.Description != "" { // RFC 6750 section 3.1: no error information when no credentials came
 		params = append(params, authheader.Param{Name: "error_description", Value: e.Description})
 	}
 	params = append(params, extra...)
-	return &bearerReply{status: status, challenge: []string{authheader.Challenge{Scheme: "Bearer", Params: params}.String()}, body: body}
+	return &bearerReply{status: status, challenge: []string{authheader.Challenge{Scheme: "Bearer", Params: params}.String()},
+		body: e.ResourceBody(dialect), dialect: dialect}
 }
 
 // Bearer returns middleware that enforces RFC 6750 Bearer tokens for one
@@ -144,17 +150,17 @@ func newBearerReply(realm string, e *oautherr.Error, extra ...authheader.Param) 
 // token's: explain (when not nil) says why it was refused, in the
 // error_description of the challenge and body and as the reason of the
 // request log line. A valid token's path does not allocate.
-func Bearer(v TokenValidator, explain RefusalExplainer, clock Clock, realm string, scopes [][]string) func(http.Handler) http.Handler {
-	missing := newBearerReply(realm, &oautherr.Error{Description: "this operation needs an access token: send the header Authorization: Bearer followed by a token"})
-	malformed := newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "the Authorization header is not a well-formed Bearer credential (RFC 6750 section 2.1)"))
-	repeated := newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "send one Authorization header"))
-	twice := newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "the access token was sent in more than one way: use the Authorization header only"))
-	invalid := newBearerReply(realm, oautherr.New(oautherr.InvalidToken, "the access token is unknown, expired or revoked"))
+func Bearer(v TokenValidator, explain RefusalExplainer, clock Clock, realm, dialect string, scopes [][]string) func(http.Handler) http.Handler {
+	missing := newBearerReply(realm, dialect, &oautherr.Error{Description: "this operation needs an access token: send the header Authorization: Bearer followed by a token"})
+	malformed := newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidRequest, "the Authorization header is not a well-formed Bearer credential (RFC 6750 section 2.1)"))
+	repeated := newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidRequest, "send one Authorization header"))
+	twice := newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidRequest, "the access token was sent in more than one way: use the Authorization header only"))
+	invalid := newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidToken, "the access token is unknown, expired or revoked"))
 	var scopeParams []authheader.Param
 	if list := scopeList(scopes); list != "" {
 		scopeParams = []authheader.Param{{Name: "scope", Value: list}}
 	}
-	insufficient := newBearerReply(realm, oautherr.New(oautherr.InsufficientScope, "the access token lacks the scope this operation needs"), scopeParams...)
+	insufficient := newBearerReply(realm, dialect, oautherr.New(oautherr.InsufficientScope, "the access token lacks the scope this operation needs"), scopeParams...)
 	need := spec.Operation{Scopes: scopes} // Allows is the scope rule; only the scopes matter to it
 
 	return func(next http.Handler) http.Handler {
@@ -166,23 +172,23 @@ func Bearer(v TokenValidator, explain RefusalExplainer, clock Clock, realm strin
 				header = values[0]
 			default:
 				noteRefusal(w, reasonMalformed)
-				repeated.write(w)
+				repeated.write(w, r)
 				return
 			}
 			token, result := authheader.ParseBearer(header)
 			if result != authheader.BearerMissing && r.URL.RawQuery != "" && queryHasToken(r.URL.RawQuery) {
 				noteRefusal(w, reasonMalformed)
-				twice.write(w)
+				twice.write(w, r)
 				return
 			}
 			switch result {
 			case authheader.BearerMissing: // a token in the query alone is ignored (OAuth 2.1 section 5.1)
 				noteRefusal(w, reasonMissing)
-				missing.write(w)
+				missing.write(w, r)
 				return
 			case authheader.BearerMalformed:
 				noteRefusal(w, reasonMalformed)
-				malformed.write(w)
+				malformed.write(w, r)
 				return
 			}
 			now := clock.Now()
@@ -190,18 +196,18 @@ func Bearer(v TokenValidator, explain RefusalExplainer, clock Clock, realm strin
 			if !ok {
 				if explain == nil {
 					noteRefusal(w, ReasonUnknown)
-					invalid.write(w)
+					invalid.write(w, r)
 					return
 				}
 				why := explain(token, now)
 				noteRefusal(w, why.Reason)
-				newBearerReply(realm, oautherr.New(oautherr.InvalidToken, why.Description)).write(w)
+				newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidToken, why.Description)).write(w, r)
 				return
 			}
 			noteClient(w, grant.ClientID)
 			if !need.Allows(grant.Scopes) {
 				noteRefusal(w, reasonInsufficientScope)
-				insufficient.write(w)
+				insufficient.write(w, r)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -212,7 +218,7 @@ func Bearer(v TokenValidator, explain RefusalExplainer, clock Clock, realm strin
 // bearer is the Bearer middleware of one protected operation of fr, with
 // the validator New assembled for the flow.
 func (s *Server) bearer(fr *flowRuntime, op spec.Operation) func(http.Handler) http.Handler {
-	return Bearer(fr.validator, s.explainer(fr), s.opts.Clock, fr.flow.Realm, op.Scopes)
+	return Bearer(fr.validator, s.explainer(fr), s.opts.Clock, fr.flow.Realm, fr.flow.ErrorDialect, op.Scopes)
 }
 
 // queryHasToken reports whether a raw query carries an access_token parameter.

@@ -183,7 +183,7 @@ func overLoopback(r *http.Request) bool {
 // controlError answers a control request with an error in the RFC 6749
 // shape; description names the field when one is at fault.
 func controlError(w http.ResponseWriter, status int, code, description string) {
-	writeOAuthError(w, &oautherr.Error{Code: code, Description: description, Status: status})
+	writeOAuthError(w, &oautherr.Error{Code: code, Description: description, Status: status}, oautherr.DialectRFC6749)
 }
 
 // badControlRequest answers 400 for err, naming the field.

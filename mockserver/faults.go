@@ -383,7 +383,7 @@ func (t *faultTable) inject(af *activeFault, latency time.Duration, ep endpoint,
 		e := faultError(ep, f.Status)
 		body = []byte(`{}`)
 		if e.Code != "" {
-			body = e.JSON()
+			body = faultBody(ep, e)
 		}
 		if f.Status == http.StatusUnauthorized {
 			switch {
@@ -397,6 +397,20 @@ func (t *faultTable) inject(af *activeFault, latency time.Duration, ep endpoint,
 	}
 	w.WriteHeader(f.Status)
 	_, _ = w.Write(body)
+}
+
+// faultBody is e's body in the error dialect of ep's flow: as a protected
+// resource writes it there, as an authorization server endpoint elsewhere
+// (the JWKS and the metadata, which belong to no flow, in rfc6749).
+func faultBody(ep endpoint, e *oautherr.Error) []byte {
+	dialect := oautherr.DialectRFC6749
+	if ep.fr != nil {
+		dialect = ep.fr.flow.ErrorDialect
+	}
+	if ep.kind == endpointProtected {
+		return e.ResourceBody(dialect)
+	}
+	return e.ServerBody(dialect)
 }
 
 // faultError is the default error a fault answers with: the RFC 6749

@@ -27,7 +27,7 @@ const (
 	shutdownTimeout = 5 * time.Second
 )
 
-var listeningLine = regexp.MustCompile(`^listening on http://127\.0\.0\.1:\d+$`)
+var listeningLine = regexp.MustCompile(`^listening on https?://127\.0\.0\.1:\d+$`)
 
 // lockedBuffer is an io.Writer safe for the concurrent writes of the server
 // (request log lines) and the reads of the test.
@@ -67,7 +67,7 @@ func waitFor(t *testing.T, b *lockedBuffer, timeout time.Duration, what string, 
 
 // serveProc is a `tollgate serve` running in the test process.
 type serveProc struct {
-	base   string // http://127.0.0.1:PORT
+	base   string // http://127.0.0.1:PORT, https:// with --tls
 	addr   string // 127.0.0.1:PORT
 	stdout *lockedBuffer
 	stderr *lockedBuffer
@@ -115,7 +115,7 @@ func startServe(t *testing.T, args ...string) *serveProc {
 		t.Fatalf("first line %q does not match %s", first, listeningLine)
 	}
 	p.base = strings.TrimPrefix(first, "listening on ")
-	p.addr = strings.TrimPrefix(p.base, "http://")
+	p.addr = strings.TrimPrefix(strings.TrimPrefix(p.base, "http://"), "https://")
 	return p
 }
 
