@@ -88,6 +88,13 @@ func TestHelperCLI(t *testing.T) {
 // block is in that block's output.
 func runDocBlocks(t *testing.T, file string, blocks []docBlock) {
 	t.Helper()
+	runDocBlocksIn(t, "", file, blocks)
+}
+
+// runDocBlocksIn is runDocBlocks with the script run in dir ("": the
+// test's own directory), for examples that write files.
+func runDocBlocksIn(t *testing.T, dir, file string, blocks []docBlock) {
+	t.Helper()
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			if os.Getenv("CI") == "true" {
@@ -120,6 +127,7 @@ func runDocBlocks(t *testing.T, file string, blocks []docBlock) {
 	cmd := exec.CommandContext(ctx, "bash", "-c", script.String())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TOLLGATE_TARGET="+srv.URL, "TOLLGATE_CONTROL_TOKEN=", "NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
 	runErr := cmd.Run()
 	outputs := splitBlockOutputs(out.String(), len(run))
