@@ -168,26 +168,31 @@ func benchLogger(b *testing.B) *slog.Logger {
 // benchRoutes builds the servers and tokens of the route benchmarks: the
 // bare route (without a header, and with each token's header, which costs
 // time to send and parse whatever the route does with it), and the mock's
-// protected routes, quiet and with the request log. The opaque route needs a
+// protected routes, quiet and with the request log, and with the metrics
+// (on by default) and without. The opaque route needs a
 // server configured for opaque simple tokens.
 func benchRoutes(b *testing.B) []benchRoute {
 	b.Helper()
 	def := benchServer(b, mockserver.Options{})
 	logged := benchServer(b, mockserver.Options{Logger: benchLogger(b)})
+	noMetrics := benchServer(b, mockserver.Options{Metrics: mockserver.MetricsOff})
 	opaque := benchServer(b, mockserver.Options{Flows: map[string]mockserver.FlowOptions{"simple": {TokenFormat: spec.FormatOpaque}}})
 	bareSimple := bareHandler(benchSuccess(b, def, "simple", "/api/collections"))
 	bareOAuth2 := bareHandler(benchSuccess(b, def, "oauth2", "/api/markets"))
 	uuid, jwt := benchIssue(b, def, "simple"), benchIssue(b, def, "oauth2")
 	uuidLogged, jwtLogged := benchIssue(b, logged, "simple"), benchIssue(b, logged, "oauth2")
+	uuidNoMetrics, jwtNoMetrics := benchIssue(b, noMetrics, "simple"), benchIssue(b, noMetrics, "oauth2")
 	return []benchRoute{
 		{name: "bare", srv: bareSimple, path: "/api/collections"},
 		{name: "bare-uuid-header", srv: bareSimple, path: "/api/collections", token: uuid},
 		{name: "uuid", srv: def, path: "/api/collections", token: uuid},
 		{name: "uuid-logged", srv: logged, path: "/api/collections", token: uuidLogged},
+		{name: "uuid-nometrics", srv: noMetrics, path: "/api/collections", token: uuidNoMetrics},
 		{name: "opaque", srv: opaque, path: "/api/collections", token: benchIssue(b, opaque, "simple")},
 		{name: "bare-jwt-header", srv: bareOAuth2, path: "/api/markets", token: jwt},
 		{name: "jwt", srv: def, path: "/api/markets", token: jwt},
 		{name: "jwt-logged", srv: logged, path: "/api/markets", token: jwtLogged},
+		{name: "jwt-nometrics", srv: noMetrics, path: "/api/markets", token: jwtNoMetrics},
 	}
 }
 

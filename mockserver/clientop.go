@@ -207,7 +207,10 @@ var (
 	postOnly        = []string{http.MethodPost}
 )
 
+// writeOAuthError answers e, its code noted as the reason of the refusal
+// (for the request log and the metrics).
 func writeOAuthError(w http.ResponseWriter, e *oautherr.Error) {
+	noteRefusal(w, e.Code)
 	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(e.HTTPStatus())
 	_, _ = w.Write(e.JSON())

@@ -34,6 +34,13 @@ const (
 	reasonInsufficientScope = "insufficient_scope"
 )
 
+// Reasons of refusals elsewhere, for the log and the metrics; a client
+// operation's refusal is noted by its RFC 6749 error code.
+const (
+	reasonFault    = "fault"     // a fault of the control API answered instead
+	reasonNotFound = "not_found" // no route of the served flows has the path
+)
+
 // refusalNoter is a ResponseWriter that wants to know why a request was
 // refused.
 type refusalNoter interface{ noteRefusal(reason string) }

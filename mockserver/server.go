@@ -34,6 +34,7 @@ type Server struct {
 	clients *clientRegistry
 	clock   *controlClock // also opts.Clock
 	faults  *faultTable
+	metrics *serverMetrics // nil with Options.Metrics off
 	capture *requestCapture
 	issuers *issuerSet
 	store   *tokens.Store

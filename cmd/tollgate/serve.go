@@ -39,6 +39,7 @@ type serveFlags struct {
 	shutdownTimeout time.Duration
 	control         string
 	controlToken    string
+	metrics         string
 }
 
 // defaultShutdownTimeout is how long a stopping server waits for requests in flight.
@@ -83,6 +84,7 @@ connections, or any connection that carries the control token
 	f.DurationVar(&fl.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "on SIGINT/SIGTERM, how long requests in flight may take before their connections are closed")
 	f.StringVar(&fl.control, "control", mockserver.ControlAuto, "control API under /_tollgate/: auto (loopback, or anywhere with the control token) or off")
 	f.StringVar(&fl.controlToken, "control-token", "", "Bearer token every control request must carry (or TOLLGATE_CONTROL_TOKEN): visible in ps; prefer the variable")
+	f.StringVar(&fl.metrics, "metrics", mockserver.MetricsAuto, "Prometheus metrics at "+mockserver.MetricsPath+": auto (loopback, or anywhere with the control token), public (any connection) or off")
 	return cmd
 }
 
@@ -125,6 +127,9 @@ func resolveServeConfig(cmd *cobra.Command, fl serveFlags) (serveConfig, error) 
 		return cfg, usagef("shutdown timeout %v: give a positive duration, e.g. 5s", cfg.ShutdownTimeout)
 	}
 	if err := resolveControl(flags, fl, &cfg); err != nil {
+		return cfg, err
+	}
+	if err := resolveMetrics(flags, fl, &cfg); err != nil {
 		return cfg, err
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
@@ -246,6 +251,7 @@ func serve(ctx context.Context, cmd *cobra.Command, fl serveFlags, stdout, stder
 	printBanner(stdout, exampleBase(ln.Addr()), srv)
 	printClients(stdout, srv.Clients(), listensOnLoopback(ln.Addr()))
 	printControl(stdout, exampleBase(ln.Addr()), ln.Addr(), opts)
+	printMetrics(stdout, exampleBase(ln.Addr()), ln.Addr(), opts)
 
 	select {
 	case err := <-served:
