@@ -83,6 +83,14 @@ func (s *Server) explainRefusal(fr *flowRuntime, raw string, now time.Time) Refu
 			return r
 		}
 	}
+	// A JWT another flow of this server signed, presented here.
+	for _, other := range s.flows {
+		if other != fr && other.keys != nil {
+			if _, err := other.keys.Verify(raw, now); err == nil || errors.Is(err, tokens.ErrExpired) || errors.Is(err, tokens.ErrNotYetValid) {
+				return otherFlow(other.flow.Name, fr.flow.Name)
+			}
+		}
+	}
 	return Refusal{Reason: ReasonUnknown, Description: "the access token is unknown to this server (never issued here, or forgotten since it expired, was revoked or the server restarted)"}
 }
 

@@ -249,6 +249,7 @@ func serve(ctx context.Context, cmd *cobra.Command, fl serveFlags, stdout, stder
 		fmt.Fprintf(stdout, "\nWARNING: this mock is deliberately broken (mutations: %s)\n", strings.Join(opts.Mutations, ", "))
 	}
 	printBanner(stdout, exampleBase(ln.Addr()), srv)
+	printEndpoints(stdout, exampleBase(ln.Addr()), srv)
 	printClients(stdout, srv.Clients(), listensOnLoopback(ln.Addr()))
 	printControl(stdout, exampleBase(ln.Addr()), ln.Addr(), opts)
 	printMetrics(stdout, exampleBase(ln.Addr()), ln.Addr(), opts)

@@ -226,6 +226,7 @@ func TestServeEndToEnd(t *testing.T) {
 		"curl -s -X POST " + p.base + "/oauth/token ",
 		"curl -s -X POST " + p.base + "/oauth/token -u 'testClient:superSecret' -d grant_type=client_credentials",
 		"curl -s " + p.base + "/api/collections -H \"Authorization: Bearer $TOKEN\"",
+		"\nendpoints:\n  health:   " + p.base + "/_tollgate/health\n  JWKS:     " + p.base + "/.well-known/jwks.json\n  metadata: " + p.base + "/.well-known/oauth-authorization-server (RFC 8414)\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)

@@ -11,6 +11,9 @@ import (
 	"github.com/tollgate/tollgate/mockserver"
 )
 
+// This file: the mock's own endpoints in the start-up banner, and
+// --metrics.
+
 // resolveMetrics applies --metrics over metrics in the file. A bad value
 // from the file is reported by mockserver.New, at its line.
 func resolveMetrics(flags *pflag.FlagSet, fl serveFlags, cfg *serveConfig) error {
@@ -38,5 +41,17 @@ func printMetrics(w io.Writer, base string, addr net.Addr, opts mockserver.Optio
 		fmt.Fprintf(w, "  loopback connections, or any with the control token\n")
 	case !listensOnLoopback(addr):
 		fmt.Fprintf(w, "  answers loopback connections only: --metrics public opens it to every connection\n")
+	}
+}
+
+// printEndpoints lists the mock's own endpoints besides the flows': the
+// health check, and the keys and the metadata when it serves them.
+func printEndpoints(w io.Writer, base string, srv *mockserver.Server) {
+	fmt.Fprintf(w, "\nendpoints:\n  health:   %s%s\n", base, mockserver.HealthPath)
+	if srv.ServesJWKS() {
+		fmt.Fprintf(w, "  JWKS:     %s%s\n", base, mockserver.JWKSPath)
+	}
+	if srv.ServesMetadata() {
+		fmt.Fprintf(w, "  metadata: %s%s (RFC 8414)\n", base, mockserver.MetadataPath)
 	}
 }
