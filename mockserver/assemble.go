@@ -272,6 +272,9 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 		if i := strings.IndexByte(pattern, '/'); i >= 0 && reservedPath(pattern[i:]) {
 			return fmt.Errorf("mockserver: %s: path %q is under %s, which the mock reserves for its health and control endpoints: choose another path", who, pattern, ControlPrefix)
 		}
+		if i := strings.IndexByte(pattern, '/'); i >= 0 && s.opts.Debug && underDebug(pattern[i:]) {
+			return fmt.Errorf("mockserver: %s: path %q is under %s, where the mock serves its profiles: choose another path, or leave debug off", who, pattern, DebugPrefix)
+		}
 		if i := strings.IndexByte(pattern, '/'); i >= 0 && s.metrics != nil && pattern[i:] == MetricsPath {
 			return fmt.Errorf("mockserver: %s: path %q is where the mock serves its Prometheus metrics: choose another path, or turn the metrics off (metrics: off, --metrics off)", who, pattern)
 		}
@@ -356,6 +359,12 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 			pattern string
 			h       http.Handler
 		}{"GET " + MetadataPath, wrap(endpoint{kind: endpointMetadata}, http.HandlerFunc(s.serveMetadata))})
+	}
+	if s.opts.Debug {
+		fixed = append(fixed, struct {
+			pattern string
+			h       http.Handler
+		}{DebugPrefix, s.debugHandler()})
 	}
 	if s.opts.Control != ControlOff {
 		fixed = append(fixed, struct {

@@ -336,3 +336,48 @@ func TestMetricsModeUnknown(t *testing.T) {
 		t.Fatalf("New with metrics: on: %v", err)
 	}
 }
+
+// TestDebugEndpoints: off by default; with Debug, the profiles and expvar
+// answer loopback connections to a loopback name only; a flow path under
+// /debug/ is then refused at start-up.
+func TestDebugEndpoints(t *testing.T) {
+	t.Parallel()
+	off := mockservertest.NewServer(t)
+	if s := metricsGet(t, off, "/debug/vars", ""); s != http.StatusNotFound {
+		t.Errorf("GET /debug/vars without Debug: %d, want 404", s)
+	}
+	on := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{Debug: true}))
+	for _, path := range []string{"/debug/vars", "/debug/pprof/", "/debug/pprof/cmdline"} {
+		if s, body := metricsDo(t, on, http.MethodGet, path, "", "", ""); s != http.StatusOK || body == "" {
+			t.Errorf("GET %s with Debug: %d, %d bytes; want 200 and a body", path, s, len(body))
+		}
+	}
+	if s, body := metricsDo(t, on, http.MethodGet, "/debug/vars", "", "", ""); !strings.Contains(body, `"memstats"`) {
+		t.Errorf("GET /debug/vars: %d, no memstats in %.200s", s, body)
+	}
+	req := httptest.NewRequest(http.MethodGet, "http://mock.example/debug/vars", nil)
+	rec := httptest.NewRecorder()
+	on.Mock.ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("GET /debug/vars not over loopback: %d, want 403", rec.Code)
+	}
+
+	data, err := openapi.FS().Open("simple.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := io.ReadAll(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow, err := spec.Compile(context.Background(), "simple.yaml", []byte(strings.ReplaceAll(string(src), "/api/collections", "/debug/collections")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mockserver.New([]*spec.Flow{flow}, mockserver.Options{Debug: true}); err == nil || !strings.Contains(err.Error(), "/debug/") || !strings.Contains(err.Error(), "leave debug off") {
+		t.Errorf("New with a flow path under /debug/ and Debug: %v", err)
+	}
+	if _, err := mockserver.New([]*spec.Flow{flow}, mockserver.Options{}); err != nil {
+		t.Errorf("New with a flow path under /debug/, Debug off: %v", err)
+	}
+}

@@ -87,6 +87,11 @@ type Options struct {
 	// connection) or "off" (no endpoint and no counting).
 	Metrics string `yaml:"metrics"`
 
+	// Debug serves the Go runtime's profiles (net/http/pprof) under
+	// /debug/pprof/ and its variables (expvar) at /debug/vars, to loopback
+	// connections (or any with ControlToken). Off by default.
+	Debug bool `yaml:"debug"`
+
 	// StartClock sets the server's clock at start and after a control
 	// reset; nil means the underlying clock.
 	StartClock *ClockSetting `yaml:"clock"`

@@ -40,6 +40,7 @@ type serveFlags struct {
 	control         string
 	controlToken    string
 	metrics         string
+	debug           bool
 }
 
 // defaultShutdownTimeout is how long a stopping server waits for requests in flight.
@@ -84,6 +85,7 @@ connections, or any connection that carries the control token
 	f.DurationVar(&fl.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "on SIGINT/SIGTERM, how long requests in flight may take before their connections are closed")
 	f.StringVar(&fl.control, "control", mockserver.ControlAuto, "control API under /_tollgate/: auto (loopback, or anywhere with the control token) or off")
 	f.StringVar(&fl.controlToken, "control-token", "", "Bearer token every control request must carry (or TOLLGATE_CONTROL_TOKEN): visible in ps; prefer the variable")
+	f.BoolVar(&fl.debug, "debug", false, "serve Go profiles under /debug/pprof/ and expvar at /debug/vars (loopback, or with the control token)")
 	f.StringVar(&fl.metrics, "metrics", mockserver.MetricsAuto, "Prometheus metrics at "+mockserver.MetricsPath+": auto (loopback, or anywhere with the control token), public (any connection) or off")
 	return cmd
 }

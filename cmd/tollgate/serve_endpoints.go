@@ -14,9 +14,13 @@ import (
 // This file: the mock's own endpoints in the start-up banner, and
 // --metrics.
 
-// resolveMetrics applies --metrics over metrics in the file. A bad value
-// from the file is reported by mockserver.New, at its line.
+// resolveMetrics applies --metrics over metrics in the file (a bad value
+// from the file is reported by mockserver.New, at its line), and --debug
+// over debug.
 func resolveMetrics(flags *pflag.FlagSet, fl serveFlags, cfg *serveConfig) error {
+	if flags.Changed("debug") {
+		cfg.Debug = fl.debug
+	}
 	if !flags.Changed("metrics") {
 		return nil
 	}
@@ -27,8 +31,12 @@ func resolveMetrics(flags *pflag.FlagSet, fl serveFlags, cfg *serveConfig) error
 	return nil
 }
 
-// printMetrics says where the Prometheus metrics are and who may scrape them.
+// printMetrics says where the Prometheus metrics (and the profiles, with
+// --debug) are and who may read them.
 func printMetrics(w io.Writer, base string, addr net.Addr, opts mockserver.Options) {
+	if opts.Debug {
+		defer fmt.Fprintf(w, "debug: %s%spprof/ and %s%svars (as the control API: loopback, or with the control token)\n", base, mockserver.DebugPrefix, base, mockserver.DebugPrefix)
+	}
 	if opts.Metrics == mockserver.MetricsOff {
 		fmt.Fprintf(w, "metrics: off (--metrics off)\n")
 		return
