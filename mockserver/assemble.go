@@ -281,6 +281,7 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 		return register(pattern, who, h)
 	}
 	allowed := map[string][]string{} // mux path -> documented methods, for 405 answers
+	templates := map[string]string{} // mux path -> the documented path template
 	for _, fr := range s.flows {
 		// Each client operation answers every method of its path itself (405 with Allow).
 		for _, co := range []struct {
@@ -317,13 +318,18 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 				return nil, err
 			}
 			allowed[path] = append(allowed[path], op.Method)
+			templates[path] = op.Path
 		}
 	}
 	for path, methods := range allowed {
 		if _, taken := owner[path]; taken {
 			continue // a client operation answers every method of its path itself
 		}
-		if err := register(path, "tollgate", methodNotAllowed(methods)); err != nil {
+		h := methodNotAllowed(methods)
+		if s.metrics != nil {
+			h = s.metrics.wrapMethodNotAllowed(templates[path], h)
+		}
+		if err := register(path, "tollgate", h); err != nil {
 			return nil, err
 		}
 	}

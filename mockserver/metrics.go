@@ -235,6 +235,12 @@ func (m *serverMetrics) wrapUnmatched(next http.Handler) http.Handler {
 	return m.wrapRoute(m.labelled(routeUnmatched, []labelledCounter{{status: http.StatusNotFound, verdict: reasonNotFound}}), next)
 }
 
+// wrapMethodNotAllowed counts the 405 answers of a documented path
+// (template) called with a method no operation declares.
+func (m *serverMetrics) wrapMethodNotAllowed(template string, next http.Handler) http.Handler {
+	return m.wrapRoute(m.labelled(template, []labelledCounter{{status: http.StatusMethodNotAllowed, verdict: reasonMethodNotAllowed}}), next)
+}
+
 func (m *serverMetrics) wrapRoute(rm *routeMetrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mw, _ := m.writers.Get().(*metricsWriter)

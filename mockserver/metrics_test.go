@@ -149,6 +149,9 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	if s, body := metricsDo(t, srv, http.MethodPost, "/token", "application/json", "", `{"clientId":"testClient","secret":"wrong"}`); s != http.StatusBadRequest && s != http.StatusUnauthorized {
 		t.Fatalf("wrong secret: %d %s", s, body)
 	}
+	if s, _ := metricsDo(t, srv, http.MethodDelete, "/api/collections", "", "", ""); s != http.StatusMethodNotAllowed {
+		t.Fatalf("undocumented method: %d", s)
+	}
 	if s := metricsGet(t, srv, "/no/such/path", ""); s != http.StatusNotFound {
 		t.Fatalf("unknown path: %d", s)
 	}
@@ -181,6 +184,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		{"GET /api/collections", "401", "revoked", 0}, // known answers exist from the start
 		{"/token", "200", "ok", 2},
 		{"unmatched", "404", "not_found", 1},
+		{"/api/collections", "405", "method_not_allowed", 1},
 	}
 	for _, c := range counts {
 		m := sample(t, families, "tollgate_requests_total", map[string]string{"route": c.route, "status": c.status, "verdict": c.verdict})

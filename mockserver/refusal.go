@@ -37,8 +37,9 @@ const (
 // Reasons of refusals elsewhere, for the log and the metrics; a client
 // operation's refusal is noted by its RFC 6749 error code.
 const (
-	reasonFault    = "fault"     // a fault of the control API answered instead
-	reasonNotFound = "not_found" // no route of the served flows has the path
+	reasonFault            = "fault"              // a fault of the control API answered instead
+	reasonNotFound         = "not_found"          // no route of the served flows has the path
+	reasonMethodNotAllowed = "method_not_allowed" // a documented path, an undocumented method
 )
 
 // refusalNoter is a ResponseWriter that wants to know why a request was

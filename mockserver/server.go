@@ -114,6 +114,7 @@ func methodNotAllowed(methods []string) http.Handler {
 	allow := []string{strings.Join(methods, ", ")}
 	body := []byte(`{"error":"method_not_allowed","error_description":"this path does not document that method"}`)
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		noteRefusal(w, reasonMethodNotAllowed)
 		w.Header()["Allow"] = allow
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusMethodNotAllowed)
