@@ -37,9 +37,11 @@ const routeUnmatched = "unmatched"
 // without an answer (a reset fault).
 const statusNone = "none"
 
-// latencyBuckets are the bounds of the issuance and validation histograms,
-// in seconds: 5µs to about 0.75 s, each 2.5 times the one before.
-var latencyBuckets = prometheus.ExponentialBuckets(5e-6, 2.5, 14)
+// latencyBuckets returns the bounds of the issuance and validation
+// histograms, in seconds: 5 µs to 1 s in steps of 1, 2.5 and 5.
+func latencyBuckets() []float64 {
+	return []float64{5e-6, 10e-6, 25e-6, 50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3, 500e-3, 1}
+}
 
 // serverMetrics are the Prometheus series of one server, in a registry of
 // its own.
@@ -66,12 +68,12 @@ func newServerMetrics(s *Server) *serverMetrics {
 		issuance: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tollgate_issuance_duration_seconds",
 			Help:    "Time the token endpoint took to answer, by flow, whatever the answer.",
-			Buckets: latencyBuckets,
+			Buckets: latencyBuckets(),
 		}, []string{"flow"}),
 		validation: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "tollgate_validation_duration_seconds",
 			Help:    "Time a protected route took to answer (Bearer validation and the documented answer), by flow, whatever the answer.",
-			Buckets: latencyBuckets,
+			Buckets: latencyBuckets(),
 		}, []string{"flow"}),
 		faults: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tollgate_faults_fired_total",
