@@ -12,6 +12,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,7 +45,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "testprogress: -heartbeat %v: give a positive duration, e.g. 20s\n", *every)
 		return 2
 	}
-	cmd := exec.Command(*goCmd, append([]string{"test", "-json"}, fs.Args()...)...)
+	// No deadline of its own: go test has -timeout, and an interrupt
+	// reaches it directly (see below).
+	cmd := exec.CommandContext(context.Background(), *goCmd, append([]string{"test", "-json"}, fs.Args()...)...)
 	cmd.Stderr = stderr // build errors of go vet, flags go test refuses
 	out, err := cmd.StdoutPipe()
 	if err != nil {
