@@ -118,11 +118,11 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 		if asm.handler != nil {
 			h = asm.handler(ep, h)
 		}
-		h = s.faults.wrap(ep, h)
+		var rm *routeMetrics // counts and times what the capture records
 		if s.metrics != nil {
-			h = s.metrics.wrap(ep, h)
+			rm = s.metrics.route(ep)
 		}
-		return s.capture.wrap(ep, h)
+		return s.capture.wrap(ep, rm, s.faults.wrap(ep, h))
 	}
 	if s.handler, err = s.routes(wrap); err != nil {
 		return nil, err

@@ -132,6 +132,25 @@ type routeMetrics struct {
 	ok      prometheus.Counter  // status 200, verdict ok: the common case
 	known   []labelledCounter   // the other answers the route is known to give
 	latency prometheus.Observer // nil when the route has no histogram
+	epoch   time.Time           // the metrics' epoch (serverMetrics.epoch)
+}
+
+// since is the time since the epoch, from the monotonic clock alone: the
+// start of a request the route will time; 0 when it times none.
+func (rm *routeMetrics) since() time.Duration {
+	if rm.latency == nil {
+		return 0
+	}
+	return time.Since(rm.epoch)
+}
+
+// observe counts an answer and, when the route is timed, the time from
+// start (since()) to end, a reading the caller already took.
+func (rm *routeMetrics) observe(status int, reason string, start time.Duration, end time.Time) {
+	rm.count(status, reason)
+	if rm.latency != nil {
+		rm.latency.Observe((end.Sub(rm.epoch) - start).Seconds())
+	}
 }
 
 // expectedAnswers are the statuses and verdicts an endpoint of kind is
@@ -191,7 +210,7 @@ func (m *serverMetrics) route(ep endpoint) *routeMetrics {
 
 // labelled resolves route's counters for 200 ok and for answers.
 func (m *serverMetrics) labelled(route string, answers []labelledCounter) *routeMetrics {
-	rm := &routeMetrics{route: route, vec: m.requests, ok: m.requests.WithLabelValues(route, "200", verdictOK)}
+	rm := &routeMetrics{route: route, vec: m.requests, ok: m.requests.WithLabelValues(route, "200", verdictOK), epoch: m.epoch}
 	for _, a := range answers {
 		a.c = m.requests.WithLabelValues(route, strconv.Itoa(a.status), a.verdict)
 		rm.known = append(rm.known, a)
@@ -226,12 +245,6 @@ func (rm *routeMetrics) count(status int, reason string) {
 	rm.vec.WithLabelValues(rm.route, label, verdict).Inc()
 }
 
-// wrap counts every answer of ep, and times those of the token endpoint
-// and of protected routes.
-func (m *serverMetrics) wrap(ep endpoint, next http.Handler) http.Handler {
-	return m.wrapRoute(m.route(ep), next)
-}
-
 // wrapUnmatched counts the answers of the fallback for unknown paths.
 func (m *serverMetrics) wrapUnmatched(next http.Handler) http.Handler {
 	return m.wrapRoute(m.labelled(routeUnmatched, []labelledCounter{{status: http.StatusNotFound, verdict: reasonNotFound}}), next)
@@ -243,14 +256,12 @@ func (m *serverMetrics) wrapMethodNotAllowed(template string, next http.Handler)
 	return m.wrapRoute(m.labelled(template, []labelledCounter{{status: http.StatusMethodNotAllowed, verdict: reasonMethodNotAllowed}}), next)
 }
 
+// wrapRoute counts the answers of a route that is not an endpoint (and so
+// not captured): unknown paths and undocumented methods. Not timed.
 func (m *serverMetrics) wrapRoute(rm *routeMetrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mw, _ := m.writers.Get().(*metricsWriter)
 		mw.ResponseWriter, mw.status, mw.reason = w, 0, ""
-		var start time.Duration
-		if rm.latency != nil {
-			start = time.Since(m.epoch)
-		}
 		defer func() {
 			aborted := recover()
 			status, reason := mw.status, mw.reason
@@ -258,9 +269,6 @@ func (m *serverMetrics) wrapRoute(rm *routeMetrics, next http.Handler) http.Hand
 				status = http.StatusOK
 			}
 			rm.count(status, reason)
-			if rm.latency != nil {
-				rm.latency.Observe((time.Since(m.epoch) - start).Seconds())
-			}
 			mw.ResponseWriter = nil // the pool keeps no writer alive
 			m.writers.Put(mw)
 			if aborted != nil {
@@ -278,7 +286,8 @@ func (m *serverMetrics) faultFired(ep endpoint, effect string) {
 }
 
 // metricsWriter records the status of an answer and why it was refused,
-// passing both on.
+// passing both on, for the routes that are not endpoints (wrapRoute); an
+// endpoint's captureWriter does the same for its metrics.
 type metricsWriter struct {
 	http.ResponseWriter
 	status int
@@ -305,13 +314,4 @@ func (w *metricsWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (w *metricsWriter) noteRefusal(reason string) {
 	w.reason = reason
 	noteRefusal(w.ResponseWriter, reason)
-}
-
-func (w *metricsWriter) noteClient(id string) { noteClient(w.ResponseWriter, id) }
-
-func (w *metricsWriter) noteHungUp() {
-	if w.status == 0 {
-		w.status = StatusClientClosedRequest
-	}
-	noteHungUp(w.ResponseWriter)
 }
