@@ -160,7 +160,7 @@ func Bearer(v TokenValidator, explain RefusalExplainer, clock Clock, realm, dial
 	if list := scopeList(scopes); list != "" {
 		scopeParams = []authheader.Param{{Name: "scope", Value: list}}
 	}
-	insufficient := newBearerReply(realm, dialect, oautherr.New(oautherr.InsufficientScope, "the access token lacks the scope this operation needs"), scopeParams...)
+	insufficient := newBearerReply(realm, dialect, oautherr.New(oautherr.InsufficientScope, scopeNeeded(scopes)), scopeParams...)
 	need := spec.Operation{Scopes: scopes} // Allows is the scope rule; only the scopes matter to it
 
 	return func(next http.Handler) http.Handler {
@@ -213,6 +213,22 @@ func Bearer(v TokenValidator, explain RefusalExplainer, clock Clock, realm, dial
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// scopeNeeded is the error_description of a 403 insufficient_scope: the
+// scopes the operation needs, each alternative in full.
+func scopeNeeded(alternatives [][]string) string {
+	const lacks = "the access token lacks the scope this operation needs"
+	var alts []string
+	for _, alt := range alternatives {
+		if len(alt) > 0 {
+			alts = append(alts, strings.Join(alt, " and "))
+		}
+	}
+	if len(alts) == 0 {
+		return lacks
+	}
+	return lacks + ": " + strings.Join(alts, ", or ")
 }
 
 // bearer is the Bearer middleware of one protected operation of fr, with

@@ -209,10 +209,12 @@ var (
 )
 
 // writeOAuthError answers e as an authorization server endpoint does, its
-// body in the error dialect (oautherr.Dialects). RFC 6749 section 5.2
-// makes it application/json in every dialect; Commerce Layer's
+// body in the error dialect (oautherr.Dialects), its code noted as the
+// reason of the refusal (for the request log and the metrics). RFC 6749
+// section 5.2 makes it application/json in every dialect; Commerce Layer's
 // authorization server answers so too.
 func writeOAuthError(w http.ResponseWriter, e *oautherr.Error, dialect string) {
+	noteRefusal(w, e.Code)
 	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(e.HTTPStatus())
 	_, _ = w.Write(e.ServerBody(dialect))

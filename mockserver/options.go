@@ -88,6 +88,17 @@ type Options struct {
 	// must carry, from any address.
 	ControlToken string `yaml:"control_token"`
 
+	// Metrics is the Prometheus endpoint at /metrics (docs/metrics.md):
+	// "auto" (the default: on for loopback connections, and anywhere for
+	// requests with ControlToken, as the control API), "public" (every
+	// connection) or "off" (no endpoint and no counting).
+	Metrics string `yaml:"metrics"`
+
+	// Debug serves the Go runtime's profiles (net/http/pprof) under
+	// /debug/pprof/ and its variables (expvar) at /debug/vars, to loopback
+	// connections (or any with ControlToken). Off by default.
+	Debug bool `yaml:"debug"`
+
 	// StartClock sets the server's clock at start and after a control
 	// reset; nil means the underlying clock.
 	StartClock *ClockSetting `yaml:"clock"`
@@ -215,6 +226,13 @@ func (o Options) validate(flows []*spec.Flow) (Options, error) {
 	case ControlAuto, ControlOff:
 	default:
 		return o, fmt.Errorf("mockserver: control: unknown mode %q (use auto or off)", o.Control)
+	}
+	switch o.Metrics {
+	case "":
+		o.Metrics = MetricsAuto
+	case MetricsAuto, MetricsPublic, MetricsOff:
+	default:
+		return o, fmt.Errorf("mockserver: metrics: unknown mode %q (use auto, public or off)", o.Metrics)
 	}
 	if o.CapturedRequests == 0 {
 		o.CapturedRequests = defaultCapturedRequests

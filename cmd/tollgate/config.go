@@ -110,7 +110,7 @@ func (c serveConfig) locate(err error) error {
 }
 
 // optionErrorKey finds the key a mockserver options error starts with.
-var optionErrorKey = regexp.MustCompile(`^mockserver: (?:clients\[(\d+)\]|flows\.([\w-]+)(?:\.(\w+))?|(max_body_bytes|max_tokens|sweep_interval|cors_origins|cors_allow_credentials|issuer|signing_key_file|control|captured_requests)\b|(faults)(?:: faults\[(\d+)\])?)`)
+var optionErrorKey = regexp.MustCompile(`^mockserver: (?:clients\[(\d+)\]|flows\.([\w-]+)(?:\.(\w+))?|(max_body_bytes|max_tokens|sweep_interval|cors_origins|cors_allow_credentials|issuer|signing_key_file|control|metrics|captured_requests)\b|(faults)(?:: faults\[(\d+)\])?)`)
 
 // itemLine returns the line of item index (a number; "" for the first) of
 // the list under key.

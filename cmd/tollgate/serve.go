@@ -40,6 +40,8 @@ type serveFlags struct {
 	control         string
 	controlToken    string
 	tls             tlsFlags
+	metrics         string
+	debug           bool
 }
 
 // defaultShutdownTimeout is how long a stopping server waits for requests in flight.
@@ -93,6 +95,8 @@ connections, or any connection that carries the control token
 	f.StringVar(&fl.control, "control", mockserver.ControlAuto, "control API under /_tollgate/: auto (loopback, or anywhere with the control token) or off")
 	f.StringVar(&fl.controlToken, "control-token", "", "Bearer token every control request must carry (or TOLLGATE_CONTROL_TOKEN): visible in ps; prefer the variable")
 	addTLSFlags(f, &fl.tls)
+	f.BoolVar(&fl.debug, "debug", false, "serve Go profiles under /debug/pprof/ and expvar at /debug/vars (loopback, or with the control token)")
+	f.StringVar(&fl.metrics, "metrics", mockserver.MetricsAuto, "Prometheus metrics at "+mockserver.MetricsPath+": auto (loopback, or anywhere with the control token), public (any connection) or off")
 	return cmd
 }
 
@@ -138,6 +142,9 @@ func resolveServeConfig(cmd *cobra.Command, fl serveFlags) (serveConfig, error) 
 		return cfg, err
 	}
 	if err := resolveTLS(flags, fl.tls, &cfg); err != nil {
+		return cfg, err
+	}
+	if err := resolveMetrics(flags, fl, &cfg); err != nil {
 		return cfg, err
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
@@ -276,8 +283,10 @@ func serve(ctx context.Context, cmd *cobra.Command, fl serveFlags, stdout, stder
 		printTLS(stdout, st, examples)
 	}
 	printBanner(stdout, examples, st.curlCommand(), srv)
+	printEndpoints(stdout, examples, srv)
 	printClients(stdout, srv.Clients(), listensOnLoopback(ln.Addr()))
 	printControl(stdout, examples, ln.Addr(), opts)
+	printMetrics(stdout, examples, ln.Addr(), opts)
 
 	select {
 	case err := <-served:
