@@ -1,7 +1,8 @@
 // Package conformance holds the conformance checks: reusable Ginkgo spec
 // functions that probe any target over HTTP, through a framework.Framework,
 // for the behaviour the flow document and the RFCs demand of token issuance
-// (TOK), Bearer enforcement (BEAR), expiry (EXP), JWT access tokens (JWT),
+// (TOK), Bearer enforcement (BEAR) and on a GraphQL endpoint (GQL), expiry
+// (EXP), JWT access tokens (JWT),
 // authorization server metadata (META), token revocation (REV) and token
 // introspection (INTRO). Each check is one It with its catalog ID in the
 // text and as a label. Specs labelled "load" (LoadSpecs) are not checks:
@@ -29,6 +30,10 @@ func Define(frameworks ...*framework.Framework) []*framework.Registrar {
 		regs = append(regs, r)
 		ginkgo.Describe("flow "+f.Flow.Name, ginkgo.Label("flow:"+f.Flow.Name), func() {
 			ginkgo.Describe("token issuance", func() { TokenChecks(r) })
+			// Before the bearer and JWT checks' forgeries, which a server
+			// may answer by refusing the primary token from then on
+			// (BEAR-025).
+			ginkgo.Describe("GraphQL", func() { GraphQLChecks(r) })
 			ginkgo.Describe("Bearer enforcement", func() { BearerChecks(r) })
 			ginkgo.Describe("JWT access tokens", func() {
 				JWTChecks(r)
