@@ -99,11 +99,18 @@ type GraphQLAnswer struct {
 // ReadGraphQLAnswer reads ex's body as a GraphQL response or, for a JSON
 // array, as a batch of them. A body that is neither leaves Results nil.
 func ReadGraphQLAnswer(ex *Exchange) GraphQLAnswer {
-	a := GraphQLAnswer{Status: ex.Status}
+	a := ReadGraphQLBody(ex.Status, ex.Body)
 	if mt, _, err := mime.ParseMediaType(ex.Header.Get("Content-Type")); err == nil {
 		a.MediaType = mt
 	}
-	body := bytes.TrimSpace(ex.Body)
+	return a
+}
+
+// ReadGraphQLBody reads a status and body as ReadGraphQLAnswer does,
+// leaving MediaType empty.
+func ReadGraphQLBody(status int, body []byte) GraphQLAnswer {
+	a := GraphQLAnswer{Status: status}
+	body = bytes.TrimSpace(body)
 	if len(body) > 0 && body[0] == '[' {
 		var raws []json.RawMessage
 		if json.Unmarshal(body, &raws) != nil {
