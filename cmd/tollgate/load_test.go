@@ -137,6 +137,10 @@ func TestLoadExitTwo(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := []string{"load", "--target", mockTarget, "--flow", "simple", "--requests", "10"}
+	badQuery := filepath.Join(t.TempDir(), "bad.graphql")
+	if err := os.WriteFile(badQuery, []byte("{ nosuchfield }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		env  []string
@@ -149,7 +153,10 @@ func TestLoadExitTwo(t *testing.T) {
 		{name: "a bad rate", env: seedEnv, args: append(base, "--rate", "fast"), want: []string{"--rate", "2000/s"}},
 		{name: "rate and concurrency together", env: seedEnv, args: append(base, "--rate", "10/s", "--concurrency", "3"), want: []string{"exclude each other"}},
 		{name: "a bad mix", env: seedEnv, args: append(base, "--mix", "valid=9,forged=1"), want: []string{"--mix", "valid=90"}},
-		{name: "an unknown scenario", env: seedEnv, args: append(base, "--scenario", "soak"), want: []string{"validate, issue or mixed"}},
+		{name: "an unknown scenario", env: seedEnv, args: append(base, "--scenario", "soak"), want: []string{"validate, issue, mixed or graphql"}},
+		{name: "a GraphQL query the SDL rejects", env: seedEnv, args: append(base, "--scenario", "graphql", "--query", badQuery), want: []string{"--query", "graphql fixture does not match the SDL", "nosuchfield"}},
+		{name: "a missing GraphQL query file", env: seedEnv, args: append(base, "--scenario", "graphql", "--query", "/nonexistent/q.graphql"), want: []string{"--query", "/nonexistent/q.graphql"}},
+		{name: "--query outside the graphql scenario", env: seedEnv, args: append(base, "--query", badQuery), want: []string{"--query applies to --scenario graphql"}},
 		{name: "an unknown sender", env: seedEnv, args: append(base, "--sender", "curl"), want: []string{"wire or net/http"}},
 		{name: "an unbounded run", env: seedEnv, args: append(base, "--duration", "0s"), want: []string{"bounded"}},
 		{name: "a bad error rate", env: seedEnv, args: append(base, "--max-error-rate", "lots"), want: []string{"--max-error-rate", "0.1%"}},

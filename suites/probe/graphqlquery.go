@@ -35,7 +35,11 @@ func (s *GraphQLSchema) Validate(query string) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w (%s): %s", ErrGraphQLFixture, s.Source, errs.Error())
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	return fmt.Errorf("%w (%s): %s", ErrGraphQLFixture, s.Source, strings.Join(msgs, "; "))
 }
 
 // scope returns the scope fd requires, "" for none.
