@@ -40,14 +40,22 @@ type variant struct {
 	// warn: the WARNs a conformant variation adds to the unchanged mock's,
 	// exactly (a SHOULD the oddity departs from); nil: none.
 	warn []string
+	// env: more TOLLGATE_* settings for the run, as NAME=value (the
+	// target's GraphQL signalling, say).
+	env []string
 }
 
-// name names v's subtest: the mutation, and how expiry is reached.
+// name names v's subtest: the mutation, how expiry is reached, and the
+// extra settings.
 func (v variant) name() string {
+	name := v.mutation
 	if v.noControl {
-		return v.mutation + "/no-control"
+		name += "/no-control"
 	}
-	return v.mutation
+	for _, e := range v.env {
+		name += "/" + e
+	}
+	return name
 }
 
 func mutants() []variant {
@@ -304,6 +312,7 @@ func check(t *testing.T, v variant) result {
 	if foreign != "" {
 		cmd.Env = append(cmd.Env, "TOLLGATE_FOREIGN_TOKEN="+foreign)
 	}
+	cmd.Env = append(cmd.Env, v.env...)
 	out, err := cmd.CombinedOutput()
 	// Whatever fails, the output never shows a secret or a live token.
 	leaks := []string{mockserver.SeedClientSecret, mockserver.ScopedClientSecret}
