@@ -58,9 +58,12 @@ func TestReadBuiltins(t *testing.T) {
 		{"oauth2 introspection media types", strings.Join(oauth.Introspection.MediaTypes, ","), "application/json,application/x-www-form-urlencoded"},
 		{"revocation is not an ordinary operation", len(simple.Operations), 2},
 		// The source documents describe no revocation (simple) and no
-		// introspection (Commerce Layer documents /oauth/revoke only).
-		{"simple optional", strings.Join(simple.Optional, ","), "revocation"},
-		{"oauth2 optional", strings.Join(oauth.Optional, ","), "introspection"},
+		// introspection (Commerce Layer documents /oauth/revoke only), and
+		// neither describes the GraphQL API.
+		{"simple optional", strings.Join(simple.Optional, ","), "graphql,revocation"},
+		{"oauth2 optional", strings.Join(oauth.Optional, ","), "graphql,introspection"},
+		{"simple without optional has no GraphQL", simple.WithoutOptional().GraphQL == nil, true},
+		{"oauth2 without optional has no GraphQL", oauth.WithoutOptional().GraphQL == nil, true},
 		{"simple revocation is optional", simple.IsOptional(spec.CapabilityRevocation), true},
 		{"oauth2 revocation is not optional", oauth.IsOptional(spec.CapabilityRevocation), false},
 		{"simple without optional has no revocation", simple.WithoutOptional().Revocation == nil, true},
@@ -263,10 +266,10 @@ func TestReadErrors(t *testing.T) {
 		{"revocation client auth unknown", "    operationId: revokeToken\n", "    operationId: revokeToken\n    clientAuth: [mtls]\n", []string{"revocationEndpoint.clientAuth", "mtls"}},
 		{"revocation not a POST", "  /token/revoke:\n    post:", "  /token/revoke:\n    put:", []string{"paths./token/revoke.put", "POST"}},
 		{"revocation token overlaps the client id", "      token: /token\n", "      token: /clientId\n", []string{"revocationEndpoint.request", "overlap"}},
-		{"optional names an unknown capability", "  optional: [revocation]", "  optional: [logout]", []string{"x-tollgate.optional", `unknown capability "logout"`, "revocation, introspection"}},
-		{"optional names an undeclared endpoint", "  optional: [revocation]", "  optional: [revocation, introspection]", []string{"x-tollgate.optional", "declares no introspectionEndpoint"}},
-		{"optional lists a capability twice", "  optional: [revocation]", "  optional: [revocation, revocation]", []string{"x-tollgate.optional", "twice"}},
-		{"optional is not a list", "  optional: [revocation]", "  optional: revocation", []string{"bad.yaml", "line 34", "into []string"}},
+		{"optional names an unknown capability", "  optional: [revocation, graphql]", "  optional: [logout]", []string{"x-tollgate.optional", `unknown capability "logout"`, "revocation, introspection, graphql"}},
+		{"optional names an undeclared endpoint", "  optional: [revocation, graphql]", "  optional: [revocation, introspection]", []string{"x-tollgate.optional", "declares no introspectionEndpoint"}},
+		{"optional lists a capability twice", "  optional: [revocation, graphql]", "  optional: [revocation, revocation]", []string{"x-tollgate.optional", "twice"}},
+		{"optional is not a list", "  optional: [revocation, graphql]", "  optional: revocation", []string{"bad.yaml", "line 35", "into []string"}},
 		{"inherited pointer off the revocation schema", "              $ref: '#/components/schemas/RevocationRequest'", "              type: object\n              properties:\n                token:\n                  type: string", []string{"bad.yaml:22", "x-tollgate.revocationEndpoint.request.clientId (inherited from x-tollgate.tokenEndpoint.request.clientId)", `no property "clientId"`, "its own pointer"}},
 		{"not OpenAPI", "openapi: 3.0.3", "openapi: [", []string{"bad.yaml", "not YAML"}},
 		{"invalid OpenAPI", "      operationId: listCollections", "      operationId: issueToken", []string{"bad.yaml", "invalid OpenAPI document"}},

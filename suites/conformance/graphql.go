@@ -3,6 +3,7 @@ package conformance
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -55,13 +56,6 @@ func (r *gqlRoute) needUnknownRefused() {
 // when there is none.
 func GraphQLChecks(r *framework.Registrar) {
 	f := r.F
-	target := func() *probe.GraphQLTarget {
-		t := f.GraphQLEndpoint()
-		if t == nil {
-			framework.NotApplicable("not offered: the flow document declares no GraphQL endpoint (x-tollgate.graphql) and the configuration names none (graphql.endpoint, --graphql-endpoint)")
-		}
-		return t
-	}
 	send := func(ctx ginkgo.SpecContext, g Gomega, t *probe.GraphQLTarget, c probe.GraphQLCall) gqlAnswer {
 		ex, err := f.GraphQL(ctx, t, c)
 		framework.Sent(g, ex, err)
@@ -71,12 +65,37 @@ func GraphQLChecks(r *framework.Registrar) {
 		return []probe.GraphQLRequest{{Query: t.Fixtures.Probe, OperationName: "TollgateProbe"}}
 	}
 	bearer := func(token string) []string { return []string{"Bearer " + token} }
-	observe := func(ctx ginkgo.SpecContext, g Gomega) *gqlRoute {
-		t := target()
+	// offered returns the endpoint once the valid token's probe query shows
+	// it is there: a 404 or 405 there means it is not offered, which is N/A
+	// where the flow document marks GraphQL optional and nothing requires
+	// it, else GQL-004's one FAIL (the other checks NOT VERIFIED).
+	offered := func(ctx ginkgo.SpecContext, g Gomega, id string) (*probe.GraphQLTarget, string, gqlAnswer) {
+		t := f.GraphQLEndpoint()
+		if t == nil {
+			framework.NotApplicable("not offered: the flow document declares no GraphQL endpoint (x-tollgate.graphql) and the configuration names none (graphql.endpoint, --graphql-endpoint)")
+		}
 		tr, err := f.PrimaryToken(ctx)
 		framework.Sent(g, nil, err)
-		return &gqlRoute{t: t, token: tr.AccessToken,
-			valid:   send(ctx, g, t, probe.GraphQLCall{Ops: probeOp(t), Auth: bearer(tr.AccessToken)}),
+		valid := send(ctx, g, t, probe.GraphQLCall{Ops: probeOp(t), Auth: bearer(tr.AccessToken)})
+		if valid.Status != http.StatusNotFound && valid.Status != http.StatusMethodNotAllowed {
+			return t, tr.AccessToken, valid
+		}
+		kind := spec.CapabilityGraphQL
+		optional := t.Source == probe.SourceFlowDocument && f.Flow.IsOptional(kind)
+		why := requiredBecause(kind, t.Source, optional, f.Config.Requires(kind), false)
+		if why == "" {
+			framework.NotApplicable("not offered: %s answered %d (the flow document marks graphql optional, x-tollgate.optional; --require graphql makes its absence a FAIL)", t.URL, valid.Status)
+		}
+		notOffered(g, kind, id, fmt.Sprintf("the GraphQL endpoint %s (from %s) answered %d %s", t.URL, t.Source, valid.Status, http.StatusText(valid.Status)), why)
+		return t, tr.AccessToken, valid
+	}
+	target := func(ctx ginkgo.SpecContext, g Gomega) *probe.GraphQLTarget {
+		t, _, _ := offered(ctx, g, ginkgoID())
+		return t
+	}
+	observe := func(ctx ginkgo.SpecContext, g Gomega) *gqlRoute {
+		t, token, valid := offered(ctx, g, ginkgoID())
+		return &gqlRoute{t: t, token: token, valid: valid,
 			invalid: send(ctx, g, t, probe.GraphQLCall{Ops: probeOp(t), Auth: bearer(unknownToken)}),
 			noCreds: send(ctx, g, t, probe.GraphQLCall{Ops: probeOp(t)}),
 		}
@@ -226,7 +245,7 @@ func GraphQLChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("GQL-009", func(ctx ginkgo.SpecContext, g Gomega) {
-		t := target()
+		t := target(ctx, g)
 		if len(t.Fixtures.Scoped) == 0 {
 			framework.NotApplicable("no Query field of the SDL (%s) requires a scope", t.Schema.Source)
 		}
@@ -281,7 +300,7 @@ func GraphQLChecks(r *framework.Registrar) {
 	r.CheckIt("GQL-010", func(ctx ginkgo.SpecContext, g Gomega) {
 		// Preflight validated the same fixtures and stopped the run (exit
 		// 2) on a mismatch; this records that they hold.
-		t := target()
+		t := target(ctx, g)
 		for _, q := range t.Fixtures.Valid() {
 			g.Expect(t.Schema.Validate(q)).To(Succeed())
 		}
@@ -307,7 +326,7 @@ func GraphQLChecks(r *framework.Registrar) {
 	})
 
 	r.CheckIt("GQL-012", func(ctx ginkgo.SpecContext, g Gomega) {
-		t := target()
+		t := target(ctx, g)
 		if t.Fixtures.Mutation == "" {
 			framework.NotApplicable("the SDL (%s) defines no mutation", t.Schema.Source)
 		}
@@ -350,4 +369,10 @@ func gqlExpiredToken(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) s
 	case <-time.After(wait):
 	}
 	return tr.AccessToken
+}
+
+// ginkgoID is the ID of the check running now, from its spec's text.
+func ginkgoID() string {
+	id, _, _ := strings.Cut(ginkgo.CurrentSpecReport().LeafNodeText, " ")
+	return id
 }

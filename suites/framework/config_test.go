@@ -57,7 +57,7 @@ func TestConfigValidate(t *testing.T) {
 					t.Errorf("Require %q: revocation and introspection are not both required", c.Require)
 				}
 			}},
-		{name: "require of an unknown capability is an error", mutate: func(c *framework.Config) { c.Require = []string{"logout"} }, wantErr: `require: unknown capability "logout" (known: revocation, introspection)`},
+		{name: "require of an unknown capability is an error", mutate: func(c *framework.Config) { c.Require = []string{"logout"} }, wantErr: `require: unknown capability "logout" (known: revocation, introspection, graphql)`},
 		{name: "an API document with a base and path parameters is valid", mutate: func(c *framework.Config) {
 			c.APISpec, c.APIBase, c.PathParams = "api.yaml", "/v1", map[string]string{"id": "42"}
 		}},

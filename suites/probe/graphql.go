@@ -72,6 +72,7 @@ func (c *GraphQLConfig) validate() error {
 // loaded, and the suite's fixture queries, each validated against it.
 type GraphQLTarget struct {
 	URL        string // the endpoint
+	Source     string // where it was declared: SourceFlowDocument or SourceConfiguration
 	Schema     *GraphQLSchema
 	Signalling GraphQLSignalling
 	// Introspection reports whether valid tokens may introspect the schema.
@@ -90,10 +91,10 @@ func (p *Prober) ResolveGraphQL(ctx context.Context, token string) (*GraphQLTarg
 	if doc == nil && cfg.IsZero() {
 		return nil, nil
 	}
-	t := &GraphQLTarget{Introspection: true}
+	t := &GraphQLTarget{Introspection: true, Source: SourceConfiguration}
 	path := cfg.Endpoint
 	if path == "" && doc != nil {
-		path = doc.Path
+		path, t.Source = doc.Path, SourceFlowDocument
 	}
 	if path == "" {
 		return nil, errors.New("graphql: no endpoint: give graphql.endpoint in the target file (or --graphql-endpoint), or declare x-tollgate.graphql in the flow document")
