@@ -113,6 +113,28 @@ func GraphQLChecks(r *framework.Registrar) {
 		g.Expect(why).To(BeEmpty(), "%s was not refused as the target signals a failed authentication: it %s (error codes %v)", what, why, a.Codes())
 	}
 
+	// expectTokenRefused sends the probe query with token, a token that
+	// must be refused, and judges the answer as expectRefused does. When
+	// it is served and the flow's REST route accepts the token as well,
+	// the fault is the server's token validation, which owner judges on
+	// REST: this check ends INCONCLUSIVE, so that one fault gives one FAIL.
+	expectTokenRefused := func(ctx ginkgo.SpecContext, g Gomega, rt *gqlRoute, token, what, owner string) {
+		t := rt.t
+		call := probe.GraphQLCall{Ops: probeOp(t), Auth: bearer(token)}
+		a := send(ctx, g, t, call)
+		if a.Served() && len(f.Protected()) > 0 {
+			op := probedOperation(f)
+			rest := observeRoute(ctx, g, f, op)
+			ex, err := f.Call(ctx, op, "", "Bearer "+token)
+			framework.Sent(g, ex, err)
+			if rest.enforces() && rest.accepted(ex) {
+				framework.Inconclusive("%s is served by the GraphQL endpoint and accepted on %s too (it %s): the server's token validation is at fault, which %s judges", what, rest.route(), rest.compare(ex), owner)
+			}
+			a = send(ctx, g, t, call) // the evidence is the GraphQL exchange
+		}
+		expectRefused(g, rt, a, what)
+	}
+
 	r.CheckIt("GQL-001", func(ctx ginkgo.SpecContext, g Gomega) {
 		rt := observe(ctx, g)
 		a := rt.noCreds
@@ -124,11 +146,10 @@ func GraphQLChecks(r *framework.Registrar) {
 	r.CheckIt("GQL-002", func(ctx ginkgo.SpecContext, g Gomega) {
 		rt := observe(ctx, g)
 		rt.needEnforced()
-		expectRefused(g, rt, rt.invalid, "a token nobody issued")
 		tampered := spec.AlterToken(rt.token, 0)
 		f.AddSecret(tampered)
-		t := rt.t
-		expectRefused(g, rt, send(ctx, g, t, probe.GraphQLCall{Ops: probeOp(t), Auth: bearer(tampered)}), "the valid token with its first character changed")
+		expectTokenRefused(ctx, g, rt, unknownToken, "a token nobody issued", "BEAR-004")
+		expectTokenRefused(ctx, g, rt, tampered, "the valid token with its first character changed", "BEAR-005")
 	})
 
 	r.CheckIt("GQL-003", func(ctx ginkgo.SpecContext, g Gomega) {
@@ -136,8 +157,7 @@ func GraphQLChecks(r *framework.Registrar) {
 		rt.needEnforced()
 		rt.needUnknownRefused()
 		token := gqlExpiredToken(ctx, g, f)
-		t := rt.t
-		expectRefused(g, rt, send(ctx, g, t, probe.GraphQLCall{Ops: probeOp(t), Auth: bearer(token)}), "an expired token")
+		expectTokenRefused(ctx, g, rt, token, "an expired token", "EXP-005")
 	})
 
 	r.CheckIt("GQL-004", func(ctx ginkgo.SpecContext, g Gomega) {
@@ -283,6 +303,18 @@ func GraphQLChecks(r *framework.Registrar) {
 			g.Expect(res.HasCode(forbidden)).To(BeTrue(), "%s: the field is null but no error names one of %s (error codes %v)", what, strings.Join(forbidden, ", "), a.Codes())
 		}
 		auth := bearer(tr.AccessToken)
+		// A server that ignores scopes on its REST routes too has one
+		// fault, which BEAR-017 judges there.
+		for _, op := range f.Protected() {
+			if len(op.Scopes) > 0 && !op.Allows(granted) {
+				ex, err := f.Call(ctx, op, "", auth...)
+				framework.Sent(g, ex, err)
+				if ex.Status < 300 {
+					framework.Inconclusive("%s %s serves the scoped client's token (scope %q) without the scope it needs, on REST too: the server ignores scopes, which BEAR-017 judges", op.Method, op.Path, tr.Scope)
+				}
+				break
+			}
+		}
 		// Every field the token lacks the scope of, alone; the first one
 		// also under aliases and in a batch beside an allowed query.
 		for _, sq = range lacking {

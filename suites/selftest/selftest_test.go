@@ -471,9 +471,11 @@ func TestSourceDocumentServers(t *testing.T) {
 		message  []string // what its message must say
 	}{
 		{v: variant{flow: "simple", omitOptional: true, expiry: true},
-			notOffer: []string{"REV-001", "REV-002", "REV-003", "REV-004", "REV-005"}},
+			notOffer: append([]string{"REV-001", "REV-002", "REV-003", "REV-004", "REV-005"}, gqlChecks()...)},
 		{v: variant{flow: "oauth2", omitOptional: true, expiry: true},
-			notOffer: []string{"INTRO-001", "INTRO-002", "INTRO-003"}},
+			notOffer: append([]string{"INTRO-001", "INTRO-002", "INTRO-003"}, gqlChecks()...)},
+		{v: variant{flow: "oauth2", omitOptional: true, require: []string{"graphql"}},
+			fail: "GQL-004", message: []string{"graphql is required", "--require graphql", "/api/graphql", "answered 404", "does not offer it"}},
 		{v: variant{flow: "simple", omitOptional: true, require: []string{"revocation"}},
 			fail: "REV-001", message: []string{"revocation is required", "--require revocation", "/token/revoke", "answered 404", "does not offer it"}},
 	}
@@ -534,3 +536,14 @@ func limit(t *testing.T) {
 }
 
 var slots = make(chan struct{}, max(4, runtime.NumCPU()))
+
+// gqlChecks are the IDs of the GQL checks.
+func gqlChecks() []string {
+	var out []string
+	for _, c := range framework.Catalog() {
+		if c.Area == framework.AreaGraphQL {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
