@@ -120,7 +120,7 @@ func (g *GraphQL) LoadQuery(query string) (*ast.QueryDocument, gqlerror.List) {
 	if len(query) > g.Limits.MaxQueryBytes {
 		return nil, gqlerror.List{gqlerror.Errorf("the query is %d bytes long; this endpoint accepts at most %d", len(query), g.Limits.MaxQueryBytes)}
 	}
-	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Name: "query", Input: query}, maxGraphQLTokens)
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, maxGraphQLTokens)
 	if err != nil {
 		var gqlErr *gqlerror.Error
 		if errors.As(err, &gqlErr) {
@@ -361,4 +361,18 @@ func (g *GraphQL) WithSignalling(mode string) (*GraphQL, error) {
 	c := *g
 	c.Signalling = mode
 	return &c, nil
+}
+
+// RootType returns the schema's root type for an operation type
+// (ast.Query, ast.Mutation, ast.Subscription); nil when the schema has none.
+func (g *GraphQL) RootType(op ast.Operation) *ast.Definition {
+	switch op {
+	case ast.Query:
+		return g.Schema.Query
+	case ast.Mutation:
+		return g.Schema.Mutation
+	case ast.Subscription:
+		return g.Schema.Subscription
+	}
+	return nil
 }
