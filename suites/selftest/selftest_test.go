@@ -157,6 +157,17 @@ func mutants() []variant {
 		{mutation: "introspect-dead-active", flow: "oauth2", want: []string{"INTRO-003"}},
 		{mutation: "introspect-inactive-leaks-claims", flow: "oauth2", want: []string{"INTRO-003"}},    // a WARN: the RFC's SHOULD NOT
 		{mutation: "introspection-advertised-not-served", flow: "oauth2", want: []string{"INTRO-002"}}, // optional in the document, but the metadata advertises it
+		// The GraphQL endpoint's defects: each caught by its GQL check alone.
+		{mutation: "graphql-data-without-token", flow: "simple", want: []string{"GQL-001"}, exact: true}, // the checks that need enforcement: INCONCLUSIVE, see GQL-001
+		{mutation: "graphql-auth-only-on-post", flow: "oauth2", want: []string{"GQL-007"}, exact: true},
+		{mutation: "graphql-batch-skips-auth", flow: "simple", want: []string{"GQL-007"}, exact: true},
+		{mutation: "graphql-ignore-field-scope", flow: "oauth2", want: []string{"GQL-009"}, exact: true},
+		{mutation: "graphql-alias-skips-scope", flow: "oauth2", want: []string{"GQL-009"}, exact: true},
+		{mutation: "graphql-error-echoes-token", flow: "oauth2", want: []string{"GQL-011"}, exact: true},
+		{mutation: "graphql-accept-expired", flow: "simple", want: []string{"GQL-003"}, exact: true}, // the REST routes refuse the token: not EXP-005's
+		{mutation: "graphql-introspection-without-token", flow: "simple", want: []string{"GQL-008"}, exact: true}, // a WARN
+		// The legacy shape where the target configuration does not allow it.
+		{mutation: "graphql-legacy-signalling", flow: "oauth2", want: []string{"GQL-001"}, exact: true},
 	}
 }
 
@@ -175,6 +186,11 @@ func variations() []variant {
 		out = append(out,
 			variant{mutation: "valid-token-403", flow: flow, expiry: true},
 			variant{mutation: "invalid-token-400", flow: flow, expiry: true, warn: []string{"BEAR-004"}})
+	}
+	// The legacy "200 + errors + data: null" GraphQL signalling, where the
+	// target configuration allows it.
+	for _, flow := range []string{"simple", "oauth2"} {
+		out = append(out, variant{mutation: "graphql-legacy-signalling", flow: flow, expiry: true, env: []string{"TOLLGATE_GRAPHQL_SIGNALLING=errors200"}})
 	}
 	// The waiting path, against the baseline the clock-moving runs set.
 	for _, m := range []string{"rate-limit", "revocation-delay"} {
