@@ -164,7 +164,7 @@ func mutants() []variant {
 		{mutation: "graphql-ignore-field-scope", flow: "oauth2", want: []string{"GQL-009"}, exact: true},
 		{mutation: "graphql-alias-skips-scope", flow: "oauth2", want: []string{"GQL-009"}, exact: true},
 		{mutation: "graphql-error-echoes-token", flow: "oauth2", want: []string{"GQL-011"}, exact: true},
-		{mutation: "graphql-accept-expired", flow: "simple", want: []string{"GQL-003"}, exact: true}, // the REST routes refuse the token: not EXP-005's
+		{mutation: "graphql-accept-expired", flow: "simple", want: []string{"GQL-003"}, exact: true},              // the REST routes refuse the token: not EXP-005's
 		{mutation: "graphql-introspection-without-token", flow: "simple", want: []string{"GQL-008"}, exact: true}, // a WARN
 		// The legacy shape where the target configuration does not allow it.
 		{mutation: "graphql-legacy-signalling", flow: "oauth2", want: []string{"GQL-001"}, exact: true},
