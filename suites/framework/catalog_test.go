@@ -45,7 +45,8 @@ not implement. ` + "`tollgate check --list-checks`" + ` prints the same table as
 
 The GQL checks run when the flow document declares a GraphQL endpoint
 (` + "`x-tollgate.graphql`" + `) or the target file names one (` + "`graphql:`" + `); otherwise they
-are N/A ("not offered"). Every query they send is first validated against the
+are N/A ("not offered"), as they are when an endpoint the flow document marks optional
+answers 404 or 405. Every query they send is first validated against the
 target's SDL with gqlparser: a fixture the SDL rejects is a configuration error
 (exit 2), never a server failure ([check.md](check.md#graphql)).
 
