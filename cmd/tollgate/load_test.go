@@ -48,11 +48,14 @@ func TestLoadAgainstMock(t *testing.T) {
 		env       []string
 		wantCode  int
 		want      []string
+		part      string // the report part judged; "" for validate
 	}{
 		{name: "simple flow, closed model, mixed tokens: every verdict right", flow: "simple", args: []string{"--concurrency", "8"}, want: []string{"verdicts:     all 400 answers as expected", "p99.9", "PASS"}},
 		{name: "oauth2 flow, open model, mixed tokens: every verdict right", flow: "oauth2", args: []string{"--rate", "400/s"}, want: []string{"achieved of 400.0/s asked", "PASS"}},
 		{name: "simple flow through net/http: every verdict right", flow: "simple", args: []string{"--sender", "net/http"}, want: []string{"verdicts:     all 400 answers as expected", "PASS"}},
 		{name: "a mock accepting any Bearer token fails the run", flow: "simple", mutations: []string{"accept-any-bearer"}, wantCode: 1, want: []string{"WRONG VERDICTS", "ACCEPTED", "SECURITY FAILURE", "FAIL: "}},
+		{name: "simple flow, GraphQL scenario: every verdict right", flow: "simple", args: []string{"--scenario", "graphql"}, part: "graphql", want: []string{"scenario graphql", "verdicts:     all 400 answers as expected", "PASS"}},
+		{name: "oauth2 GraphQL endpoint serving data without a token fails the run", flow: "oauth2", mutations: []string{"graphql-data-without-token"}, args: []string{"--scenario", "graphql"}, part: "graphql", wantCode: 1, want: []string{"ACCEPTED", "FAIL: "}},
 		{name: "a missed threshold fails the run", flow: "oauth2", args: []string{"--min-rps", "1e9"}, wantCode: 1, want: []string{"below --min-rps", "FAIL: "}},
 		{name: "a threshold from the environment fails the run", flow: "simple", env: []string{"TOLLGATE_LOAD_MAX_P99=1us"}, wantCode: 1, want: []string{"above --max-p99 1µs", "FAIL: "}},
 	}
@@ -76,9 +79,13 @@ func TestLoadAgainstMock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := rep.Part("validate")
+			part := tt.part
+			if part == "" {
+				part = "validate"
+			}
+			m := rep.Part(part)
 			if m == nil || m.Requests == 0 || m.Requests > 400 {
-				t.Fatalf("report: %+v, want 1..400 requests in a validate part", rep.Parts)
+				t.Fatalf("report: %+v, want 1..400 requests in a %s part", rep.Parts, part)
 			}
 			for _, k := range []load.Kind{load.KindInvalid, load.KindMissing, load.KindExpired} {
 				if m.Count(func(got load.Kind, _ load.Outcome) bool { return got == k }) == 0 {

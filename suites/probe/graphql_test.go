@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tollgate/tollgate/mockserver/mockservertest"
 	"github.com/tollgate/tollgate/openapi"
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/probe"
@@ -132,6 +133,39 @@ func TestRefusal(t *testing.T) {
 			}
 			if got := a.Served(); got != tc.served {
 				t.Errorf("Served = %v, want %v", got, tc.served)
+			}
+		})
+	}
+}
+
+// TestSDLByIntrospection: with graphql.sdl introspection the schema is read
+// from the endpoint with a valid token, and the fixtures built from it
+// validate; introspection names no directives, so no field is scoped.
+func TestSDLByIntrospection(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	for _, flow := range []string{"simple", "oauth2"} {
+		t.Run(flow, func(t *testing.T) {
+			t.Parallel()
+			cfg := srv.TargetConfig(t, flow)
+			cfg.GraphQL = probe.GraphQLConfig{SDL: probe.SDLIntrospection}
+			p := probe.New(cfg, srv.Flow(t, flow))
+			tr, _, err := p.Token(context.Background(), cfg.Client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gt, err := p.ResolveGraphQL(context.Background(), tr.AccessToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(gt.Schema.Source, "introspection of ") || gt.Source != probe.SourceFlowDocument {
+				t.Errorf("schema from %q, endpoint from %q", gt.Schema.Source, gt.Source)
+			}
+			if gt.Fixtures.ProbeField.Name != "collections" || len(gt.Fixtures.Scoped) != 0 || gt.Fixtures.Mutation == "" {
+				t.Errorf("fixtures %+v: want collections probed, no scoped field, a mutation", gt.Fixtures)
+			}
+			if _, err := p.ResolveGraphQL(context.Background(), "not-a-token"); err == nil || !strings.Contains(err.Error(), "give the SDL as a file") {
+				t.Errorf("introspection with a bad token: %v, want a configuration error naming the remedy", err)
 			}
 		})
 	}
