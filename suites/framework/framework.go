@@ -101,7 +101,7 @@ func (f *Framework) resolveGraphQL(ctx context.Context) error {
 		}
 		token = tr.AccessToken
 	}
-	t, err := f.Prober.ResolveGraphQL(ctx, token)
+	t, err := f.ResolveGraphQL(ctx, token)
 	if err != nil {
 		return err
 	}
