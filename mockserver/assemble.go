@@ -23,6 +23,7 @@ const (
 	endpointProtected // a protected operation of a flow document
 	endpointJWKS
 	endpointMetadata
+	endpointGraphQL // a flow's GraphQL endpoint (x-tollgate.graphql)
 )
 
 // endpoint is one route of the server as New assembles it.
@@ -45,6 +46,10 @@ type assembly struct {
 	validator     func(fr *flowRuntime, v TokenValidator) TokenValidator
 	invalidator   func(fr *flowRuntime, inv invalidator) invalidator
 	handler       func(ep endpoint, h http.Handler) http.Handler
+	// graphqlGate and fieldGuard replace or wrap the GraphQL endpoint's
+	// Bearer check and its per-field scope check.
+	graphqlGate func(fr *flowRuntime, g graphqlGate) graphqlGate
+	fieldGuard  func(fr *flowRuntime, g fieldGuard) fieldGuard
 	// outer wraps the whole route table: it may answer paths the correct
 	// server does not serve (a discovery document, keys at another path).
 	outer func(h http.Handler) http.Handler
@@ -192,10 +197,28 @@ func (s *Server) assembleFlow(fr *flowRuntime, asm assembly, auth clientAuthenti
 	if asm.invalidator != nil {
 		fr.invalidate = asm.invalidator(fr, fr.invalidate)
 	}
+	if fr.graphqlSpec != nil {
+		var gate graphqlGate = newBearerGate(newBearerCheck(fr.validator, s.explainer(fr), s.opts.Clock, f.Realm, f.ErrorDialect), fr.graphqlSpec)
+		var guard fieldGuard = scopeGuard{}
+		if asm.graphqlGate != nil {
+			gate = asm.graphqlGate(fr, gate)
+		}
+		if asm.fieldGuard != nil {
+			guard = asm.fieldGuard(fr, guard)
+		}
+		fr.graphql = newGraphQLEndpoint(fr.graphqlSpec, gate, guard)
+	}
 }
 
 func newFlowRuntime(f *spec.Flow, fo FlowOptions, key crypto.Signer, maxTokens int) (*flowRuntime, error) {
-	fr := &flowRuntime{flow: f, format: f.TokenFormat, lifetime: f.Lifetime}
+	fr := &flowRuntime{flow: f, format: f.TokenFormat, lifetime: f.Lifetime, graphqlSpec: f.GraphQL}
+	if fo.GraphQLSignalling != "" && f.GraphQL != nil {
+		g, err := f.GraphQL.WithSignalling(fo.GraphQLSignalling)
+		if err != nil {
+			return nil, fmt.Errorf("mockserver: flows.%s.graphql_signalling: %w", f.Name, err)
+		}
+		fr.graphqlSpec = g
+	}
 	if fo.TokenFormat != "" {
 		fr.format = fo.TokenFormat
 	}
@@ -319,6 +342,12 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 			}
 			allowed[path] = append(allowed[path], op.Method)
 			templates[path] = op.Path
+		}
+		if fr.graphql != nil { // answers every method itself (405 with Allow)
+			ep := endpoint{kind: endpointGraphQL, fr: fr, op: spec.Operation{ID: endpointGraphQL.String(), Path: fr.graphqlSpec.Path, Protected: true}}
+			if err := registerFlow(fr.graphqlSpec.Path, fr.flow.Name+".graphql", wrap(ep, fr.graphql)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for path, methods := range allowed {

@@ -103,10 +103,11 @@ func (s *Server) validator(fr *flowRuntime) TokenValidator {
 
 // bearerReply is a precomputed RFC 6750 rejection.
 type bearerReply struct {
-	status    int
-	challenge []string
-	body      []byte
-	dialect   string
+	status      int
+	challenge   []string
+	body        []byte
+	dialect     string
+	description string // why, in words: the error_description (or the body's, when no credentials came)
 }
 
 func (b *bearerReply) write(w http.ResponseWriter, r *http.Request) {
@@ -138,8 +139,71 @@ func newBearerReply(realm, dialect string, e *oautherr.Error, extra ...authheade
 		params = append(params, authheader.Param{Name: "error_description", Value: e.Description})
 	}
 	params = append(params, extra...)
-	return &bearerReply{status: status, challenge: []string{authheader.Challenge{Scheme: "Bearer", Params: params}.String()},
-		body: e.ResourceBody(dialect), dialect: dialect}
+	return &bearerReply{status: status, challenge: []string{authheader.Challenge{Scheme: "Bearer", Params: params}.String()}, body: e.ResourceBody(dialect), dialect: dialect, description: e.Description}
+}
+
+// bearerCheck evaluates the Bearer credentials of requests to one flow's
+// protected routes: the Bearer middleware and the GraphQL endpoint share it.
+// The replies are built here, once, except a dead token's when explain is
+// set.
+type bearerCheck struct {
+	v                                            TokenValidator
+	explain                                      RefusalExplainer
+	clock                                        Clock
+	realm, dialect                               string
+	missing, malformed, repeated, twice, invalid *bearerReply
+}
+
+func newBearerCheck(v TokenValidator, explain RefusalExplainer, clock Clock, realm, dialect string) *bearerCheck {
+	return &bearerCheck{v: v, explain: explain, clock: clock, realm: realm, dialect: dialect,
+		missing:   newBearerReply(realm, dialect, &oautherr.Error{Description: "this operation needs an access token: send the header Authorization: Bearer followed by a token"}),
+		malformed: newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidRequest, "the Authorization header is not a well-formed Bearer credential (RFC 6750 section 2.1)")),
+		repeated:  newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidRequest, "send one Authorization header")),
+		twice:     newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidRequest, "the access token was sent in more than one way: use the Authorization header only")),
+		invalid:   newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidToken, "the access token is unknown, expired or revoked")),
+	}
+}
+
+// check returns the grant of the request's live token, with its client
+// noted for the request log; otherwise the reply that refuses the request,
+// with the reason noted. A token in the query alone is ignored (OAuth 2.1
+// section 5.1). A valid token's path does not allocate.
+func (c *bearerCheck) check(w http.ResponseWriter, r *http.Request) (*tokens.Grant, *bearerReply) {
+	var header string
+	switch values := r.Header["Authorization"]; len(values) {
+	case 0:
+	case 1:
+		header = values[0]
+	default:
+		noteRefusal(w, reasonMalformed)
+		return nil, c.repeated
+	}
+	token, result := authheader.ParseBearer(header)
+	if result != authheader.BearerMissing && r.URL.RawQuery != "" && queryHasToken(r.URL.RawQuery) {
+		noteRefusal(w, reasonMalformed)
+		return nil, c.twice
+	}
+	switch result {
+	case authheader.BearerMissing:
+		noteRefusal(w, reasonMissing)
+		return nil, c.missing
+	case authheader.BearerMalformed:
+		noteRefusal(w, reasonMalformed)
+		return nil, c.malformed
+	}
+	now := c.clock.Now()
+	grant, ok := c.v.Validate(token, now)
+	if !ok {
+		if c.explain == nil {
+			noteRefusal(w, ReasonUnknown)
+			return nil, c.invalid
+		}
+		why := c.explain(token, now)
+		noteRefusal(w, why.Reason)
+		return nil, newBearerReply(c.realm, c.dialect, oautherr.New(oautherr.InvalidToken, why.Description))
+	}
+	noteClient(w, grant.ClientID)
+	return grant, nil
 }
 
 // Bearer returns middleware that enforces RFC 6750 Bearer tokens for one
@@ -151,11 +215,7 @@ func newBearerReply(realm, dialect string, e *oautherr.Error, extra ...authheade
 // error_description of the challenge and body and as the reason of the
 // request log line. A valid token's path does not allocate.
 func Bearer(v TokenValidator, explain RefusalExplainer, clock Clock, realm, dialect string, scopes [][]string) func(http.Handler) http.Handler {
-	missing := newBearerReply(realm, dialect, &oautherr.Error{Description: "this operation needs an access token: send the header Authorization: Bearer followed by a token"})
-	malformed := newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidRequest, "the Authorization header is not a well-formed Bearer credential (RFC 6750 section 2.1)"))
-	repeated := newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidRequest, "send one Authorization header"))
-	twice := newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidRequest, "the access token was sent in more than one way: use the Authorization header only"))
-	invalid := newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidToken, "the access token is unknown, expired or revoked"))
+	check := newBearerCheck(v, explain, clock, realm, dialect)
 	var scopeParams []authheader.Param
 	if list := scopeList(scopes); list != "" {
 		scopeParams = []authheader.Param{{Name: "scope", Value: list}}
@@ -165,46 +225,11 @@ func Bearer(v TokenValidator, explain RefusalExplainer, clock Clock, realm, dial
 
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			var header string
-			switch values := r.Header["Authorization"]; len(values) {
-			case 0:
-			case 1:
-				header = values[0]
-			default:
-				noteRefusal(w, reasonMalformed)
-				repeated.write(w, r)
+			grant, refusal := check.check(w, r)
+			if refusal != nil {
+				refusal.write(w, r)
 				return
 			}
-			token, result := authheader.ParseBearer(header)
-			if result != authheader.BearerMissing && r.URL.RawQuery != "" && queryHasToken(r.URL.RawQuery) {
-				noteRefusal(w, reasonMalformed)
-				twice.write(w, r)
-				return
-			}
-			switch result {
-			case authheader.BearerMissing: // a token in the query alone is ignored (OAuth 2.1 section 5.1)
-				noteRefusal(w, reasonMissing)
-				missing.write(w, r)
-				return
-			case authheader.BearerMalformed:
-				noteRefusal(w, reasonMalformed)
-				malformed.write(w, r)
-				return
-			}
-			now := clock.Now()
-			grant, ok := v.Validate(token, now)
-			if !ok {
-				if explain == nil {
-					noteRefusal(w, ReasonUnknown)
-					invalid.write(w, r)
-					return
-				}
-				why := explain(token, now)
-				noteRefusal(w, why.Reason)
-				newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidToken, why.Description)).write(w, r)
-				return
-			}
-			noteClient(w, grant.ClientID)
 			if !need.Allows(grant.Scopes) {
 				noteRefusal(w, reasonInsufficientScope)
 				insufficient.write(w, r)

@@ -492,6 +492,9 @@ func (s *Server) reset() error {
 		if fr.keys != nil {
 			fr.keys.Reset(fr.firstKey)
 		}
+		if fr.graphql != nil {
+			fr.graphql.data.reset()
+		}
 	}
 	s.capture.reset()
 	return nil

@@ -72,6 +72,8 @@ func (k endpointKind) String() string {
 		return "jwks"
 	case endpointMetadata:
 		return "metadata"
+	case endpointGraphQL:
+		return "graphql"
 	default:
 		return "protected"
 	}
@@ -133,6 +135,9 @@ func (t *faultTable) check(f Fault) error {
 	for _, fr := range t.s.flows {
 		for _, op := range fr.flow.Protected() {
 			known = append(known, op.ID)
+		}
+		if fr.graphql != nil && !slices.Contains(known, endpointGraphQL.String()) {
+			known = append(known, endpointGraphQL.String())
 		}
 	}
 	if !slices.Contains(known, f.Endpoint) {
@@ -322,7 +327,7 @@ func (t *faultTable) wrap(ep endpoint, next http.Handler) http.Handler {
 func (t *faultTable) requestClient(ep endpoint, r *http.Request) string {
 	header := r.Header.Get("Authorization")
 	switch ep.kind {
-	case endpointProtected:
+	case endpointProtected, endpointGraphQL:
 		token, res := authheader.ParseBearer(header)
 		if res != authheader.BearerOK {
 			return ""
@@ -391,7 +396,7 @@ func (t *faultTable) inject(af *activeFault, latency time.Duration, ep endpoint,
 		}
 		if f.Status == http.StatusUnauthorized {
 			switch {
-			case ep.kind == endpointProtected:
+			case ep.kind == endpointProtected || ep.kind == endpointGraphQL:
 				h.Set("Www-Authenticate", authheader.Challenge{Scheme: "Bearer", Params: []authheader.Param{
 					{Name: "realm", Value: ep.fr.flow.Realm}, {Name: "error", Value: e.Code}, {Name: "error_description", Value: e.Description}}}.String())
 			case ep.fr != nil:
@@ -437,11 +442,11 @@ func faultError(ep endpoint, status int) *oautherr.Error {
 	switch {
 	case status == http.StatusBadRequest:
 		code = oautherr.InvalidRequest
-	case status == http.StatusUnauthorized && ep.kind == endpointProtected:
+	case status == http.StatusUnauthorized && (ep.kind == endpointProtected || ep.kind == endpointGraphQL):
 		code = oautherr.InvalidToken
 	case status == http.StatusUnauthorized:
 		code = oautherr.InvalidClient
-	case status == http.StatusForbidden && ep.kind == endpointProtected:
+	case status == http.StatusForbidden && (ep.kind == endpointProtected || ep.kind == endpointGraphQL):
 		code = oautherr.InsufficientScope
 	case status == http.StatusForbidden:
 		code = "access_denied"

@@ -3,6 +3,7 @@ package mockserver_test
 import (
 	"context"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -292,23 +294,8 @@ func TestMetricsAccess(t *testing.T) {
 // the document's.
 func TestMetricsPathReserved(t *testing.T) {
 	t.Parallel()
-	data, err := openapi.FS().Open("simple.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := io.ReadAll(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	moved := strings.ReplaceAll(string(src), "/api/collections", "/metrics")
-	if moved == string(src) {
-		t.Fatal(`simple.yaml no longer has "/api/collections"`)
-	}
-	flow, err := spec.Compile(context.Background(), "simple.yaml", []byte(moved))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = mockserver.New([]*spec.Flow{flow}, mockserver.Options{})
+	flow := simpleMovedTo(t, "/metrics")
+	_, err := mockserver.New([]*spec.Flow{flow}, mockserver.Options{})
 	if err == nil {
 		t.Fatal("New served a flow path at /metrics beside the metrics")
 	}
@@ -366,22 +353,35 @@ func TestDebugEndpoints(t *testing.T) {
 		t.Errorf("GET /debug/vars not over loopback: %d, want 403", rec.Code)
 	}
 
-	data, err := openapi.FS().Open("simple.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := io.ReadAll(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	flow, err := spec.Compile(context.Background(), "simple.yaml", []byte(strings.ReplaceAll(string(src), "/api/collections", "/debug/collections")))
-	if err != nil {
-		t.Fatal(err)
-	}
+	flow := simpleMovedTo(t, "/debug/collections")
 	if _, err := mockserver.New([]*spec.Flow{flow}, mockserver.Options{Debug: true}); err == nil || !strings.Contains(err.Error(), "/debug/") || !strings.Contains(err.Error(), "leave debug off") {
 		t.Errorf("New with a flow path under /debug/ and Debug: %v", err)
 	}
 	if _, err := mockserver.New([]*spec.Flow{flow}, mockserver.Options{}); err != nil {
 		t.Errorf("New with a flow path under /debug/, Debug off: %v", err)
 	}
+}
+
+// simpleMovedTo is the built-in simple flow with its /api/collections
+// route moved to path (its GraphQL schema read beside it, as embedded).
+func simpleMovedTo(t *testing.T, path string) *spec.Flow {
+	t.Helper()
+	src, err := fs.ReadFile(openapi.FS(), "simple.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := strings.ReplaceAll(string(src), "/api/collections", path)
+	if moved == string(src) {
+		t.Fatal(`simple.yaml no longer has "/api/collections"`)
+	}
+	schema, err := fs.ReadFile(openapi.FS(), "simple.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{"simple.yaml": {Data: []byte(moved)}, "simple.graphql": {Data: schema}}
+	flow, err := spec.Read(context.Background(), fsys, "simple.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return flow
 }

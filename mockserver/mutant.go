@@ -18,6 +18,8 @@ type mutant struct {
 	minters        []func(fr *flowRuntime, m tokenMinter) tokenMinter
 	validators     []func(fr *flowRuntime, v TokenValidator) TokenValidator
 	invalidators   []func(fr *flowRuntime, inv invalidator) invalidator
+	graphqlGates   []func(fr *flowRuntime, g graphqlGate) graphqlGate
+	fieldGuards    []func(fr *flowRuntime, g fieldGuard) fieldGuard
 	rewrites       map[endpointKind][]requestRewrite
 	wrappers       map[endpointKind][]func(ep endpoint, h http.Handler) http.Handler
 	answers        map[endpointKind][]responseMutation
@@ -58,6 +60,18 @@ func (m *mutant) invalidate(f func(*flowRuntime, invalidator) invalidator) {
 	m.invalidators = append(m.invalidators, f)
 }
 
+// gateGraphQL replaces or wraps the Bearer check of each GraphQL endpoint
+// (it runs before the request is read; the next gate is the correct one).
+func (m *mutant) gateGraphQL(f func(*flowRuntime, graphqlGate) graphqlGate) {
+	m.graphqlGates = append(m.graphqlGates, f)
+}
+
+// guardFields replaces or wraps the per-field scope check of each GraphQL
+// endpoint (asked only about fields that carry the scope directive).
+func (m *mutant) guardFields(f func(*flowRuntime, fieldGuard) fieldGuard) {
+	m.fieldGuards = append(m.fieldGuards, f)
+}
+
 // rewrite changes requests to kind before the correct handler sees them.
 func (m *mutant) rewrite(kind endpointKind, f requestRewrite) {
 	m.rewrites[kind] = append(m.rewrites[kind], f)
@@ -96,6 +110,8 @@ func (m *mutant) assembly() assembly {
 	a.minter = chain(m.minters)
 	a.validator = chain(m.validators)
 	a.invalidator = chain(m.invalidators)
+	a.graphqlGate = chain(m.graphqlGates)
+	a.fieldGuard = chain(m.fieldGuards)
 	if len(m.rewrites)+len(m.wrappers)+len(m.answers) > 0 {
 		a.handler = m.handler
 	}

@@ -127,6 +127,10 @@ type FlowOptions struct {
 	TokenLifetime time.Duration `yaml:"token_lifetime"`
 	// Algorithm replaces x-tollgate.token.algorithm for jwt tokens.
 	Algorithm string `yaml:"algorithm"`
+	// GraphQLSignalling replaces x-tollgate.graphql.signalling: status401
+	// (401 + challenge + GraphQL error body) or errors200 (200 + "data":
+	// null + errors).
+	GraphQLSignalling string `yaml:"graphql_signalling"`
 }
 
 // Client is one registered client.
@@ -277,6 +281,13 @@ func (o Options) validate(flows []*spec.Flow) (Options, error) {
 		}
 		if err := checkLifetime(fo.TokenLifetime); err != nil {
 			return o, fmt.Errorf("mockserver: flows.%s.token_lifetime: %w", name, err)
+		}
+		switch {
+		case fo.GraphQLSignalling == "":
+		case byName[name].GraphQL == nil:
+			return o, fmt.Errorf("mockserver: flows.%s.graphql_signalling: the flow has no GraphQL endpoint (x-tollgate.graphql)", name)
+		case fo.GraphQLSignalling != spec.GraphQLStatus401 && fo.GraphQLSignalling != spec.GraphQLErrors200:
+			return o, fmt.Errorf("mockserver: flows.%s.graphql_signalling: unknown %q (use %s or %s)", name, fo.GraphQLSignalling, spec.GraphQLStatus401, spec.GraphQLErrors200)
 		}
 		if fo.Algorithm != "" && !slices.Contains(spec.Algorithms(), fo.Algorithm) {
 			return o, fmt.Errorf("mockserver: flows.%s.algorithm: unsupported %q (use one of %s)", name, fo.Algorithm, strings.Join(spec.Algorithms(), ", "))

@@ -89,7 +89,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	if bytes.Equal(renamed, data) {
 		t.Fatal(`simple.yaml no longer has "flow: simple"`)
 	}
-	simple2, err := spec.Compile(context.Background(), "simple2.yaml", renamed)
+	simple2, err := spec.Compile(context.Background(), "../openapi/simple2.yaml", renamed)
 	if err != nil {
 		t.Fatalf("compile the renamed simple flow: %v", err)
 	}
@@ -97,7 +97,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	if bytes.Equal(underControl, data) {
 		t.Fatal(`simple.yaml no longer has "/api/collections"`)
 	}
-	reserved, err := spec.Compile(context.Background(), "reserved.yaml", underControl)
+	reserved, err := spec.Compile(context.Background(), "../openapi/reserved.yaml", underControl)
 	if err != nil {
 		t.Fatalf("compile the simple flow with a path under /_tollgate/: %v", err)
 	}

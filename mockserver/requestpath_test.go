@@ -14,6 +14,7 @@ var requestPathFiles = []string{
 	"body.go", "logging.go", "cors.go", "clock.go", "options.go",
 	"faults.go", "capture.go", "metrics.go", "refusal.go", "debug.go", "issuers.go", "controlclock.go", "lifecycle.go",
 	"keys.go", "clients.go", "control.go", "controlgo.go", "duration.go",
+	"graphql.go", "graphql_exec.go", "graphql_data.go", "graphql_introspect.go", "graphql_cache.go",
 }
 
 // TestRequestPathHasNoMutations: no file that serves correct requests names

@@ -69,6 +69,11 @@ type flowRuntime struct {
 	// issued records the live JWTs of the flow by jti, so that the control
 	// API can list and revoke them. jwt flows only.
 	issued *tokens.Store
+	// graphqlSpec is the flow's GraphQL endpoint as served (the document's,
+	// with FlowOptions applied) and graphql serves it; both nil when the
+	// flow has none.
+	graphqlSpec *spec.GraphQL
+	graphql     *graphqlEndpoint
 }
 
 type registeredClient struct {

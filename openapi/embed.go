@@ -10,8 +10,9 @@ import (
 	"io/fs"
 )
 
-//go:embed *.yaml
+//go:embed *.yaml *.graphql
 var documents embed.FS
 
-// FS returns the embedded flow documents, one "<flow>.yaml" file per flow.
+// FS returns the embedded flow documents, one "<flow>.yaml" file per flow,
+// and the GraphQL schemas (SDL) they name, "<flow>.graphql".
 func FS() fs.FS { return documents }

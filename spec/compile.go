@@ -56,6 +56,9 @@ type compiler struct {
 	name string
 	doc  *openapi3.T
 	src  extensionSource
+	// readFile reads a file the document names (the GraphQL SDL),
+	// relative to the document.
+	readFile func(name string) ([]byte, error)
 }
 
 // extErr reports a problem at a path inside x-tollgate, with its line.
@@ -101,6 +104,9 @@ func (c *compiler) compile() (*Flow, error) {
 		return nil, err
 	}
 	f.Scopes = c.scopes()
+	if err := c.compileGraphQL(f); err != nil {
+		return nil, err
+	}
 	tokenOp, err := c.findTokenOperation()
 	if err != nil {
 		return nil, err

@@ -34,6 +34,9 @@ type extension struct {
 	// Optional names the capabilities (Capabilities) that a server
 	// implementing the flow's source document may lack.
 	Optional []string `yaml:"optional"`
+	// GraphQL declares the flow's protected GraphQL endpoint; nil when
+	// the flow has none (graphql.go).
+	GraphQL *graphqlExt `yaml:"graphql"`
 }
 
 // clientEndpointExt declares an operation a client calls with its own
@@ -117,7 +120,7 @@ func decodeExtension(name string, data []byte) (extensionSource, error) {
 // extensionKeys lists the keys each object of the extension accepts, by dotted path.
 func extensionKeys() map[string][]string {
 	return map[string][]string{
-		ExtensionKey:                                    {"flow", "profile", "realm", "errorDialect", "token", "tokenEndpoint", "revocationEndpoint", "introspectionEndpoint", "jwksUri", "metadataUrl", "optional"},
+		ExtensionKey:                                    {"flow", "profile", "realm", "errorDialect", "token", "tokenEndpoint", "revocationEndpoint", "introspectionEndpoint", "jwksUri", "metadataUrl", "optional", "graphql"},
 		ExtensionKey + ".token":                         {"format", "type", "lifetime", "algorithm", "claims"},
 		ExtensionKey + ".tokenEndpoint":                 {"operationId", "clientAuth", "grantType", "request", "response"},
 		ExtensionKey + ".tokenEndpoint.request":         {"clientId", "clientSecret", "grantType", "scope"},
@@ -126,6 +129,8 @@ func extensionKeys() map[string][]string {
 		ExtensionKey + ".revocationEndpoint.request":    {"clientId", "clientSecret", "token", "tokenTypeHint"},
 		ExtensionKey + ".introspectionEndpoint":         {"operationId", "clientAuth", "request"},
 		ExtensionKey + ".introspectionEndpoint.request": {"clientId", "clientSecret", "token", "tokenTypeHint"},
+		ExtensionKey + ".graphql":                       {"path", "schema", "signalling", "errorCodes", "forbiddenCodes", "introspection", "scopeDirective", "limits"},
+		ExtensionKey + ".graphql.limits":                {"maxQueryBytes", "maxDepth", "maxAliases", "maxBatch"},
 	}
 }
 

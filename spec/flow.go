@@ -67,7 +67,10 @@ type Flow struct {
 	// Optional lists the capabilities (CapabilityRevocation, …) the
 	// document marks optional (x-tollgate.optional), sorted: a target
 	// that answers 404 or 405 there does not offer them.
-	Optional   []string
+	Optional []string
+	// GraphQL is the flow's protected GraphQL endpoint (x-tollgate.graphql);
+	// nil when the document declares none.
+	GraphQL    *GraphQL
 	Operations []Operation // every other operation, protected or public, in path then method order
 	// OperationsDocument names the API document (WithAPISpec) the
 	// operations come from; "" when they are the flow document's own.

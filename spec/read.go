@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -19,10 +20,13 @@ func Read(ctx context.Context, fsys fs.FS, name string) (*Flow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spec: read %s: %w", name, err)
 	}
-	return Compile(ctx, name, data)
+	return compile(ctx, name, data, func(file string) ([]byte, error) {
+		return fs.ReadFile(fsys, path.Join(path.Dir(name), file))
+	})
 }
 
-// ReadFile reads a document from disk and compiles it.
+// ReadFile reads a document from disk and compiles it. Files the document
+// names (a GraphQL SDL) are read relative to its directory.
 func ReadFile(ctx context.Context, file string) (*Flow, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -67,8 +71,20 @@ func ReadAll(ctx context.Context, fsys fs.FS) ([]*Flow, error) {
 }
 
 // Compile loads, validates and compiles one document given as bytes; name is
-// used in errors and as the default flow name (its base name without extension).
+// used in errors and as the default flow name (its base name without
+// extension). Files the document names (a GraphQL SDL) are read from disk,
+// relative to the directory of name; use Read for documents in an fs.FS.
 func Compile(ctx context.Context, name string, data []byte) (*Flow, error) {
+	return compile(ctx, name, data, func(file string) ([]byte, error) {
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(filepath.Dir(name), file)
+		}
+		return os.ReadFile(file)
+	})
+}
+
+// compile is Compile with readFile for the files the document names.
+func compile(ctx context.Context, name string, data []byte, readFile func(string) ([]byte, error)) (*Flow, error) {
 	src, err := decodeExtension(name, data)
 	if err != nil {
 		return nil, err
@@ -83,7 +99,7 @@ func Compile(ctx context.Context, name string, data []byte) (*Flow, error) {
 	if err := doc.Validate(ctx); err != nil {
 		return nil, &ReadError{Document: name, Err: fmt.Errorf("invalid OpenAPI document: %w", err)}
 	}
-	c := compiler{name: name, doc: doc, src: src}
+	c := compiler{name: name, doc: doc, src: src, readFile: readFile}
 	return c.compile()
 }
 

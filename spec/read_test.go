@@ -62,9 +62,12 @@ func TestReadBuiltins(t *testing.T) {
 		{"oauth2 introspection media types", strings.Join(oauth.Introspection.MediaTypes, ","), "application/json,application/x-www-form-urlencoded"},
 		{"revocation is not an ordinary operation", len(simple.Operations), 2},
 		// The source documents describe no revocation (simple) and no
-		// introspection (Commerce Layer documents /oauth/revoke only).
-		{"simple optional", strings.Join(simple.Optional, ","), "revocation"},
-		{"oauth2 optional", strings.Join(oauth.Optional, ","), "introspection"},
+		// introspection (Commerce Layer documents /oauth/revoke only), and
+		// neither describes the GraphQL API.
+		{"simple optional", strings.Join(simple.Optional, ","), "graphql,revocation"},
+		{"oauth2 optional", strings.Join(oauth.Optional, ","), "graphql,introspection"},
+		{"simple without optional has no GraphQL", simple.WithoutOptional().GraphQL == nil, true},
+		{"oauth2 without optional has no GraphQL", oauth.WithoutOptional().GraphQL == nil, true},
 		{"simple revocation is optional", simple.IsOptional(spec.CapabilityRevocation), true},
 		{"oauth2 revocation is not optional", oauth.IsOptional(spec.CapabilityRevocation), false},
 		{"simple without optional has no revocation", simple.WithoutOptional().Revocation == nil, true},
@@ -110,7 +113,7 @@ func TestTokenFormatIsOptional(t *testing.T) {
 	if doc == string(base) {
 		t.Fatal("test is stale: simple.yaml has no format: uuid line")
 	}
-	f, err := spec.Compile(context.Background(), "noformat.yaml", []byte(doc))
+	f, err := spec.Compile(context.Background(), "../openapi/noformat.yaml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +136,7 @@ func TestResponseExamplesAreOptional(t *testing.T) {
 	if doc == string(base) {
 		t.Fatalf("test is stale: simple.yaml has no %q", old)
 	}
-	f, err := spec.Compile(context.Background(), "noexample.yaml", []byte(doc))
+	f, err := spec.Compile(context.Background(), "../openapi/noexample.yaml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +165,7 @@ func TestInheritedClientAuthIsNamed(t *testing.T) {
 		}
 		doc = strings.Replace(doc, r[0], r[1], 1)
 	}
-	_, err = spec.Compile(context.Background(), "bad.yaml", []byte(doc))
+	_, err = spec.Compile(context.Background(), "../openapi/bad.yaml", []byte(doc))
 	want := "x-tollgate.revocationEndpoint.request.clientSecret: revocationEndpoint.clientAuth (inherited from x-tollgate.tokenEndpoint.clientAuth) does not include body"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("Compile() = %v, want an error containing %q", err, want)
@@ -269,10 +272,10 @@ func TestReadErrors(t *testing.T) {
 		{"revocation client auth unknown", "    operationId: revokeToken\n", "    operationId: revokeToken\n    clientAuth: [mtls]\n", []string{"revocationEndpoint.clientAuth", "mtls"}},
 		{"revocation not a POST", "  /token/revoke:\n    post:", "  /token/revoke:\n    put:", []string{"paths./token/revoke.put", "POST"}},
 		{"revocation token overlaps the client id", "      token: /token\n", "      token: /clientId\n", []string{"revocationEndpoint.request", "overlap"}},
-		{"optional names an unknown capability", "  optional: [revocation]", "  optional: [logout]", []string{"x-tollgate.optional", `unknown capability "logout"`, "revocation, introspection"}},
-		{"optional names an undeclared endpoint", "  optional: [revocation]", "  optional: [revocation, introspection]", []string{"x-tollgate.optional", "declares no introspectionEndpoint"}},
-		{"optional lists a capability twice", "  optional: [revocation]", "  optional: [revocation, revocation]", []string{"x-tollgate.optional", "twice"}},
-		{"optional is not a list", "  optional: [revocation]", "  optional: revocation", []string{"bad.yaml", "line 34", "into []string"}},
+		{"optional names an unknown capability", "  optional: [revocation, graphql]", "  optional: [logout]", []string{"x-tollgate.optional", `unknown capability "logout"`, "revocation, introspection, graphql"}},
+		{"optional names an undeclared endpoint", "  optional: [revocation, graphql]", "  optional: [revocation, introspection]", []string{"x-tollgate.optional", "declares no introspectionEndpoint"}},
+		{"optional lists a capability twice", "  optional: [revocation, graphql]", "  optional: [revocation, revocation]", []string{"x-tollgate.optional", "twice"}},
+		{"optional is not a list", "  optional: [revocation, graphql]", "  optional: revocation", []string{"bad.yaml", "line 35", "into []string"}},
 		{"inherited pointer off the revocation schema", "              $ref: '#/components/schemas/RevocationRequest'", "              type: object\n              properties:\n                token:\n                  type: string", []string{"bad.yaml:22", "x-tollgate.revocationEndpoint.request.clientId (inherited from x-tollgate.tokenEndpoint.request.clientId)", `no property "clientId"`, "its own pointer"}},
 		{"not OpenAPI", "openapi: 3.0.3", "openapi: [", []string{"bad.yaml", "not YAML"}},
 		{"invalid OpenAPI", "      operationId: listCollections", "      operationId: issueToken", []string{"bad.yaml", "invalid OpenAPI document"}},
@@ -283,7 +286,7 @@ func TestReadErrors(t *testing.T) {
 			if !strings.Contains(doc, tt.old) {
 				t.Fatalf("test is stale: simple.yaml has no %q", tt.old)
 			}
-			_, err := spec.Compile(context.Background(), "bad.yaml", []byte(strings.Replace(doc, tt.old, tt.new, 1)))
+			_, err := spec.Compile(context.Background(), "../openapi/bad.yaml", []byte(strings.Replace(doc, tt.old, tt.new, 1)))
 			if err == nil {
 				t.Fatal("Compile succeeded, want an error")
 			}
@@ -293,7 +296,7 @@ func TestReadErrors(t *testing.T) {
 				}
 			}
 			var le *spec.ReadError
-			if !errors.As(err, &le) || le.Document != "bad.yaml" {
+			if !errors.As(err, &le) || le.Document != "../openapi/bad.yaml" {
 				t.Errorf("error %T is not a *spec.ReadError for bad.yaml", err)
 			}
 		})
@@ -311,6 +314,13 @@ func TestLoadAllRejectsDuplicateFlows(t *testing.T) {
 		if err := os.WriteFile(dir+"/"+name, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+	sdl, err := os.ReadFile("../openapi/simple.graphql") // the schema the documents name
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/simple.graphql", sdl, 0o600); err != nil {
+		t.Fatal(err)
 	}
 	_, err = spec.ReadAll(context.Background(), os.DirFS(dir))
 	if err == nil || !strings.Contains(err.Error(), `both declare flow "simple"`) {
