@@ -19,7 +19,7 @@ FUZZ_TARGETS = \
 	./mockserver:FuzzParseTokenBody \
 	./mockserver:FuzzGraphQLRequest
 
-.PHONY: help run build test e2e bench bench-compare fuzz lint fmt vet peer-check stability
+.PHONY: help run build test test-short e2e bench bench-compare fuzz lint fmt vet peer-check stability
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -30,11 +30,15 @@ run: ## start the mock server on $(ADDR) with the built-in flows
 build: ## build bin/tollgate
 	$(GO) build -o bin/tollgate ./cmd/tollgate
 
-test: fmt vet ## gofmt check, go vet, and every test with the race detector (fuzz seeds replayed)
-	$(GO) test -race -count=1 ./...
+test: fmt vet ## gofmt check, go vet, and every test with the race detector (fuzz seeds replayed); a line per package, a heartbeat every 20 s
+	$(GO) run ./internal/testprogress -- -race -count=1 ./...
 
-e2e: build ## browser test, outside make test: tollgate check --html-report against mocks on 127.0.0.1, each page read in headless Chromium (scripts/install-chromium.sh installs it when missing)
+test-short: ## the edit loop: go test -short ./... (no race detector, no selftest runs of every broken variant)
+	$(GO) test -short ./...
+
+e2e: build ## end-to-end tests, outside make test, against tollgate serve on 127.0.0.1: the HTML report and a cross-origin page in headless Chromium, openid-client and js-auth unmodified (scripts/install-chromium.sh and scripts/install-e2e-clients.sh install what is missing)
 	bash scripts/install-chromium.sh
+	bash scripts/install-e2e-clients.sh
 	TOLLGATE_BIN=$(CURDIR)/bin/tollgate $(GO) test -tags e2e -count=1 -timeout 5m ./e2e/...
 
 fmt:

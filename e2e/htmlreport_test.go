@@ -3,17 +3,14 @@
 package e2e_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -192,49 +189,11 @@ func tollgateBinary(t *testing.T) string {
 // mutations and returns its URL; the server stops when the test ends.
 func startMock(t *testing.T, bin, dir string, mutations []string) string {
 	t.Helper()
-	config := filepath.Join(dir, "serve.yaml")
-	yaml := "addr: 127.0.0.1:0\n"
+	yaml := ""
 	if len(mutations) > 0 {
-		yaml += "mutations: [" + strings.Join(mutations, ", ") + "]\n"
+		yaml = "mutations: [" + strings.Join(mutations, ", ") + "]\n"
 	}
-	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "serve", "--config", config, "--quiet")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("tollgate serve: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				found <- rest
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout) // the banner; the pipe must not fill
-	}()
-	select {
-	case url := <-found:
-		if !regexp.MustCompile(`^http://127\.0\.0\.1:\d+$`).MatchString(url) {
-			t.Fatalf("tollgate serve listens on %q, want http://127.0.0.1:PORT", url)
-		}
-		return url
-	case <-time.After(30 * time.Second):
-		t.Fatalf("tollgate serve printed no \"listening on\" line within 30 s; stderr:\n%s", stderr.String())
-	}
-	return ""
+	return startServe(t, bin, dir, yaml)
 }
 
 // runCheck runs `tollgate check` with the mock's seed client and returns
@@ -299,42 +258,17 @@ func result(s framework.Summary, id string) (framework.Result, bool) {
 }
 
 // dumpDOM loads the page in headless Chromium and returns the DOM it
-// built. The browser is kept off the network: no background services, and
-// every host name resolves to nothing (the page needs none). Anything the
-// page makes the browser log to its console fails the test: that is where
-// Chromium reports what the page's Content-Security-Policy blocked (a style
-// sheet whose hash is not the one the CSP names, a fetch).
+// built. Anything the page makes the browser log to its console fails the
+// test: that is where Chromium reports what the page's
+// Content-Security-Policy blocked (a style sheet whose hash is not the one
+// the CSP names, a fetch).
 func dumpDOM(t *testing.T, chromium, page string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	args := []string{
-		"--headless", "--disable-gpu", "--no-first-run", "--no-default-browser-check",
-		"--disable-extensions", "--disable-background-networking", "--disable-component-update",
-		"--disable-sync", "--disable-default-apps", "--no-pings", "--disable-domain-reliability",
-		"--host-resolver-rules=MAP * ~NOTFOUND",
-		"--user-data-dir=" + t.TempDir(),
-		"--enable-logging=stderr", "--v=0",
-		"--dump-dom", "file://" + page,
+	dom, console := browse(t, chromium, "file://"+page)
+	for _, line := range console {
+		t.Errorf("chromium logged a console message for the page: %s", line)
 	}
-	if os.Geteuid() == 0 {
-		args = append([]string{"--no-sandbox"}, args...) // Chromium's sandbox refuses root
-	}
-	cmd := exec.CommandContext(ctx, chromium, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil || ctx.Err() != nil {
-		t.Fatalf("chromium --dump-dom: %v (%v)\nstderr:\n%s", err, ctx.Err(), stderr.String())
-	}
-	if !strings.Contains(stdout.String(), "<body>") {
-		t.Fatalf("chromium --dump-dom printed no document:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
-	}
-	for line := range strings.Lines(stderr.String()) {
-		if strings.Contains(line, ":CONSOLE") || strings.Contains(line, "Content Security Policy") {
-			t.Errorf("chromium logged a console message for the page: %s", strings.TrimSpace(line))
-		}
-	}
-	return stdout.String()
+	return dom
 }
 
 // elementsNamed counts the DOM's elements with any of the names.

@@ -208,3 +208,48 @@ func BenchmarkBearer(b *testing.B) {
 		})
 	}
 }
+
+// TestMetricsAddNoAllocation checks that counting and timing a request
+// allocates nothing: a whole server (routing, capture, faults, metrics)
+// answers a valid token and a refused one with as many allocations as the
+// same server with the metrics off. Not parallel, as AllocsPerRun.
+func TestMetricsAddNoAllocation(t *testing.T) {
+	on, off := builtinServer(t, Options{}), builtinServer(t, Options{Metrics: MetricsOff})
+	for _, c := range []struct {
+		name, auth string
+		status     int
+	}{
+		{"valid", "valid", http.StatusOK},
+		{"missing", "", http.StatusUnauthorized},
+		{"unknown", "Bearer 00000000-0000-4000-8000-000000000000", http.StatusUnauthorized},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			allocs := map[string]float64{}
+			for name, s := range map[string]*Server{"on": on, "off": off} {
+				req := httptest.NewRequest(http.MethodGet, "/api/collections", nil)
+				switch c.auth {
+				case "":
+				case "valid":
+					req.Header.Set("Authorization", "Bearer "+allocIssue(t, s, "simple"))
+				default:
+					req.Header.Set("Authorization", c.auth)
+				}
+				w := &allocWriter{h: make(http.Header, 8)}
+				ok := true
+				serve := func() {
+					w.reset()
+					s.ServeHTTP(w, req)
+					ok = ok && w.status == c.status
+				}
+				serve()
+				allocs[name] = testing.AllocsPerRun(200, serve)
+				if !ok {
+					t.Fatalf("metrics %s: status %d, want %d", name, w.status, c.status)
+				}
+			}
+			if allocs["on"] > allocs["off"] {
+				t.Errorf("with metrics a request allocates %v times, without %v: counting should allocate nothing", allocs["on"], allocs["off"])
+			}
+		})
+	}
+}

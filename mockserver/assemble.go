@@ -112,6 +112,9 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	for _, fr := range s.flows {
 		s.assembleFlow(fr, asm, auth)
 	}
+	if opts.Metrics != MetricsOff {
+		s.metrics = newServerMetrics(s)
+	}
 	s.faults = newFaultTable(s)
 	if _, err := s.faults.add(opts.Faults...); err != nil {
 		return nil, fmt.Errorf("mockserver: faults: %w", err)
@@ -120,7 +123,11 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 		if asm.handler != nil {
 			h = asm.handler(ep, h)
 		}
-		return s.capture.wrap(ep, s.faults.wrap(ep, h))
+		var rm *routeMetrics // counts and times what the capture records
+		if s.metrics != nil {
+			rm = s.metrics.route(ep)
+		}
+		return s.capture.wrap(ep, rm, s.faults.wrap(ep, h))
 	}
 	if s.handler, err = s.routes(wrap); err != nil {
 		return nil, err
@@ -128,7 +135,7 @@ func New(flows []*spec.Flow, opts Options) (*Server, error) {
 	if asm.outer != nil {
 		s.handler = asm.outer(s.handler)
 	}
-	s.handler = cors(opts.CORSOrigins, s.handler)
+	s.handler = cors(opts.CORSOrigins, opts.CORSAllowCredentials, s.handler)
 	if opts.Logger != nil {
 		s.handler = logRequests(opts.Logger, s.handler)
 	}
@@ -191,7 +198,7 @@ func (s *Server) assembleFlow(fr *flowRuntime, asm assembly, auth clientAuthenti
 		fr.invalidate = asm.invalidator(fr, fr.invalidate)
 	}
 	if fr.graphqlSpec != nil {
-		var gate graphqlGate = newBearerGate(newBearerCheck(fr.validator, s.explainer(fr), s.opts.Clock, f.Realm), fr.graphqlSpec)
+		var gate graphqlGate = newBearerGate(newBearerCheck(fr.validator, s.explainer(fr), s.opts.Clock, f.Realm, f.ErrorDialect), fr.graphqlSpec)
 		var guard fieldGuard = scopeGuard{}
 		if asm.graphqlGate != nil {
 			gate = asm.graphqlGate(fr, gate)
@@ -288,9 +295,16 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 		if i := strings.IndexByte(pattern, '/'); i >= 0 && reservedPath(pattern[i:]) {
 			return fmt.Errorf("mockserver: %s: path %q is under %s, which the mock reserves for its health and control endpoints: choose another path", who, pattern, ControlPrefix)
 		}
+		if i := strings.IndexByte(pattern, '/'); i >= 0 && s.opts.Debug && underDebug(pattern[i:]) {
+			return fmt.Errorf("mockserver: %s: path %q is under %s, where the mock serves its profiles: choose another path, or leave debug off", who, pattern, DebugPrefix)
+		}
+		if i := strings.IndexByte(pattern, '/'); i >= 0 && s.metrics != nil && pattern[i:] == MetricsPath {
+			return fmt.Errorf("mockserver: %s: path %q is where the mock serves its Prometheus metrics: choose another path, or turn the metrics off (metrics: off, --metrics off)", who, pattern)
+		}
 		return register(pattern, who, h)
 	}
 	allowed := map[string][]string{} // mux path -> documented methods, for 405 answers
+	templates := map[string]string{} // mux path -> the documented path template
 	for _, fr := range s.flows {
 		// Each client operation answers every method of its path itself (405 with Allow).
 		for _, co := range []struct {
@@ -327,6 +341,7 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 				return nil, err
 			}
 			allowed[path] = append(allowed[path], op.Method)
+			templates[path] = op.Path
 		}
 		if fr.graphql != nil { // answers every method itself (405 with Allow)
 			ep := endpoint{kind: endpointGraphQL, fr: fr, op: spec.Operation{ID: endpointGraphQL.String(), Path: fr.graphqlSpec.Path, Protected: true}}
@@ -339,16 +354,34 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 		if _, taken := owner[path]; taken {
 			continue // a client operation answers every method of its path itself
 		}
-		if err := register(path, "tollgate", methodNotAllowed(methods)); err != nil {
+		h := methodNotAllowed(methods)
+		if s.metrics != nil {
+			h = s.metrics.wrapMethodNotAllowed(templates[path], h)
+		}
+		if err := register(path, "tollgate", h); err != nil {
 			return nil, err
 		}
+	}
+	notFound := staticJSON(http.StatusNotFound, []byte(`{"error":"not_found","error_description":"no operation of the served flow documents has this path"}`))
+	var unmatched http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noteRefusal(w, reasonNotFound)
+		notFound.ServeHTTP(w, r)
+	})
+	if s.metrics != nil {
+		unmatched = s.metrics.wrapUnmatched(unmatched)
 	}
 	fixed := []struct {
 		pattern string
 		h       http.Handler
 	}{
 		{"GET " + HealthPath, staticJSON(http.StatusOK, []byte(`{"status":"ok"}`))},
-		{"/", staticJSON(http.StatusNotFound, []byte(`{"error":"not_found","error_description":"no operation of the served flow documents has this path"}`))},
+		{"/", unmatched},
+	}
+	if s.metrics != nil {
+		fixed = append(fixed, struct {
+			pattern string
+			h       http.Handler
+		}{"GET " + MetricsPath, s.metrics.handler(s)})
 	}
 	if slices.ContainsFunc(s.flows, func(fr *flowRuntime) bool { return fr.keys != nil }) {
 		fixed = append(fixed, struct {
@@ -361,6 +394,12 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 			pattern string
 			h       http.Handler
 		}{"GET " + MetadataPath, wrap(endpoint{kind: endpointMetadata}, http.HandlerFunc(s.serveMetadata))})
+	}
+	if s.opts.Debug {
+		fixed = append(fixed, struct {
+			pattern string
+			h       http.Handler
+		}{DebugPrefix, s.debugHandler()})
 	}
 	if s.opts.Control != ControlOff {
 		fixed = append(fixed, struct {

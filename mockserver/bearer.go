@@ -2,7 +2,6 @@ package mockserver
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -107,34 +106,40 @@ type bearerReply struct {
 	status      int
 	challenge   []string
 	body        []byte
+	dialect     string
 	description string // why, in words: the error_description (or the body's, when no credentials came)
 }
 
-func (b *bearerReply) write(w http.ResponseWriter) {
+func (b *bearerReply) write(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h["Www-Authenticate"] = b.challenge
 	h["Content-Type"] = jsonContentType
+	if accept := r.Header["Accept"]; len(accept) > 0 && oautherr.ResourceMediaType(b.dialect, strings.Join(accept, ",")) == oautherr.JSONAPIMediaType {
+		h["Content-Type"] = jsonAPIContentType
+	}
 	h["Cache-Control"] = noStore
 	w.WriteHeader(b.status)
 	_, _ = w.Write(b.body)
 }
 
-func newBearerReply(realm string, e *oautherr.Error, extra ...authheader.Param) *bearerReply {
+// jsonAPIContentType is the Content-Type of a JSON:API answer; never modified.
+var jsonAPIContentType = []string{oautherr.JSONAPIMediaType}
+
+// newBearerReply builds the rejection e in the error dialect; e without a
+// code is the answer to a request without credentials, whose challenge
+// carries no error information (RFC 6750 section 3.1).
+func newBearerReply(realm, dialect string, e *oautherr.Error, extra ...authheader.Param) *bearerReply {
 	params := []authheader.Param{{Name: "realm", Value: realm}}
-	body := []byte(`{}`)
 	status := http.StatusUnauthorized
 	if e.Code != "" {
 		params = append(params, authheader.Param{Name: "error", Value: e.Code})
 		status = e.HTTPStatus()
-		body = e.JSON()
-	} else if e.Description != "" {
-		body, _ = json.Marshal(map[string]string{"error_description": e.Description})
 	}
 	if e.Code != "" && e.Description != "" { // RFC 6750 section 3.1: no error information when no credentials came
 		params = append(params, authheader.Param{Name: "error_description", Value: e.Description})
 	}
 	params = append(params, extra...)
-	return &bearerReply{status: status, challenge: []string{authheader.Challenge{Scheme: "Bearer", Params: params}.String()}, body: body, description: e.Description}
+	return &bearerReply{status: status, challenge: []string{authheader.Challenge{Scheme: "Bearer", Params: params}.String()}, body: e.ResourceBody(dialect), dialect: dialect, description: e.Description}
 }
 
 // bearerCheck evaluates the Bearer credentials of requests to one flow's
@@ -145,17 +150,17 @@ type bearerCheck struct {
 	v                                            TokenValidator
 	explain                                      RefusalExplainer
 	clock                                        Clock
-	realm                                        string
+	realm, dialect                               string
 	missing, malformed, repeated, twice, invalid *bearerReply
 }
 
-func newBearerCheck(v TokenValidator, explain RefusalExplainer, clock Clock, realm string) *bearerCheck {
-	return &bearerCheck{v: v, explain: explain, clock: clock, realm: realm,
-		missing:   newBearerReply(realm, &oautherr.Error{Description: "this operation needs an access token: send the header Authorization: Bearer followed by a token"}),
-		malformed: newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "the Authorization header is not a well-formed Bearer credential (RFC 6750 section 2.1)")),
-		repeated:  newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "send one Authorization header")),
-		twice:     newBearerReply(realm, oautherr.New(oautherr.InvalidRequest, "the access token was sent in more than one way: use the Authorization header only")),
-		invalid:   newBearerReply(realm, oautherr.New(oautherr.InvalidToken, "the access token is unknown, expired or revoked")),
+func newBearerCheck(v TokenValidator, explain RefusalExplainer, clock Clock, realm, dialect string) *bearerCheck {
+	return &bearerCheck{v: v, explain: explain, clock: clock, realm: realm, dialect: dialect,
+		missing:   newBearerReply(realm, dialect, &oautherr.Error{Description: "this operation needs an access token: send the header Authorization: Bearer followed by a token"}),
+		malformed: newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidRequest, "the Authorization header is not a well-formed Bearer credential (RFC 6750 section 2.1)")),
+		repeated:  newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidRequest, "send one Authorization header")),
+		twice:     newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidRequest, "the access token was sent in more than one way: use the Authorization header only")),
+		invalid:   newBearerReply(realm, dialect, oautherr.New(oautherr.InvalidToken, "the access token is unknown, expired or revoked")),
 	}
 }
 
@@ -195,7 +200,7 @@ func (c *bearerCheck) check(w http.ResponseWriter, r *http.Request) (*tokens.Gra
 		}
 		why := c.explain(token, now)
 		noteRefusal(w, why.Reason)
-		return nil, newBearerReply(c.realm, oautherr.New(oautherr.InvalidToken, why.Description))
+		return nil, newBearerReply(c.realm, c.dialect, oautherr.New(oautherr.InvalidToken, why.Description))
 	}
 	noteClient(w, grant.ClientID)
 	return grant, nil
@@ -209,25 +214,25 @@ func (c *bearerCheck) check(w http.ResponseWriter, r *http.Request) (*tokens.Gra
 // token's: explain (when not nil) says why it was refused, in the
 // error_description of the challenge and body and as the reason of the
 // request log line. A valid token's path does not allocate.
-func Bearer(v TokenValidator, explain RefusalExplainer, clock Clock, realm string, scopes [][]string) func(http.Handler) http.Handler {
-	check := newBearerCheck(v, explain, clock, realm)
+func Bearer(v TokenValidator, explain RefusalExplainer, clock Clock, realm, dialect string, scopes [][]string) func(http.Handler) http.Handler {
+	check := newBearerCheck(v, explain, clock, realm, dialect)
 	var scopeParams []authheader.Param
 	if list := scopeList(scopes); list != "" {
 		scopeParams = []authheader.Param{{Name: "scope", Value: list}}
 	}
-	insufficient := newBearerReply(realm, oautherr.New(oautherr.InsufficientScope, "the access token lacks the scope this operation needs"), scopeParams...)
+	insufficient := newBearerReply(realm, dialect, oautherr.New(oautherr.InsufficientScope, scopeNeeded(scopes)), scopeParams...)
 	need := spec.Operation{Scopes: scopes} // Allows is the scope rule; only the scopes matter to it
 
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			grant, refusal := check.check(w, r)
 			if refusal != nil {
-				refusal.write(w)
+				refusal.write(w, r)
 				return
 			}
 			if !need.Allows(grant.Scopes) {
 				noteRefusal(w, reasonInsufficientScope)
-				insufficient.write(w)
+				insufficient.write(w, r)
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -235,10 +240,26 @@ func Bearer(v TokenValidator, explain RefusalExplainer, clock Clock, realm strin
 	}
 }
 
+// scopeNeeded is the error_description of a 403 insufficient_scope: the
+// scopes the operation needs, each alternative in full.
+func scopeNeeded(alternatives [][]string) string {
+	const lacks = "the access token lacks the scope this operation needs"
+	var alts []string
+	for _, alt := range alternatives {
+		if len(alt) > 0 {
+			alts = append(alts, strings.Join(alt, " and "))
+		}
+	}
+	if len(alts) == 0 {
+		return lacks
+	}
+	return lacks + ": " + strings.Join(alts, ", or ")
+}
+
 // bearer is the Bearer middleware of one protected operation of fr, with
 // the validator New assembled for the flow.
 func (s *Server) bearer(fr *flowRuntime, op spec.Operation) func(http.Handler) http.Handler {
-	return Bearer(fr.validator, s.explainer(fr), s.opts.Clock, fr.flow.Realm, op.Scopes)
+	return Bearer(fr.validator, s.explainer(fr), s.opts.Clock, fr.flow.Realm, fr.flow.ErrorDialect, op.Scopes)
 }
 
 // queryHasToken reports whether a raw query carries an access_token parameter.

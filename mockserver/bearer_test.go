@@ -169,7 +169,7 @@ func TestJWTAgainstJWKS(t *testing.T) {
 	if err := json.Unmarshal(jwksEx.body, &set); err != nil {
 		t.Fatalf("JWKS: %v", err)
 	}
-	parsed, err := jwt.ParseSigned(tr.AccessToken, []jose.SignatureAlgorithm{jose.RS256})
+	parsed, err := jwt.ParseSigned(tr.AccessToken, []jose.SignatureAlgorithm{jose.RS512})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/tollgate/tollgate/mockserver"
 	"github.com/tollgate/tollgate/openapi"
@@ -168,26 +169,31 @@ func benchLogger(b *testing.B) *slog.Logger {
 // benchRoutes builds the servers and tokens of the route benchmarks: the
 // bare route (without a header, and with each token's header, which costs
 // time to send and parse whatever the route does with it), and the mock's
-// protected routes, quiet and with the request log. The opaque route needs a
+// protected routes, quiet and with the request log, and with the metrics
+// (on by default) and without. The opaque route needs a
 // server configured for opaque simple tokens.
 func benchRoutes(b *testing.B) []benchRoute {
 	b.Helper()
 	def := benchServer(b, mockserver.Options{})
 	logged := benchServer(b, mockserver.Options{Logger: benchLogger(b)})
+	noMetrics := benchServer(b, mockserver.Options{Metrics: mockserver.MetricsOff})
 	opaque := benchServer(b, mockserver.Options{Flows: map[string]mockserver.FlowOptions{"simple": {TokenFormat: spec.FormatOpaque}}})
 	bareSimple := bareHandler(benchSuccess(b, def, "simple", "/api/collections"))
 	bareOAuth2 := bareHandler(benchSuccess(b, def, "oauth2", "/api/markets"))
 	uuid, jwt := benchIssue(b, def, "simple"), benchIssue(b, def, "oauth2")
 	uuidLogged, jwtLogged := benchIssue(b, logged, "simple"), benchIssue(b, logged, "oauth2")
+	uuidNoMetrics, jwtNoMetrics := benchIssue(b, noMetrics, "simple"), benchIssue(b, noMetrics, "oauth2")
 	return []benchRoute{
 		{name: "bare", srv: bareSimple, path: "/api/collections"},
 		{name: "bare-uuid-header", srv: bareSimple, path: "/api/collections", token: uuid},
 		{name: "uuid", srv: def, path: "/api/collections", token: uuid},
 		{name: "uuid-logged", srv: logged, path: "/api/collections", token: uuidLogged},
+		{name: "uuid-nometrics", srv: noMetrics, path: "/api/collections", token: uuidNoMetrics},
 		{name: "opaque", srv: opaque, path: "/api/collections", token: benchIssue(b, opaque, "simple")},
 		{name: "bare-jwt-header", srv: bareOAuth2, path: "/api/markets", token: jwt},
 		{name: "jwt", srv: def, path: "/api/markets", token: jwt},
 		{name: "jwt-logged", srv: logged, path: "/api/markets", token: jwtLogged},
+		{name: "jwt-nometrics", srv: noMetrics, path: "/api/markets", token: jwtNoMetrics},
 	}
 }
 
@@ -402,4 +408,51 @@ func readWireResponse(r *bufio.Reader) (int, error) {
 		return 0, fmt.Errorf("body: %w", err)
 	}
 	return status, nil
+}
+
+// BenchmarkMetricsOverhead measures what the metrics cost a protected
+// route through the handler: the same request to a server with metrics on
+// and to one with them off, in alternating batches of 64 (so that the
+// machine's other load falls on both alike). It reports each side's
+// ns/request and their ratio, off ÷ on (throughput with metrics relative
+// to without: 1 means free).
+func BenchmarkMetricsOverhead(b *testing.B) {
+	on := benchServer(b, mockserver.Options{})
+	off := benchServer(b, mockserver.Options{Metrics: mockserver.MetricsOff})
+	for _, rt := range []struct{ name, flow, path string }{{"uuid", "simple", "/api/collections"}, {"jwt", "oauth2", "/api/markets"}} {
+		b.Run(rt.name, func(b *testing.B) {
+			type side struct {
+				srv *mockserver.Server
+				req *http.Request
+				w   *benchDiscardWriter
+				ns  time.Duration
+			}
+			sides := [2]*side{{srv: on}, {srv: off}}
+			for _, s := range sides {
+				s.req = httptest.NewRequest(http.MethodGet, rt.path, nil)
+				s.req.Header.Set("Authorization", "Bearer "+benchIssue(b, s.srv, rt.flow))
+				s.w = newBenchDiscardWriter()
+				s.srv.ServeHTTP(s.w, s.req) // warms the JWT verification cache
+			}
+			const batch = 64
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, s := range sides {
+					start := time.Now()
+					for range batch {
+						s.w.reset()
+						s.srv.ServeHTTP(s.w, s.req)
+					}
+					s.ns += time.Since(start)
+					if s.w.status != http.StatusOK {
+						b.Fatalf("GET %s: status %d", rt.path, s.w.status)
+					}
+				}
+			}
+			n := float64(b.N * batch)
+			b.ReportMetric(float64(sides[0].ns)/n, "on-ns/req")
+			b.ReportMetric(float64(sides[1].ns)/n, "off-ns/req")
+			b.ReportMetric(float64(sides[1].ns)/float64(sides[0].ns), "off/on")
+		})
+	}
 }

@@ -98,12 +98,14 @@ func newRequestCapture(size int) *requestCapture {
 	return c
 }
 
-// captureWriter records the status of an answer and the client an
-// endpoint's handler names (noteClient).
+// captureWriter records the status of an answer, the client an
+// endpoint's handler names (noteClient) and why it refused the request
+// (noteRefusal).
 type captureWriter struct {
 	http.ResponseWriter
 	status int
 	client string
+	reason string
 }
 
 func (w *captureWriter) WriteHeader(code int) {
@@ -125,8 +127,12 @@ func (w *captureWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *captureWriter) noteClient(id string) { w.client = id }
 
-// noteRefusal passes the reason on to the request log's writer, if any.
-func (w *captureWriter) noteRefusal(reason string) { noteRefusal(w.ResponseWriter, reason) }
+// noteRefusal keeps the reason for the metrics and passes it on to the
+// request log's writer, if any.
+func (w *captureWriter) noteRefusal(reason string) {
+	w.reason = reason
+	noteRefusal(w.ResponseWriter, reason)
+}
 
 // StatusClientClosedRequest is the status a captured request gets when its
 // client hung up before the answer (nginx's 499): nothing was sent.
@@ -162,18 +168,28 @@ func noteHungUp(w http.ResponseWriter) {
 	}
 }
 
-// wrap records every request ep answers.
-func (c *requestCapture) wrap(ep endpoint, next http.Handler) http.Handler {
+// wrap records every request ep answers, and counts and times it in rm
+// when the metrics are on (rm not nil): one writer and one clock reading
+// at the end serve both.
+func (c *requestCapture) wrap(ep endpoint, rm *routeMetrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cw := c.pool.Get().(*captureWriter)
-		cw.ResponseWriter, cw.status, cw.client = w, 0, ""
+		cw.ResponseWriter, cw.status, cw.client, cw.reason = w, 0, "", ""
+		var start time.Duration
+		if rm != nil {
+			start = rm.since()
+		}
 		defer func() {
 			status := cw.status
 			aborted := recover()
 			if status == 0 && aborted == nil {
 				status = http.StatusOK
 			}
-			c.add(captured(capturedRequest{at: time.Now(), method: r.Method, path: r.URL.Path, ep: ep, client: cw.client,
+			at := time.Now()
+			if rm != nil {
+				rm.observe(status, cw.reason, start, at)
+			}
+			c.add(captured(capturedRequest{at: at, method: r.Method, path: r.URL.Path, ep: ep, client: cw.client,
 				status: status, auth: r.Header.Get("Authorization")}))
 			cw.ResponseWriter = nil
 			c.pool.Put(cw)

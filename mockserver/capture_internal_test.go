@@ -23,7 +23,7 @@ func TestCaptureHoldsLongValuesShort(t *testing.T) {
 		{"long", longPath, "Bearer " + longToken, "", redactAuthorization("Bearer " + longToken), maxCapturedValue + 32, 64},
 	} {
 		c := newRequestCapture(4)
-		h := c.wrap(endpoint{kind: endpointJWKS}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+		h := c.wrap(endpoint{kind: endpointJWKS}, nil, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 		req := httptest.NewRequest(http.MethodGet, "http://localhost/", nil)
 		req.URL.Path = tc.path
 		req.Header.Set("Authorization", tc.auth)

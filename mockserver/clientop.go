@@ -36,12 +36,13 @@ type clientOperation struct {
 	maxBody      int64
 	auth         clientAuthenticator
 	challenge    []string // the Basic challenge of a 401 invalid_client
+	dialect      string   // the flow's error dialect (spec.Flow.ErrorDialect)
 }
 
 func newClientOperation(f *spec.Flow, op spec.Operation, mediaTypes, clientAuth []string, id, secret spec.Pointer, maxBody int64, auth clientAuthenticator) *clientOperation {
 	co := &clientOperation{op: op, mediaTypes: map[string]bool{}, mediaList: mediaTypes,
 		acceptsBasic: slices.Contains(clientAuth, spec.ClientAuthBasic), clientID: id, clientSecret: secret,
-		maxBody: maxBody, auth: auth, challenge: basicChallengeFor(f.Realm)}
+		maxBody: maxBody, auth: auth, challenge: basicChallengeFor(f.Realm), dialect: f.ErrorDialect}
 	for _, mt := range mediaTypes {
 		co.mediaTypes[mt] = true
 	}
@@ -75,7 +76,7 @@ func (co *clientOperation) begin(w http.ResponseWriter, r *http.Request, postHin
 	h["Pragma"] = noCache
 	if r.Method != http.MethodPost {
 		h["Allow"] = postOnly
-		writeOAuthError(w, &oautherr.Error{Code: oautherr.InvalidRequest, Status: http.StatusMethodNotAllowed, Description: postHint})
+		writeOAuthError(w, &oautherr.Error{Code: oautherr.InvalidRequest, Status: http.StatusMethodNotAllowed, Description: postHint}, co.dialect)
 		return cr, nil, false
 	}
 	cr, oerr = co.read(w, r)
@@ -196,7 +197,7 @@ func (co *clientOperation) refuse(w http.ResponseWriter, oerr *oautherr.Error, b
 			oerr.Status = http.StatusBadRequest
 		}
 	}
-	writeOAuthError(w, oerr)
+	writeOAuthError(w, oerr, co.dialect)
 }
 
 // Header values shared by every answer that sets them; never modified.
@@ -207,10 +208,16 @@ var (
 	postOnly        = []string{http.MethodPost}
 )
 
-func writeOAuthError(w http.ResponseWriter, e *oautherr.Error) {
+// writeOAuthError answers e as an authorization server endpoint does, its
+// body in the error dialect (oautherr.Dialects), its code noted as the
+// reason of the refusal (for the request log and the metrics). RFC 6749
+// section 5.2 makes it application/json in every dialect; Commerce Layer's
+// authorization server answers so too.
+func writeOAuthError(w http.ResponseWriter, e *oautherr.Error, dialect string) {
+	noteRefusal(w, e.Code)
 	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(e.HTTPStatus())
-	_, _ = w.Write(e.JSON())
+	_, _ = w.Write(e.ServerBody(dialect))
 }
 
 func invalidRequest(format string, args ...any) *oautherr.Error {

@@ -109,28 +109,13 @@ func (s *Server) controlHandler() http.Handler {
 // is configured; and never from a page of another origin (a browser would
 // send any page's simple requests to a local mock).
 func (s *Server) guardControl(next http.HandlerFunc) http.HandlerFunc {
-	want := s.opts.ControlToken
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Cache-Control"] = noStore
 		if origin := r.Header.Get("Origin"); origin != "" && !sameOrigin(origin, r) {
 			controlError(w, http.StatusForbidden, "access_denied", "the control API does not take requests from web pages of other origins: call it from a test or a shell")
 			return
 		}
-		if want != "" {
-			token, res := authheader.ParseBearer(r.Header.Get("Authorization"))
-			if res != authheader.BearerOK || !constantTimeEqual(token, want) {
-				w.Header().Set("Www-Authenticate", `Bearer realm="tollgate-control"`)
-				controlError(w, http.StatusUnauthorized, oautherr.InvalidToken, "the control API needs Authorization: Bearer <control token> (control_token in the config, TOLLGATE_CONTROL_TOKEN)")
-				return
-			}
-		} else if !overLoopback(r) {
-			controlError(w, http.StatusForbidden, "access_denied", "the control API answers loopback connections only: configure a control token (control_token, TOLLGATE_CONTROL_TOKEN) to use it from elsewhere")
-			return
-		} else if !loopbackHost(r.Host) {
-			// A page whose name an attacker re-points at 127.0.0.1 (DNS
-			// rebinding) reaches a loopback listener with its own name in
-			// Host, and counts as same-origin.
-			controlError(w, http.StatusForbidden, "access_denied", "the control API without a control token answers requests to localhost, 127.0.0.1 or [::1] only, not to Host "+strconv.Quote(r.Host)+": configure a control token (control_token, TOLLGATE_CONTROL_TOKEN) to use other names")
+		if s.refuseRemote(w, r, "the control API", "") {
 			return
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodDelete && r.ContentLength != 0 && !jsonBody(r) {
@@ -139,6 +124,39 @@ func (s *Server) guardControl(next http.HandlerFunc) http.HandlerFunc {
 		}
 		next(w, r)
 	}
+}
+
+// refuseRemote answers 401 or 403 and reports true unless the request may
+// use what (the control API, the metrics endpoint): it must carry the
+// control token when one is configured, else come over loopback to a
+// loopback name. orPublic, when not empty, names the setting that opens
+// what to every connection instead.
+func (s *Server) refuseRemote(w http.ResponseWriter, r *http.Request, what, orPublic string) bool {
+	instead := ""
+	if orPublic != "" {
+		instead = ", or " + orPublic + " to open it to every connection"
+	}
+	if want := s.opts.ControlToken; want != "" {
+		token, res := authheader.ParseBearer(r.Header.Get("Authorization"))
+		if res != authheader.BearerOK || !constantTimeEqual(token, want) {
+			w.Header().Set("Www-Authenticate", `Bearer realm="tollgate-control"`)
+			controlError(w, http.StatusUnauthorized, oautherr.InvalidToken, what+" needs Authorization: Bearer <control token> (control_token in the config, TOLLGATE_CONTROL_TOKEN)"+instead)
+			return true
+		}
+		return false
+	}
+	if !overLoopback(r) {
+		controlError(w, http.StatusForbidden, "access_denied", what+" answers loopback connections only: configure a control token (control_token, TOLLGATE_CONTROL_TOKEN) to use it from elsewhere"+instead)
+		return true
+	}
+	if !loopbackHost(r.Host) {
+		// A page whose name an attacker re-points at 127.0.0.1 (DNS
+		// rebinding) reaches a loopback listener with its own name in
+		// Host, and counts as same-origin.
+		controlError(w, http.StatusForbidden, "access_denied", what+" without a control token answers requests to localhost, 127.0.0.1 or [::1] only, not to Host "+strconv.Quote(r.Host)+": configure a control token (control_token, TOLLGATE_CONTROL_TOKEN) to use other names"+instead)
+		return true
+	}
+	return false
 }
 
 func sameOrigin(origin string, r *http.Request) bool {
@@ -183,7 +201,7 @@ func overLoopback(r *http.Request) bool {
 // controlError answers a control request with an error in the RFC 6749
 // shape; description names the field when one is at fault.
 func controlError(w http.ResponseWriter, status int, code, description string) {
-	writeOAuthError(w, &oautherr.Error{Code: code, Description: description, Status: status})
+	writeOAuthError(w, &oautherr.Error{Code: code, Description: description, Status: status}, oautherr.DialectRFC6749)
 }
 
 // badControlRequest answers 400 for err, naming the field.

@@ -11,13 +11,15 @@ import (
 // origins holds exact origins or "*" for any; with none, next is returned
 // unchanged. A request without an Origin header costs one header lookup.
 //
-// An allowed origin is always echoed (never the literal "*", even when any
-// origin is allowed) together with Access-Control-Allow-Credentials: true,
-// so a page may also call with credentials mode ("include", axios
-// withCredentials): the Fetch standard's CORS check refuses such a response
-// when Allow-Origin is "*" or Allow-Credentials is missing. The mock sets
-// no cookies; a browser's credentials only reach it, they decide nothing.
-func cors(origins []string, next http.Handler) http.Handler {
+// An allowed origin is always echoed, never the literal "*". With
+// credentials, every answer to an allowed origin also carries
+// Access-Control-Allow-Credentials: true, so a page may call with
+// credentials mode ("include", axios withCredentials): the Fetch standard's
+// CORS check refuses such a response when Allow-Credentials is missing.
+// Options.normalize allows credentials only with origins listed one by one.
+// The mock sets no cookies; a browser's credentials only reach it, they
+// decide nothing.
+func cors(origins []string, credentials bool, next http.Handler) http.Handler {
 	if len(origins) == 0 {
 		return next
 	}
@@ -32,7 +34,7 @@ func cors(origins []string, next http.Handler) http.Handler {
 	expose := []string{"WWW-Authenticate, Date"}
 	methods := []string{"GET, POST, PUT, PATCH, DELETE, HEAD"}
 	vary := []string{"Origin"}
-	credentials := []string{"true"}
+	allowCredentials := []string{"true"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		if origin == "" || (!any && !allowed[origin]) {
@@ -42,7 +44,9 @@ func cors(origins []string, next http.Handler) http.Handler {
 		h := w.Header()
 		h["Access-Control-Allow-Origin"] = []string{origin}
 		h["Vary"] = vary
-		h["Access-Control-Allow-Credentials"] = credentials
+		if credentials {
+			h["Access-Control-Allow-Credentials"] = allowCredentials
+		}
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			h["Access-Control-Allow-Methods"] = methods
 			headers := r.Header.Get("Access-Control-Request-Headers")

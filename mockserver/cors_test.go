@@ -15,22 +15,27 @@ import (
 
 func TestCORS(t *testing.T) {
 	t.Parallel()
+	const page = "http://localhost:3000"
 	tests := []struct {
-		name       string
-		origins    []string
-		origin     string
-		wantAllow  string
-		wantStatus int // of the preflight
+		name            string
+		origins         []string
+		credentials     bool // Options.CORSAllowCredentials
+		origin          string
+		wantAllow       string
+		wantCredentials bool
+		wantStatus      int // of the preflight
 	}{
-		{"any origin by default", nil, "http://localhost:3000", "http://localhost:3000", http.StatusNoContent},
-		{"a listed origin", []string{"http://localhost:3000"}, "http://localhost:3000", "http://localhost:3000", http.StatusNoContent},
-		{"an unlisted origin", []string{"http://localhost:3000"}, "http://evil.example", "", http.StatusMethodNotAllowed},
-		{"CORS off", []string{}, "http://localhost:3000", "", http.StatusMethodNotAllowed},
+		{"any origin by default", nil, false, page, page, false, http.StatusNoContent},
+		{"a listed origin", []string{page}, false, page, page, false, http.StatusNoContent},
+		{"a listed origin with credentials", []string{page, "http://localhost:5173"}, true, page, page, true, http.StatusNoContent},
+		{"an unlisted origin", []string{page}, false, "http://evil.example", "", false, http.StatusMethodNotAllowed},
+		{"an unlisted origin with credentials", []string{page}, true, "http://evil.example", "", false, http.StatusMethodNotAllowed},
+		{"CORS off", []string{}, false, page, "", false, http.StatusMethodNotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{CORSOrigins: tt.origins}))
+			srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{CORSOrigins: tt.origins, CORSAllowCredentials: tt.credentials}))
 			pre := newRequest(t, http.MethodOptions, srv.URL+"/api/collections", "", "")
 			pre.Header.Set("Origin", tt.origin)
 			pre.Header.Set("Access-Control-Request-Method", "GET")
@@ -39,7 +44,7 @@ func TestCORS(t *testing.T) {
 			if ex.status != tt.wantStatus || ex.header.Get("Access-Control-Allow-Origin") != tt.wantAllow {
 				t.Fatalf("preflight: %d, Allow-Origin %q; want %d, %q", ex.status, ex.header.Get("Access-Control-Allow-Origin"), tt.wantStatus, tt.wantAllow)
 			}
-			checkCredentialsAllowed(t, "preflight", ex.header, tt.wantAllow != "")
+			checkCredentials(t, "preflight", ex.header, tt.wantCredentials)
 			if tt.wantAllow != "" && !strings.Contains(strings.ToLower(ex.header.Get("Access-Control-Allow-Headers")), "authorization") {
 				t.Errorf("preflight Allow-Headers = %q, want authorization", ex.header.Get("Access-Control-Allow-Headers"))
 			}
@@ -49,7 +54,7 @@ func TestCORS(t *testing.T) {
 			if ex.status != http.StatusUnauthorized || ex.header.Get("Access-Control-Allow-Origin") != tt.wantAllow {
 				t.Errorf("GET: %d, Allow-Origin %q; want 401, %q", ex.status, ex.header.Get("Access-Control-Allow-Origin"), tt.wantAllow)
 			}
-			checkCredentialsAllowed(t, "GET", ex.header, tt.wantAllow != "")
+			checkCredentials(t, "GET", ex.header, tt.wantCredentials)
 			if tt.wantAllow != "" && !strings.Contains(ex.header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate") {
 				t.Errorf("Expose-Headers = %q, want WWW-Authenticate so a page can read the challenge", ex.header.Get("Access-Control-Expose-Headers"))
 			}
@@ -57,21 +62,53 @@ func TestCORS(t *testing.T) {
 	}
 }
 
-// checkCredentialsAllowed checks the headers a browser needs to hand a
+// checkCredentials checks the headers a browser needs to hand a
 // credentialed ("include") response to the page: Allow-Credentials true
-// with the echoed origin, never "*" (Fetch standard, CORS check). A
-// refused origin gets neither.
-func checkCredentialsAllowed(t *testing.T, what string, h http.Header, allowed bool) {
+// with the echoed origin, never "*" (Fetch standard, CORS check). Without
+// credentials, or for a refused origin, there is no Allow-Credentials.
+func checkCredentials(t *testing.T, what string, h http.Header, want bool) {
 	t.Helper()
 	got := h.Values("Access-Control-Allow-Credentials")
 	switch {
-	case allowed && (len(got) != 1 || got[0] != "true"):
+	case want && (len(got) != 1 || got[0] != "true"):
 		t.Errorf("%s: Access-Control-Allow-Credentials = %q, want exactly \"true\" for credentials mode", what, got)
-	case !allowed && len(got) != 0:
-		t.Errorf("%s: Access-Control-Allow-Credentials = %q for a refused origin, want none", what, got)
+	case !want && len(got) != 0:
+		t.Errorf("%s: Access-Control-Allow-Credentials = %q, want none", what, got)
 	}
 	if h.Get("Access-Control-Allow-Origin") == "*" {
-		t.Errorf("%s: Access-Control-Allow-Origin is \"*\", which a browser refuses with credentials", what)
+		t.Errorf("%s: Access-Control-Allow-Origin is \"*\", want the origin echoed", what)
+	}
+}
+
+// TestCORSCredentialsNeedListedOrigins: credentials with any origin or
+// with CORS off are refused when the server is made, with a message that
+// says what to write instead.
+func TestCORSCredentialsNeedListedOrigins(t *testing.T) {
+	t.Parallel()
+	flows := mockservertest.NewServer(t).Mock.Flows()
+	for _, tt := range []struct {
+		name    string
+		origins []string
+		want    string // in the error; "" for none
+	}{
+		{"any origin by default", nil, "cors_allow_credentials: not with any origin"},
+		{"any origin listed", []string{"http://localhost:3000", "*"}, "cors_allow_credentials: not with any origin"},
+		{"CORS off", []string{}, "cors_allow_credentials: CORS is off"},
+		{"listed origins", []string{"http://localhost:3000"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, err := mockserver.New(flows, mockserver.Options{CORSOrigins: tt.origins, CORSAllowCredentials: true})
+			if err == nil {
+				t.Cleanup(func() { _ = srv.Close() })
+			}
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("err = %v, want none", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "cors_origins: [http://localhost:3000]") || strings.Contains(err.Error(), "\n")):
+				t.Fatalf("err = %v, want one line with %q and an example of listed origins", err, tt.want)
+			}
+		})
 	}
 }
 

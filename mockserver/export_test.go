@@ -41,3 +41,6 @@ func (s *Server) SweeperStopped() bool {
 		return false
 	}
 }
+
+// ScopeNeeded is scopeNeeded, for the external tests.
+var ScopeNeeded = scopeNeeded

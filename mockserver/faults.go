@@ -356,6 +356,9 @@ func (t *faultTable) requestClient(ep endpoint, r *http.Request) string {
 
 // inject makes the fault happen to one request.
 func (t *faultTable) inject(af *activeFault, latency time.Duration, ep endpoint, w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if m := t.s.metrics; m != nil {
+		m.faultFired(ep, faultEffect(af.spec))
+	}
 	if latency > 0 {
 		timer := time.NewTimer(latency)
 		select {
@@ -369,6 +372,7 @@ func (t *faultTable) inject(af *activeFault, latency time.Duration, ep endpoint,
 	f := af.spec
 	if f.Reset || f.Status != 0 {
 		noteClient(w, t.requestClient(ep, r)) // the handler that would have named it does not run
+		noteRefusal(w, reasonFault)
 	}
 	if f.Reset {
 		panic(http.ErrAbortHandler) // net/http closes the connection without an answer
@@ -388,7 +392,7 @@ func (t *faultTable) inject(af *activeFault, latency time.Duration, ep endpoint,
 		e := faultError(ep, f.Status)
 		body = []byte(`{}`)
 		if e.Code != "" {
-			body = e.JSON()
+			body = faultBody(ep, e)
 		}
 		if f.Status == http.StatusUnauthorized {
 			switch {
@@ -402,6 +406,32 @@ func (t *faultTable) inject(af *activeFault, latency time.Duration, ep endpoint,
 	}
 	w.WriteHeader(f.Status)
 	_, _ = w.Write(body)
+}
+
+// faultBody is e's body in the error dialect of ep's flow: as a protected
+// resource writes it there, as an authorization server endpoint elsewhere
+// (the JWKS and the metadata, which belong to no flow, in rfc6749).
+func faultBody(ep endpoint, e *oautherr.Error) []byte {
+	dialect := oautherr.DialectRFC6749
+	if ep.fr != nil {
+		dialect = ep.fr.flow.ErrorDialect
+	}
+	if ep.kind == endpointProtected {
+		return e.ResourceBody(dialect)
+	}
+	return e.ServerBody(dialect)
+}
+
+// faultEffect names what a fault does, for the metrics: reset, status or
+// latency.
+func faultEffect(f Fault) string {
+	switch {
+	case f.Reset:
+		return "reset"
+	case f.Status != 0:
+		return "status"
+	}
+	return "latency"
 }
 
 // faultError is the default error a fault answers with: the RFC 6749

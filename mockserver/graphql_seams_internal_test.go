@@ -15,15 +15,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// guardFunc and gateFunc adapt functions to the GraphQL seams.
-type guardFunc func(*tokens.Grant, *ast.Field, string) bool
-
-func (f guardFunc) allows(g *tokens.Grant, fl *ast.Field, scope string) bool { return f(g, fl, scope) }
-
-type gateFunc func(http.ResponseWriter, *http.Request) (*tokens.Grant, bool)
-
-func (f gateFunc) admit(w http.ResponseWriter, r *http.Request) (*tokens.Grant, bool) { return f(w, r) }
-
 // TestGraphQLSeams: what a mutant gives gateGraphQL and guardFields
 // replaces the GraphQL endpoint's Bearer check and scope check, wrapping the
 // correct ones, and nothing else.

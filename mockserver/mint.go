@@ -124,7 +124,7 @@ func (s *Server) Mint(req MintRequest, issuer string) (MintedToken, error) {
 	}
 	c := tokens.Claims{Issuer: issuer, Subject: client.ID, ClientID: client.ID, Scope: scope, ID: jti,
 		Audience: append([]string{fr.flow.Name}, client.Audience...), IssuedAt: issued, ExpiresAt: expires,
-		Extra: mergeClaims(client.Claims, req.Claims)}
+		Extra: fr.claimsFor(client, req.Claims)}
 	switch req.Defect {
 	case DefectNotYetValid:
 		c.IssuedAt, c.NotBefore = now.Add(time.Hour), now.Add(time.Hour)

@@ -23,7 +23,7 @@ import (
 // signers, keys or metadata. The files that serve requests hold none of it.
 type Mutation struct {
 	Name        string // kebab-case, describes the bug
-	Area        string // issuance, client-auth, bearer, expiry, jwt, metadata, revocation, introspection or variation
+	Area        string // issuance, client-auth, bearer, expiry, jwt, metadata, revocation, introspection, graphql or variation
 	Description string
 }
 
@@ -180,10 +180,14 @@ func mutationTable() []mutationRow {
 	}
 }
 
+// allMutations is every mutation: the table above and the GraphQL
+// endpoint's (mutations_graphql.go).
+func allMutations() []mutationRow { return append(mutationTable(), graphqlMutations()...) }
+
 // Mutations returns the defects Options.Mutations can switch on.
 func Mutations() []Mutation {
 	var out []Mutation
-	for _, r := range mutationTable() {
+	for _, r := range allMutations() {
 		out = append(out, r.Mutation)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -197,7 +201,7 @@ func mutationAssembly(s *Server, names []string) (assembly, error) {
 		return assembly{}, nil
 	}
 	table := map[string]func(*mutant){}
-	for _, r := range mutationTable() {
+	for _, r := range allMutations() {
 		table[r.Name] = r.apply
 	}
 	m := newMutant(s)

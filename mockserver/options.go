@@ -47,6 +47,13 @@ type Options struct {
 	// which suits a local mock; an empty list turns CORS off.
 	CORSOrigins []string `yaml:"cors_origins"`
 
+	// CORSAllowCredentials adds Access-Control-Allow-Credentials: true to
+	// the CORS answers, so a page may call with credentials mode (fetch's
+	// credentials: 'include', axios withCredentials). It needs CORSOrigins
+	// listed one by one: with any origin ("*") or CORS off it is refused,
+	// since any page a browser opens could then make credentialed calls.
+	CORSAllowCredentials bool `yaml:"cors_allow_credentials"`
+
 	// MaxTokens bounds the live tokens the server holds, in each of its
 	// stores: the issued uuid and opaque tokens (all flows together), and
 	// for each jwt flow the record of its issued JWTs (by jti, so that the
@@ -80,6 +87,17 @@ type Options struct {
 	// ControlToken, when set, is the Bearer token every control request
 	// must carry, from any address.
 	ControlToken string `yaml:"control_token"`
+
+	// Metrics is the Prometheus endpoint at /metrics (docs/metrics.md):
+	// "auto" (the default: on for loopback connections, and anywhere for
+	// requests with ControlToken, as the control API), "public" (every
+	// connection) or "off" (no endpoint and no counting).
+	Metrics string `yaml:"metrics"`
+
+	// Debug serves the Go runtime's profiles (net/http/pprof) under
+	// /debug/pprof/ and its variables (expvar) at /debug/vars, to loopback
+	// connections (or any with ControlToken). Off by default.
+	Debug bool `yaml:"debug"`
 
 	// StartClock sets the server's clock at start and after a control
 	// reset; nil means the underlying clock.
@@ -213,6 +231,13 @@ func (o Options) validate(flows []*spec.Flow) (Options, error) {
 	default:
 		return o, fmt.Errorf("mockserver: control: unknown mode %q (use auto or off)", o.Control)
 	}
+	switch o.Metrics {
+	case "":
+		o.Metrics = MetricsAuto
+	case MetricsAuto, MetricsPublic, MetricsOff:
+	default:
+		return o, fmt.Errorf("mockserver: metrics: unknown mode %q (use auto, public or off)", o.Metrics)
+	}
 	if o.CapturedRequests == 0 {
 		o.CapturedRequests = defaultCapturedRequests
 	}
@@ -238,6 +263,9 @@ func (o Options) validate(flows []*spec.Flow) (Options, error) {
 		if origin != "*" && !strings.HasPrefix(origin, "http://") && !strings.HasPrefix(origin, "https://") {
 			return o, fmt.Errorf("mockserver: cors_origins: %q is not an origin: write it like http://localhost:3000, or * for any", origin)
 		}
+	}
+	if err := checkCORSCredentials(o.CORSAllowCredentials, o.CORSOrigins); err != nil {
+		return o, err
 	}
 	if o.Issuer != "" && !strings.HasPrefix(o.Issuer, "https://") && !strings.HasPrefix(o.Issuer, "http://") {
 		return o, fmt.Errorf("mockserver: issuer %q must be an http(s) URL", o.Issuer)
@@ -364,4 +392,18 @@ func flowNames(flows []*spec.Flow) string {
 		names[i] = f.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+// checkCORSCredentials refuses credentials for any origin or with CORS off:
+// credentials go only with origins listed one by one.
+func checkCORSCredentials(credentials bool, origins []string) error {
+	switch {
+	case !credentials:
+		return nil
+	case len(origins) == 0:
+		return errors.New("mockserver: cors_allow_credentials: CORS is off (cors_origins: []); list the page origins, e.g. cors_origins: [http://localhost:3000]")
+	case slices.Contains(origins, "*"):
+		return errors.New("mockserver: cors_allow_credentials: not with any origin (cors_origins: * or left out); list the page origins, e.g. cors_origins: [http://localhost:3000]")
+	}
+	return nil
 }

@@ -221,7 +221,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{
 			name: "signing key does not fit the algorithm",
 			opts: mockserver.Options{SigningKeyFile: ecKey},
-			want: []string{"flow oauth2", "RS256", "ES256"},
+			want: []string{"flow oauth2", "RS512", "ES256"},
 		},
 		{
 			name:  "two flows claim one path",

@@ -34,6 +34,14 @@ const (
 	reasonInsufficientScope = "insufficient_scope"
 )
 
+// Reasons of refusals elsewhere, for the log and the metrics; a client
+// operation's refusal is noted by its RFC 6749 error code.
+const (
+	reasonFault            = "fault"              // a fault of the control API answered instead
+	reasonNotFound         = "not_found"          // no route of the served flows has the path
+	reasonMethodNotAllowed = "method_not_allowed" // a documented path, an undocumented method
+)
+
 // refusalNoter is a ResponseWriter that wants to know why a request was
 // refused.
 type refusalNoter interface{ noteRefusal(reason string) }
@@ -74,6 +82,14 @@ func (s *Server) explainRefusal(fr *flowRuntime, raw string, now time.Time) Refu
 	if fr.keys != nil {
 		if r, ok := explainJWT(fr, raw, now, s.issuers); ok {
 			return r
+		}
+	}
+	// A JWT another flow of this server signed, presented here.
+	for _, other := range s.flows {
+		if other != fr && other.keys != nil {
+			if _, err := other.keys.Verify(raw, now); err == nil || errors.Is(err, tokens.ErrExpired) || errors.Is(err, tokens.ErrNotYetValid) {
+				return otherFlow(other.flow.Name, fr.flow.Name)
+			}
 		}
 	}
 	return Refusal{Reason: ReasonUnknown, Description: "the access token is unknown to this server (never issued here, or forgotten since it expired, was revoked or the server restarted)"}

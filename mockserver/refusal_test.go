@@ -43,6 +43,8 @@ func TestRefusalReasons(t *testing.T) {
 		{name: "uuid expired", path: "/api/collections", token: shortLived("simple"), then: expire, wantReason: "expired", wantWords: "expired at 20"},
 		{name: "uuid revoked", path: "/api/collections", token: shortLived("simple"), then: revokeAll, wantReason: "revoked", wantWords: "was revoked"},
 		{name: "uuid of another flow", path: "/api/markets", token: shortLived("simple"), wantReason: "other_flow", wantWords: "issued for the flow simple, not for oauth2"},
+		{name: "jwt of another flow", path: "/api/collections", token: shortLived("oauth2"), wantReason: "other_flow", wantWords: "issued for the flow oauth2, not for simple"},
+		{name: "expired jwt of another flow", path: "/api/collections", token: shortLived("oauth2"), then: expire, wantReason: "other_flow", wantWords: "issued for the flow oauth2, not for simple"},
 		{name: "jwt expired", path: "/api/markets", token: shortLived("oauth2"), then: expire, wantReason: "expired", wantWords: "expired at 20"},
 		{name: "jwt revoked", path: "/api/markets", token: shortLived("oauth2"), then: revokeAll, wantReason: "revoked", wantWords: "was revoked"},
 		{name: "jwt altered", path: "/api/markets", token: alterSignature, wantReason: "altered", wantWords: "does not verify"},
@@ -86,5 +88,48 @@ func TestRefusalReasons(t *testing.T) {
 				t.Error("the log holds the token")
 			}
 		})
+	}
+}
+
+// TestInsufficientScopeNamesTheScope: a 403 says which scope the operation
+// needs, in error_description as in the scope parameter, and the log line
+// says reason=insufficient_scope.
+func TestInsufficientScopeNamesTheScope(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	srv := mockservertest.NewServer(t, mockservertest.WithOptions(mockserver.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))}))
+	tok := token(t, srv, "oauth2", "metricsClient", "metricsSecret")
+	req := newRequest(t, http.MethodGet, srv.URL+"/provisioning/organizations", "", "")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	ex := send(t, srv, req)
+	if ex.status != http.StatusForbidden {
+		t.Fatalf("status %d, want 403; body %s", ex.status, ex.body)
+	}
+	c := bearerChallenge(t, ex.header)
+	desc, _ := c.Param("error_description")
+	if scope, _ := c.Param("scope"); scope != "provisioning-api" || !strings.HasSuffix(desc, "needs: provisioning-api") {
+		t.Errorf("challenge scope %q, error_description %q: want both to name provisioning-api", scope, desc)
+	}
+	if e := oauthError(t, ex.body); e.Code != oautherr.InsufficientScope || e.Description != desc {
+		t.Errorf("body %s, want insufficient_scope with the challenge's description", ex.body)
+	}
+	if !strings.Contains(logs.String(), "reason=insufficient_scope") {
+		t.Errorf("log %q lacks reason=insufficient_scope", logs.String())
+	}
+}
+
+func TestScopeNeeded(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		scopes [][]string
+		want   string
+	}{
+		{nil, "the access token lacks the scope this operation needs"},
+		{[][]string{{"a"}}, "the access token lacks the scope this operation needs: a"},
+		{[][]string{{"a", "b"}, {"c"}}, "the access token lacks the scope this operation needs: a and b, or c"},
+	} {
+		if got := mockserver.ScopeNeeded(tt.scopes); got != tt.want {
+			t.Errorf("scopeNeeded(%v) = %q, want %q", tt.scopes, got, tt.want)
+		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 var requestPathFiles = []string{
 	"server.go", "clientop.go", "token.go", "bearer.go", "revoke.go",
 	"body.go", "logging.go", "cors.go", "clock.go", "options.go",
-	"faults.go", "capture.go", "issuers.go", "controlclock.go", "lifecycle.go",
+	"faults.go", "capture.go", "metrics.go", "refusal.go", "debug.go", "issuers.go", "controlclock.go", "lifecycle.go",
 	"keys.go", "clients.go", "control.go", "controlgo.go", "duration.go",
 	"graphql.go", "graphql_exec.go", "graphql_data.go", "graphql_introspect.go", "graphql_cache.go",
 }

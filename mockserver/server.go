@@ -34,6 +34,7 @@ type Server struct {
 	clients *clientRegistry
 	clock   *controlClock // also opts.Clock
 	faults  *faultTable
+	metrics *serverMetrics // nil with Options.Metrics off
 	capture *requestCapture
 	issuers *issuerSet
 	store   *tokens.Store
@@ -96,6 +97,16 @@ func (s *Server) Flows() []*spec.Flow {
 // Clients returns the registered clients (secrets included: this is a mock).
 func (s *Server) Clients() []Client { return s.clients.list() }
 
+// ServesJWKS reports whether the server publishes its keys at JWKSPath
+// (it has a jwt flow).
+func (s *Server) ServesJWKS() bool {
+	return slices.ContainsFunc(s.flows, func(fr *flowRuntime) bool { return fr.keys != nil })
+}
+
+// ServesMetadata reports whether the server answers RFC 8414 metadata at
+// MetadataPath (a flow has a grant type).
+func (s *Server) ServesMetadata() bool { return s.metadata != nil }
+
 // Clock returns the clock the server issues and validates tokens with.
 func (s *Server) Clock() Clock { return s.opts.Clock }
 
@@ -108,6 +119,7 @@ func methodNotAllowed(methods []string) http.Handler {
 	allow := []string{strings.Join(methods, ", ")}
 	body := []byte(`{"error":"method_not_allowed","error_description":"this path does not document that method"}`)
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		noteRefusal(w, reasonMethodNotAllowed)
 		w.Header()["Allow"] = allow
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusMethodNotAllowed)

@@ -199,7 +199,7 @@ func (m jwtMinter) mint(r *http.Request, client *registeredClient, scope string)
 	t.token, err = m.fr.keys.Current().Sign(tokens.Claims{
 		Issuer: iss, Subject: client.ID, ClientID: client.ID, Scope: scope, ID: jti,
 		Audience: append([]string{m.fr.flow.Name}, client.Audience...), IssuedAt: t.issuedAt, ExpiresAt: exp,
-		Extra: client.Claims,
+		Extra: m.fr.claimsFor(client),
 	})
 	if err != nil {
 		return mintedToken{}, err

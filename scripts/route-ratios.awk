@@ -45,5 +45,7 @@ END {
 		ratio(b, "jwt (cached) ÷ bare-jwt-header", "bare-jwt-header", "jwt", 0.95)
 		ratio(b, "uuid-logged ÷ uuid (log on ÷ quiet)", "uuid", "uuid-logged", 0.90)
 		ratio(b, "jwt-logged ÷ jwt (log on ÷ quiet)", "jwt", "jwt-logged", 0.90)
+		ratio(b, "uuid ÷ uuid-nometrics (metrics on ÷ off)", "uuid-nometrics", "uuid", 0.95)
+		ratio(b, "jwt ÷ jwt-nometrics (metrics on ÷ off)", "jwt-nometrics", "jwt", 0.95)
 	}
 }

@@ -12,12 +12,13 @@ import (
 const (
 	CapabilityRevocation    = "revocation"    // RFC 7009, x-tollgate.revocationEndpoint
 	CapabilityIntrospection = "introspection" // RFC 7662, x-tollgate.introspectionEndpoint
+	CapabilityGraphQL       = "graphql"       // a protected GraphQL endpoint, x-tollgate.graphql
 )
 
 // Capabilities returns the names of the capabilities a document can mark
 // optional and a user can require.
 func Capabilities() []string {
-	return []string{CapabilityRevocation, CapabilityIntrospection}
+	return []string{CapabilityRevocation, CapabilityIntrospection, CapabilityGraphQL}
 }
 
 // CheckCapability fails, naming the known ones, when name is not a capability.
@@ -39,6 +40,8 @@ func (f *Flow) Declares(capability string) bool {
 		return f.Revocation != nil
 	case CapabilityIntrospection:
 		return f.Introspection != nil
+	case CapabilityGraphQL:
+		return f.GraphQL != nil
 	}
 	return false
 }
@@ -57,6 +60,9 @@ func (f *Flow) WithoutOptional() *Flow {
 	if c.IsOptional(CapabilityIntrospection) {
 		c.Introspection = nil
 	}
+	if c.IsOptional(CapabilityGraphQL) {
+		c.GraphQL = nil
+	}
 	c.Optional = nil
 	return &c
 }
@@ -72,7 +78,11 @@ func (c *compiler) compileOptional(f *Flow) error {
 			return c.extErr("optional", "lists %s twice", name)
 		}
 		if !f.Declares(name) {
-			return c.extErr("optional", "%s is optional, but the document declares no %sEndpoint: declare it, or remove it from this list", name, name)
+			key := name + "Endpoint"
+			if name == CapabilityGraphQL {
+				key = name
+			}
+			return c.extErr("optional", "%s is optional, but the document declares no %s: declare it, or remove it from this list", name, key)
 		}
 	}
 	f.Optional = append([]string(nil), c.src.ext.Optional...)

@@ -14,13 +14,16 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/tollgate/tollgate/spec/oautherr"
 )
 
 // Defaults for x-tollgate members a document leaves out.
 const (
 	DefaultRealm        = "tollgate"
 	DefaultProfile      = "rfc6749"
-	DefaultErrorDialect = "rfc6749"
+	DefaultErrorDialect = oautherr.DialectRFC6749
+	DefaultClaims       = ClaimsRFC9068
 	DefaultTokenType    = "Bearer"
 	DefaultAlgorithm    = "RS256"
 	DefaultLifetime     = time.Hour
@@ -30,6 +33,19 @@ const (
 	DefaultTokenFormat = FormatOpaque
 	maxLifetime        = 366 * 24 * time.Hour
 )
+
+// Claim sets a jwt flow's tokens carry (x-tollgate.token.claims).
+const (
+	// ClaimsRFC9068 is iss, sub, aud, client_id, scope, iat, nbf, exp and
+	// jti (RFC 9068 §2.2).
+	ClaimsRFC9068 = "rfc9068"
+	// ClaimsCL is ClaimsRFC9068 plus the claims of a Commerce Layer token
+	// that its clients read (organization, application, test, rand).
+	ClaimsCL = "cl"
+)
+
+// ClaimSets returns the claim sets a jwt flow may name, the default first.
+func ClaimSets() []string { return []string{ClaimsRFC9068, ClaimsCL} }
 
 // Algorithms returns the JWS algorithms a jwt flow may name.
 func Algorithms() []string {
@@ -75,8 +91,8 @@ func (c *compiler) compile() (*Flow, error) {
 	if !printable(f.Realm) {
 		return nil, c.extErr("realm", "must be printable ASCII")
 	}
-	if f.ErrorDialect != DefaultErrorDialect {
-		return nil, c.extErr("errorDialect", "unknown error dialect %q (known: rfc6749)", f.ErrorDialect)
+	if !slices.Contains(oautherr.Dialects(), f.ErrorDialect) {
+		return nil, c.extErr("errorDialect", "unknown error dialect %q (known: %s)", f.ErrorDialect, strings.Join(oautherr.Dialects(), ", "))
 	}
 	if !validToken(f.TokenType) {
 		return nil, c.extErr("token.type", "%q is not an RFC 9110 token", f.TokenType)
@@ -164,7 +180,14 @@ func (c *compiler) compileToken(f *Flow) error {
 		if t.Algorithm != "" {
 			return c.extErr("token.algorithm", "only jwt tokens are signed: remove it or set format: jwt")
 		}
+		if t.Claims != "" {
+			return c.extErr("token.claims", "only jwt tokens carry claims: remove it or set format: jwt")
+		}
 		return nil
+	}
+	f.Claims = orDefault(t.Claims, DefaultClaims)
+	if !slices.Contains(ClaimSets(), f.Claims) {
+		return c.extErr("token.claims", "unknown claim set %q (known: %s)", f.Claims, strings.Join(ClaimSets(), ", "))
 	}
 	f.Algorithm = orDefault(t.Algorithm, DefaultAlgorithm)
 	if !slices.Contains(Algorithms(), f.Algorithm) {

@@ -59,6 +59,7 @@ type tokenExt struct {
 	Type      string `yaml:"type"`
 	Lifetime  int    `yaml:"lifetime"`
 	Algorithm string `yaml:"algorithm"`
+	Claims    string `yaml:"claims"`
 }
 
 type endpointExt struct {
@@ -120,7 +121,7 @@ func decodeExtension(name string, data []byte) (extensionSource, error) {
 func extensionKeys() map[string][]string {
 	return map[string][]string{
 		ExtensionKey:                                    {"flow", "profile", "realm", "errorDialect", "token", "tokenEndpoint", "revocationEndpoint", "introspectionEndpoint", "jwksUri", "metadataUrl", "optional", "graphql"},
-		ExtensionKey + ".token":                         {"format", "type", "lifetime", "algorithm"},
+		ExtensionKey + ".token":                         {"format", "type", "lifetime", "algorithm", "claims"},
 		ExtensionKey + ".tokenEndpoint":                 {"operationId", "clientAuth", "grantType", "request", "response"},
 		ExtensionKey + ".tokenEndpoint.request":         {"clientId", "clientSecret", "grantType", "scope"},
 		ExtensionKey + ".tokenEndpoint.response":        {"accessToken", "tokenType", "expiresIn", "scope", "createdAt"},

@@ -44,11 +44,12 @@ type Flow struct {
 	Document     string        // where it was loaded from, e.g. "openapi/simple.yaml"
 	Profile      string        // default conformance profile
 	Realm        string        // the Bearer realm on challenges
-	ErrorDialect string        // "rfc6749"
+	ErrorDialect string        // oautherr.DialectRFC6749 or oautherr.DialectCL: the shape of error bodies
 	TokenFormat  string        // FormatUUID, FormatOpaque or FormatJWT; DefaultTokenFormat when the document says none
 	TokenType    string        // the token_type value issued, e.g. "Bearer"
 	Lifetime     time.Duration // default token lifetime
 	Algorithm    string        // JWS algorithm for FormatJWT, e.g. "RS256"
+	Claims       string        // claim set of FormatJWT tokens: ClaimsRFC9068 or ClaimsCL; "" for other formats
 	Scopes       []string      // scopes the document defines (oauth2 schemes), sorted
 	Token        TokenOperation
 	// Revocation is the RFC 7009 token revocation operation; nil when the

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -137,49 +138,86 @@ func TestCheckAPISpecExitTwo(t *testing.T) {
 // one with the document's scope) in front of the mock's oauth2 tokens, as
 // a proxy that maps each documented operation onto a mock route enforcing
 // the same scope: `check --flow oauth2 --api-spec` probes exactly those
-// operations and passes, BEAR-017 included.
+// operations and passes, BEAR-017 included. With the auth removed from one
+// operation (the server answers it without looking at the token), BEAR-019
+// fails for that operation, naming it, and no other check fails: BEAR-017,
+// whose scoped probe lands there, is INCONCLUSIVE pointing to BEAR-019.
 func TestCheckAPISpecOwnAPI(t *testing.T) {
 	t.Parallel()
-	mock, err := url.Parse(checkMock(t))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name     string
+		open     string // the path served without auth; "" for none
+		wantExit int
+	}{
+		{name: "every operation protected", wantExit: 0},
+		{name: "auth removed from one operation", open: "/v1/orgs/acme", wantExit: 1},
 	}
-	routes := map[string]string{
-		"/v1/markets":        "/api/markets",
-		"/v1/orgs/acme":      "/provisioning/organizations",
-		"/v1/orders/metrics": "/metrics/orders",
-	}
-	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
-		r.SetURL(mock)
-		r.Out.Host = r.In.Host // the mock names itself after the host it is asked as
-		if to, ok := routes[r.In.URL.Path]; ok {
-			r.Out.URL.Path, r.Out.URL.RawPath = to, ""
-		}
-	}}
-	shop := httptest.NewServer(proxy)
-	t.Cleanup(shop.Close)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			mock, err := url.Parse(checkMock(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			routes := map[string]string{
+				"/v1/markets":        "/api/markets",
+				"/v1/orgs/acme":      "/provisioning/organizations",
+				"/v1/orders/metrics": "/metrics/orders",
+			}
+			proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+				r.SetURL(mock)
+				r.Out.Host = r.In.Host // the mock names itself after the host it is asked as
+				if to, ok := routes[r.In.URL.Path]; ok {
+					r.Out.URL.Path, r.Out.URL.RawPath = to, ""
+				}
+			}}
+			shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == tt.open && tt.open != "" {
+					w.Header().Set("Content-Type", "application/json")
+					_, _ = w.Write([]byte(`{"data":[]}`))
+					return
+				}
+				proxy.ServeHTTP(w, r)
+			}))
+			t.Cleanup(shop.Close)
 
-	env := append([]string{"TOLLGATE_SCOPED_CLIENT_ID=" + mockserver.ScopedClientID, "TOLLGATE_SCOPED_CLIENT_SECRET=" + mockserver.ScopedClientSecret}, seedEnv...)
-	r := runTollgate(t, env, "check", "--target", shop.URL, "--flow", "oauth2", "--api-spec", "../../testdata/apispec/shop-3.1.yaml")
-	if r.code != 0 {
-		t.Fatalf("exit %d, want 0; stderr %q\nstdout:\n%s", r.code, r.stderr, r.stdout)
-	}
-	want := "(OpenAPI 3.1.0): 3 protected operation(s) probed, 0 skipped\n" +
-		"  probed  GET /v1/markets (shopMarkets)\n" +
-		"  probed  GET /v1/orders/metrics (shopOrderMetrics) scopes: metrics-api\n" +
-		"  probed  GET /v1/orgs/acme (shopOrganization) scopes: provisioning-api\n"
-	if !strings.Contains(r.stdout, want) {
-		t.Errorf("stdout does not list exactly the document's protected operations:\n%s", r.stdout)
-	}
-	verdicts, _ := checkLines(t, r.stdout)
-	for id, got := range verdicts {
-		if got == "FAIL" || got == "INCONCLUSIVE" {
-			t.Errorf("%s: %s against the mock behind the shop's API", id, got)
-		}
-	}
-	for _, id := range []string{"BEAR-001", "BEAR-017", "BEAR-019", "BEAR-020"} {
-		if verdicts[id] != "PASS" {
-			t.Errorf("%s: %q, want PASS", id, verdicts[id])
-		}
+			env := append([]string{"TOLLGATE_SCOPED_CLIENT_ID=" + mockserver.ScopedClientID, "TOLLGATE_SCOPED_CLIENT_SECRET=" + mockserver.ScopedClientSecret}, seedEnv...)
+			r := runTollgate(t, env, "check", "--target", shop.URL, "--flow", "oauth2", "--api-spec", "../../testdata/apispec/shop-3.1.yaml")
+			if r.code != tt.wantExit {
+				t.Fatalf("exit %d, want %d; stderr %q\nstdout:\n%s", r.code, tt.wantExit, r.stderr, r.stdout)
+			}
+			want := "(OpenAPI 3.1.0): 3 protected operation(s) probed, 0 skipped\n" +
+				"  probed  GET /v1/markets (shopMarkets)\n" +
+				"  probed  GET /v1/orders/metrics (shopOrderMetrics) scopes: metrics-api\n" +
+				"  probed  GET /v1/orgs/acme (shopOrganization) scopes: provisioning-api\n"
+			if !strings.Contains(r.stdout, want) {
+				t.Errorf("stdout does not list exactly the document's protected operations:\n%s", r.stdout)
+			}
+			verdicts, _ := checkLines(t, r.stdout)
+			wantFail := map[string]bool{"BEAR-019": tt.open != ""}
+			for id, got := range verdicts {
+				if id == "BEAR-017" && tt.open != "" {
+					if got != "INCONCLUSIVE" || !strings.Contains(r.stdout, "see BEAR-019") {
+						t.Errorf("BEAR-017: %s, want INCONCLUSIVE pointing to BEAR-019 (its scoped probe lands on the open operation)", got)
+					}
+					continue
+				}
+				if (got == "FAIL") != wantFail[id] || got == "INCONCLUSIVE" {
+					t.Errorf("%s: %s; want FAIL only for BEAR-019, and only with the auth removed from %q", id, got, tt.open)
+				}
+			}
+			if tt.open == "" {
+				for _, id := range []string{"BEAR-001", "BEAR-017", "BEAR-019", "BEAR-020"} {
+					if verdicts[id] != "PASS" {
+						t.Errorf("%s: %q, want PASS", id, verdicts[id])
+					}
+				}
+				return
+			}
+			_, failure, _ := strings.Cut(r.stdout, "\nFAIL BEAR-019 [oauth2]: ")
+			if failure == "" || !strings.Contains(failure, "GET "+shop.URL+tt.open) {
+				t.Errorf("the BEAR-019 failure does not show the request to %s:\n%s", tt.open, r.stdout)
+			}
+		})
 	}
 }

@@ -386,6 +386,9 @@ func TestCheckExitTwo(t *testing.T) {
 	unknownKey := writeFile(t, "unknown.yaml", "target: http://127.0.0.1:1\nflow: simple\ntimeot: 3s\n")
 	badWaivers := writeFile(t, "waivers.yaml", "- check: TOK-011\n  reason: UUIDv4\n  expires: 31/12/2099\n")
 	unknownWaived := writeFile(t, "waivers-unknown.yaml", "- check: TOK-011\n  reason: UUIDv4\n- check: TOK-9999\n  reason: typo\n")
+	// No query can fill ping's argument within the suite's depth bound.
+	deepSDL := writeFile(t, "deep.graphql", "type Query { ping(x: A!): String }\ninput A { b: B! }\ninput B { c: C! }\ninput C { d: D! }\ninput D { e: E! }\ninput E { x: Int! }\n")
+	badSDL := writeFile(t, "bad.graphql", "type Query { ping: Nope }\n")
 
 	tests := []struct {
 		name  string
@@ -417,6 +420,10 @@ func TestCheckExitTwo(t *testing.T) {
 		{name: "bad --fail-on", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--fail-on", "maybe"}, want: []string{`--fail-on "maybe"`, "must or should"}},
 		{name: "bad waiver date", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--waivers", badWaivers}, want: []string{"waivers " + badWaivers + ":3:", "YYYY-MM-DD"}},
 		{name: "unknown waived check", env: append([]string{"TOLLGATE_WAIVERS=" + unknownWaived}, seedEnv...), args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{unknownWaived + ":3:", `"TOK-9999"`, "--list-checks"}},
+		{name: "GraphQL SDL no fixture can be built from", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--graphql-sdl", deepSDL}, want: []string{"graphql fixture does not match the SDL", deepSDL}},
+		{name: "GraphQL SDL that is no schema", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--graphql-sdl", badSDL}, want: []string{"graphql sdl " + badSDL, "not a valid GraphQL schema", "Nope"}},
+		{name: "missing GraphQL SDL file", env: seedEnv, args: []string{"--target", mockTarget, "--flow", "simple", "--graphql-sdl", "/does/not/exist.graphql"}, want: []string{"graphql sdl", "/does/not/exist.graphql"}},
+		{name: "unknown --graphql-signalling", env: seedEnv, args: []string{"--target", "http://127.0.0.1:1", "--flow", "simple", "--graphql-signalling", "teapot"}, want: []string{`graphql signalling "teapot"`, "status401", "errors200"}, quick: true},
 		{name: "missing waivers file", env: append([]string{"TOLLGATE_WAIVERS=/does/not/exist.yaml"}, seedEnv...), args: []string{"--target", mockTarget, "--flow", "simple"}, want: []string{"/does/not/exist.yaml", "--waivers"}},
 	}
 	for _, tt := range tests {

@@ -34,6 +34,9 @@ type serveConfig struct {
 	// is signalled. Zero means 5s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 
+	// TLS serves HTTPS and HTTP/2 (docs/tls.md).
+	TLS tlsSettings `yaml:"tls"`
+
 	mockserver.Options `yaml:",inline"`
 
 	file string     // the config file, "" when none
@@ -72,8 +75,10 @@ func readServeConfig(file string) (serveConfig, error) {
 			cfg.Documents[i] = filepath.Join(dir, d)
 		}
 	}
-	if cfg.SigningKeyFile != "" && !filepath.IsAbs(cfg.SigningKeyFile) {
-		cfg.SigningKeyFile = filepath.Join(dir, cfg.SigningKeyFile)
+	for _, path := range []*string{&cfg.SigningKeyFile, &cfg.TLS.Cert, &cfg.TLS.Key, &cfg.TLS.CAOut} {
+		if *path != "" && !filepath.IsAbs(*path) {
+			*path = filepath.Join(dir, *path)
+		}
 	}
 	return cfg, nil
 }
@@ -105,7 +110,7 @@ func (c serveConfig) locate(err error) error {
 }
 
 // optionErrorKey finds the key a mockserver options error starts with.
-var optionErrorKey = regexp.MustCompile(`^mockserver: (?:clients\[(\d+)\]|flows\.([\w-]+)(?:\.(\w+))?|(max_body_bytes|max_tokens|sweep_interval|cors_origins|issuer|signing_key_file|control|captured_requests)\b|(faults)(?:: faults\[(\d+)\])?)`)
+var optionErrorKey = regexp.MustCompile(`^mockserver: (?:clients\[(\d+)\]|flows\.([\w-]+)(?:\.(\w+))?|(max_body_bytes|max_tokens|sweep_interval|cors_origins|cors_allow_credentials|issuer|signing_key_file|control|metrics|captured_requests)\b|(faults)(?:: faults\[(\d+)\])?)`)
 
 // itemLine returns the line of item index (a number; "" for the first) of
 // the list under key.

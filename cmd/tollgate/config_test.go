@@ -35,7 +35,7 @@ func TestReadServeConfigExample(t *testing.T) {
 			CapturedRequests: 1000,
 			Flows: map[string]mockserver.FlowOptions{
 				"simple": {TokenFormat: "uuid", TokenLifetime: 30 * time.Minute},
-				"oauth2": {TokenLifetime: 2 * time.Hour, Algorithm: "RS256"},
+				"oauth2": {TokenLifetime: 2 * time.Hour, Algorithm: "RS512"},
 			},
 			Clients: []mockserver.Client{
 				{ID: "testClient", Secret: "superSecret"},
@@ -278,6 +278,7 @@ func TestOptionErrorsNameTheLine(t *testing.T) {
 		{"empty client scopes", "clients:\n  - id: a\n    secret: b\n    scopes: []\n", ":2: mockserver: clients[0]"},
 		{"control mode", "addr: 127.0.0.1:0\ncontrol: sometimes\n", ":2: mockserver: control: unknown mode"},
 		{"captured requests", "\ncaptured_requests: -1\n", ":2: mockserver: captured_requests"},
+		{"credentials for any origin", "addr: 127.0.0.1:0\ncors_allow_credentials: true\n", ":2: mockserver: cors_allow_credentials: not with any origin"},
 		{"one fault", "faults:\n  - endpoint: token\n    status: 99\n", ":2: mockserver: faults: status: 99"},
 		{"second fault", "faults:\n  - endpoint: token\n    status: 503\n  - endpoint: nowhere\n    status: 503\n", ":4: mockserver: faults: faults[1]: endpoint"},
 	}

@@ -84,9 +84,17 @@ func TestHelperCLI(t *testing.T) {
 }
 
 // runDocBlocks runs the sh blocks of blocks in one bash script against a
-// fresh mock, and checks that every line of the text block after each sh
-// block is in that block's output.
-func runDocBlocks(t *testing.T, file string, blocks []docBlock) {
+// fresh mock, in an empty directory, and checks that every line of the
+// text block after each sh block is in that block's output. It returns
+// the output of each sh block it ran, in order.
+func runDocBlocks(t *testing.T, file string, blocks []docBlock) []string {
+	t.Helper()
+	return runDocBlocksIn(t, "", file, blocks)
+}
+
+// runDocBlocksIn is runDocBlocks with the script run in dir ("": an empty
+// temporary directory, where the examples write their reports).
+func runDocBlocksIn(t *testing.T, dir, file string, blocks []docBlock) []string {
 	t.Helper()
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -115,9 +123,13 @@ func runDocBlocks(t *testing.T, file string, blocks []docBlock) {
 	if len(run) == 0 {
 		t.Fatalf("%s has no sh block to run", file)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", script.String())
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	cmd.Dir = dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.Env = append(os.Environ(), "TOLLGATE_TARGET="+srv.URL, "TOLLGATE_CONTROL_TOKEN=", "NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
@@ -139,6 +151,7 @@ func runDocBlocks(t *testing.T, file string, blocks []docBlock) {
 			}
 		}
 	}
+	return outputs
 }
 
 func indexOf(run []docBlock, b docBlock) int {
@@ -191,4 +204,30 @@ func TestReadmeControl(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join("..", "..", "README.md")
 	runDocBlocks(t, file, readDocBlocks(t, file, "## Control the mock"))
+}
+
+// TestReadmeCheckAndLoad runs the README's `tollgate check` and `tollgate
+// load` examples in order, as written (the load example uses the clients
+// the check example exported): with the mock's default clients, the only
+// check left NOT VERIFIED is the opt-in TOK-037, and the load run has its
+// expired share.
+func TestReadmeCheckAndLoad(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("the load example runs 5 s after waiting 6 s for an expired token")
+	}
+	file := filepath.Join("..", "..", "README.md")
+	blocks := append(readDocBlocks(t, file, "## Checking a server: `tollgate check`"), readDocBlocks(t, file, "## Load testing: `tollgate load`")...)
+	outputs := runDocBlocks(t, file, blocks)
+	if len(outputs) != 2 {
+		t.Fatalf("%s: %d sh blocks ran in the check and load sections, want 2", file, len(outputs))
+	}
+	for _, line := range strings.Split(outputs[0], "\n") {
+		if strings.Contains(line, "NOT VERIFIED") && !strings.Contains(line, "TOK-037") && !strings.Contains(line, "checks:") {
+			t.Errorf("%s: the check example leaves a check NOT VERIFIED besides the opt-in TOK-037: %s", file, line)
+		}
+	}
+	if strings.Contains(outputs[1], "skipped") || !strings.Contains(outputs[1], "expired ") {
+		t.Errorf("%s: the load example has no expired share:\n%s", file, outputs[1])
+	}
 }

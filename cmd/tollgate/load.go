@@ -31,6 +31,7 @@ type loadFlags struct {
 	tokensPerClient int
 	tokenFile       string
 	expiredFile     string
+	queryFile       string
 	issueRate       string
 	jsonOut         string
 	htmlOut         string
@@ -50,7 +51,11 @@ Scenarios: validate (default) obtains a few tokens through the flow's token
 operation, then calls its protected operations with them, optionally mixed
 with invalid, missing and expired tokens (--mix); issue requests tokens at
 no more than --issue-rate (429 counts as rate limited, Retry-After is
-honoured); mixed measures validation alone, then with issuance running.
+honoured); mixed measures validation alone, then with issuance running;
+graphql sends one fixed query (the SDL's probe query, or --query FILE,
+validated against the SDL) to the target's GraphQL endpoint with the same
+tokens and --mix, and judges each answer by the endpoint's signalling
+(401/403, or 200 with an error code and no data where allowed).
 
 Models: --rate 2000/s sends at that rate whatever the answers (open model,
 latency measured from each request's intended send time); --concurrency 64
@@ -73,7 +78,7 @@ preflight error, with one line naming the fix.`,
 	}
 	f := cmd.Flags()
 	fl.register(f)
-	f.StringVar(&fl.scenario, "scenario", "validate", "validate, issue or mixed")
+	f.StringVar(&fl.scenario, "scenario", "validate", "validate, issue, mixed or graphql")
 	f.StringVar(&fl.rate, "rate", "", "open model: requests per period, e.g. 2000/s or 30/min")
 	f.StringVar(&fl.rateStep, "rate-step", "", "with --rate: add this rate every --step-every, e.g. 500/s")
 	f.DurationVar(&fl.stepEvery, "step-every", 0, "with --rate-step: how long each step lasts")
@@ -86,7 +91,8 @@ preflight error, with one line naming the fix.`,
 	f.StringSliceVar(&fl.operations, "operation", nil, "validate: protected operations to call, by operationId or \"METHOD /path\" (default: the target file's operations, else all)")
 	f.IntVar(&fl.tokensPerClient, "tokens-per-client", 2, "validate: tokens obtained for each configured client")
 	f.StringVar(&fl.tokenFile, "token-file", "", "validate: use the valid tokens in FILE (one per line) instead of obtaining any")
-	f.StringVar(&fl.expiredFile, "expired-token-file", "", "validate: tokens known to be expired (one per line), for the expired share")
+	f.StringVar(&fl.expiredFile, "expired-token-file", "", "validate, graphql: tokens known to be expired (one per line), for the expired share")
+	f.StringVar(&fl.queryFile, "query", "", "graphql: the query document to send (one operation), validated against the SDL (default: one built from the SDL)")
 	f.StringVar(&fl.issueRate, "issue-rate", "30/min", "issue, mixed: the target's token rate ceiling (Commerce Layer documents 30/min)")
 	f.StringVar(&fl.jsonOut, "json", "", "write the full report (histogram buckets included) to FILE")
 	f.StringVar(&fl.htmlOut, "html", "", "write a self-contained HTML page plotting latency and throughput to FILE")
@@ -109,9 +115,12 @@ type loadPlan struct {
 func (fl loadFlags) plan(cmd *cobra.Command, cfg framework.Config) (loadPlan, error) {
 	var p loadPlan
 	switch fl.scenario {
-	case "validate", "issue", "mixed":
+	case "validate", "issue", "mixed", "graphql":
 	default:
-		return p, usagef("--scenario %q: use validate, issue or mixed", fl.scenario)
+		return p, usagef("--scenario %q: use validate, issue, mixed or graphql", fl.scenario)
+	}
+	if fl.queryFile != "" && fl.scenario != "graphql" {
+		return p, usagef("--query applies to --scenario graphql")
 	}
 	if fl.duration <= 0 || fl.requests == 0 {
 		return p, usagef("--duration and --requests must be above 0: every run is bounded by both")
@@ -147,7 +156,7 @@ func (fl loadFlags) plan(cmd *cobra.Command, cfg framework.Config) (loadPlan, er
 	} else if fl.rateStep != "" || fl.rateMax != "" {
 		return p, usagef("--rate-step and --rate-max need --rate")
 	}
-	if fl.scenario != "validate" {
+	if fl.scenario == "issue" || fl.scenario == "mixed" {
 		ceiling, err := load.ParseRate(fl.issueRate)
 		if err != nil {
 			return p, usagef("--issue-rate: %v", err)
@@ -235,7 +244,15 @@ func runLoad(cmd *cobra.Command, fl loadFlags, stdout, stderr io.Writer) error {
 		report.Notes = append(report.Notes, note)
 	}
 	var validate, issue *load.Scenario
-	if fl.scenario != "issue" {
+	if fl.scenario == "graphql" {
+		if validate, err = buildGraphQLLoad(ctx, fl, f, plan, stderr); err != nil {
+			return err
+		}
+		report.Notes = append(report.Notes, validate.Notes...)
+		if plan.mix != (load.Mix{}) {
+			report.Mix = validate.Mix.String()
+		}
+	} else if fl.scenario != "issue" {
 		ops := fl.operations
 		if len(ops) == 0 {
 			ops = f.Config.Operations // the target file's, or TOLLGATE_OPERATIONS
@@ -258,7 +275,7 @@ func runLoad(cmd *cobra.Command, fl loadFlags, stdout, stderr io.Writer) error {
 			report.Mix = validate.Mix.String()
 		}
 	}
-	if fl.scenario != "validate" {
+	if fl.scenario == "issue" || fl.scenario == "mixed" {
 		if issue, err = load.BuildIssue(f.Prober); err != nil {
 			return usageError{err}
 		}
@@ -269,8 +286,8 @@ func runLoad(cmd *cobra.Command, fl loadFlags, stdout, stderr io.Writer) error {
 	progress := newProgressPrinter(stdout, fl.quiet)
 	runStart := time.Now()
 	switch fl.scenario {
-	case "validate":
-		report.Parts = runParts(ctx, progress, runStart, part{"validate", validate.Targeter, plan.pacer, plan.opts})
+	case "validate", "graphql":
+		report.Parts = runParts(ctx, progress, runStart, part{fl.scenario, validate.Targeter, plan.pacer, plan.opts})
 	case "issue":
 		report.Parts = runParts(ctx, progress, runStart, part{"issue", issue.Targeter, plan.issuePacer, plan.opts})
 	case "mixed":
@@ -337,4 +354,35 @@ func hostname() string {
 		return "unknown"
 	}
 	return h
+}
+
+// buildGraphQLLoad builds the graphql scenario: the query from --query (or
+// the SDL's probe query), validated against the SDL, and the tokens of the
+// validate scenario. A query the SDL rejects, or a target without a
+// GraphQL endpoint, is a configuration error (exit 2).
+func buildGraphQLLoad(ctx context.Context, fl loadFlags, f *framework.Framework, plan loadPlan, stderr io.Writer) (*load.Scenario, error) {
+	in := load.GraphQLInput{Endpoint: f.GraphQLEndpoint(),
+		Validate: load.ValidateInput{F: f.Prober, Mix: plan.mix, TokensPerClient: fl.tokensPerClient, RunFor: fl.duration}}
+	var err error
+	if in.Validate.Tokens, err = readTokens(fl.tokenFile, "--token-file"); err != nil {
+		return nil, err
+	}
+	if in.Validate.ExpiredTokens, err = readTokens(fl.expiredFile, "--expired-token-file"); err != nil {
+		return nil, err
+	}
+	if fl.queryFile != "" {
+		data, err := os.ReadFile(fl.queryFile)
+		if err != nil {
+			return nil, usagef("--query: %v (give a file holding one GraphQL query document)", err)
+		}
+		in.Query = string(data)
+	}
+	if plan.mix[load.KindExpired] > 0 && len(in.Validate.ExpiredTokens) == 0 && !f.Config.ExpiryClient.IsZero() {
+		fmt.Fprintf(stderr, "tollgate load: waiting for a token of the expiry client %q to expire (at most %s)\n", f.Config.ExpiryClient.ID, f.Config.MaxExpiryWait)
+	}
+	sc, err := load.BuildGraphQL(ctx, in)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return sc, nil
 }

@@ -55,8 +55,10 @@ func (t thresholdFlags) thresholds() (load.Thresholds, error) {
 	return th, nil
 }
 
-// finishLoad prints the summary, writes the files, and judges the run.
+// finishLoad judges the run, prints the summary, and writes the files
+// (which carry the thresholds and the verdict).
 func finishLoad(report *load.Report, th load.Thresholds, jsonOut, htmlOut string, stdout io.Writer) error {
+	verdict := report.Judge(th)
 	report.Render(stdout)
 	if jsonOut != "" {
 		if err := report.WriteFile(jsonOut); err != nil {
@@ -70,21 +72,9 @@ func finishLoad(report *load.Report, th load.Thresholds, jsonOut, htmlOut string
 		}
 		fmt.Fprintf(stdout, "HTML plot: %s\n", htmlOut)
 	}
-	var failures []string
-	if n := report.WrongVerdicts(); n > 0 {
-		failures = append(failures, fmt.Sprintf("%d wrong verdict(s)", n))
-	}
-	for _, p := range report.Parts {
-		if p.Name == "issue" && report.Scenario != "issue" {
-			continue // the thresholds are about validation in a mixed run
-		}
-		for _, miss := range th.Check(p.Metrics) {
-			failures = append(failures, p.Name+": "+miss)
-		}
-	}
-	if len(failures) > 0 {
-		fmt.Fprintf(stdout, "\nFAIL: %s\n", strings.Join(failures, "; "))
-		return errors.New("load run failed: " + strings.Join(failures, "; "))
+	if verdict.Result == load.ResultFail {
+		fmt.Fprintf(stdout, "\nFAIL: %s\n", strings.Join(verdict.Failures, "; "))
+		return errors.New("load run failed: " + strings.Join(verdict.Failures, "; "))
 	}
 	fmt.Fprintln(stdout, "\nPASS")
 	return nil

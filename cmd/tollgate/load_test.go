@@ -48,11 +48,14 @@ func TestLoadAgainstMock(t *testing.T) {
 		env       []string
 		wantCode  int
 		want      []string
+		part      string // the report part judged; "" for validate
 	}{
 		{name: "simple flow, closed model, mixed tokens: every verdict right", flow: "simple", args: []string{"--concurrency", "8"}, want: []string{"verdicts:     all 400 answers as expected", "p99.9", "PASS"}},
 		{name: "oauth2 flow, open model, mixed tokens: every verdict right", flow: "oauth2", args: []string{"--rate", "400/s"}, want: []string{"achieved of 400.0/s asked", "PASS"}},
 		{name: "simple flow through net/http: every verdict right", flow: "simple", args: []string{"--sender", "net/http"}, want: []string{"verdicts:     all 400 answers as expected", "PASS"}},
 		{name: "a mock accepting any Bearer token fails the run", flow: "simple", mutations: []string{"accept-any-bearer"}, wantCode: 1, want: []string{"WRONG VERDICTS", "ACCEPTED", "SECURITY FAILURE", "FAIL: "}},
+		{name: "simple flow, GraphQL scenario: every verdict right", flow: "simple", args: []string{"--scenario", "graphql"}, part: "graphql", want: []string{"scenario graphql", "verdicts:     all 400 answers as expected", "PASS"}},
+		{name: "oauth2 GraphQL endpoint serving data without a token fails the run", flow: "oauth2", mutations: []string{"graphql-data-without-token"}, args: []string{"--scenario", "graphql"}, part: "graphql", wantCode: 1, want: []string{"ACCEPTED", "FAIL: "}},
 		{name: "a missed threshold fails the run", flow: "oauth2", args: []string{"--min-rps", "1e9"}, wantCode: 1, want: []string{"below --min-rps", "FAIL: "}},
 		{name: "a threshold from the environment fails the run", flow: "simple", env: []string{"TOLLGATE_LOAD_MAX_P99=1us"}, wantCode: 1, want: []string{"above --max-p99 1µs", "FAIL: "}},
 	}
@@ -76,9 +79,13 @@ func TestLoadAgainstMock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m := rep.Part("validate")
+			part := tt.part
+			if part == "" {
+				part = "validate"
+			}
+			m := rep.Part(part)
 			if m == nil || m.Requests == 0 || m.Requests > 400 {
-				t.Fatalf("report: %+v, want 1..400 requests in a validate part", rep.Parts)
+				t.Fatalf("report: %+v, want 1..400 requests in a %s part", rep.Parts, part)
 			}
 			for _, k := range []load.Kind{load.KindInvalid, load.KindMissing, load.KindExpired} {
 				if m.Count(func(got load.Kind, _ load.Outcome) bool { return got == k }) == 0 {
@@ -137,6 +144,10 @@ func TestLoadExitTwo(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := []string{"load", "--target", mockTarget, "--flow", "simple", "--requests", "10"}
+	badQuery := filepath.Join(t.TempDir(), "bad.graphql")
+	if err := os.WriteFile(badQuery, []byte("{ nosuchfield }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		env  []string
@@ -149,7 +160,10 @@ func TestLoadExitTwo(t *testing.T) {
 		{name: "a bad rate", env: seedEnv, args: append(base, "--rate", "fast"), want: []string{"--rate", "2000/s"}},
 		{name: "rate and concurrency together", env: seedEnv, args: append(base, "--rate", "10/s", "--concurrency", "3"), want: []string{"exclude each other"}},
 		{name: "a bad mix", env: seedEnv, args: append(base, "--mix", "valid=9,forged=1"), want: []string{"--mix", "valid=90"}},
-		{name: "an unknown scenario", env: seedEnv, args: append(base, "--scenario", "soak"), want: []string{"validate, issue or mixed"}},
+		{name: "an unknown scenario", env: seedEnv, args: append(base, "--scenario", "soak"), want: []string{"validate, issue, mixed or graphql"}},
+		{name: "a GraphQL query the SDL rejects", env: seedEnv, args: append(base, "--scenario", "graphql", "--query", badQuery), want: []string{"--query", "graphql fixture does not match the SDL", "nosuchfield"}},
+		{name: "a missing GraphQL query file", env: seedEnv, args: append(base, "--scenario", "graphql", "--query", "/nonexistent/q.graphql"), want: []string{"--query", "/nonexistent/q.graphql"}},
+		{name: "--query outside the graphql scenario", env: seedEnv, args: append(base, "--query", badQuery), want: []string{"--query applies to --scenario graphql"}},
 		{name: "an unknown sender", env: seedEnv, args: append(base, "--sender", "curl"), want: []string{"wire or net/http"}},
 		{name: "an unbounded run", env: seedEnv, args: append(base, "--duration", "0s"), want: []string{"bounded"}},
 		{name: "a bad error rate", env: seedEnv, args: append(base, "--max-error-rate", "lots"), want: []string{"--max-error-rate", "0.1%"}},

@@ -4,6 +4,7 @@
 //
 //	tollgate serve     start the mock auth server
 //	tollgate check     run the conformance checks against a server
+//	tollgate init      write a starting flow document for a server
 //	tollgate load      benchmark a server and judge every answer
 //	tollgate ctl       control a running mock (clock, faults, requests, tokens, clients, keys)
 //	tollgate version   print the version (also tollgate --version)
@@ -73,7 +74,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see --help)", err)}
 	})
-	root.AddCommand(newServeCmd(stdout, stderr), newCheckCmd(stdout, stderr), newLoadCmd(stdout, stderr), newCtlCmd(stdout), newVersionCmd(stdout))
+	root.AddCommand(newServeCmd(stdout, stderr), newCheckCmd(stdout, stderr), newInitCmd(stdout, stderr), newLoadCmd(stdout, stderr), newCtlCmd(stdout), newVersionCmd(stdout))
 	// Unknown subcommands and bad arguments are usage errors too.
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if len(args) > 0 {

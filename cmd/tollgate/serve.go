@@ -39,6 +39,9 @@ type serveFlags struct {
 	shutdownTimeout time.Duration
 	control         string
 	controlToken    string
+	tls             tlsFlags
+	metrics         string
+	debug           bool
 }
 
 // defaultShutdownTimeout is how long a stopping server waits for requests in flight.
@@ -52,7 +55,15 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Start the mock auth server for the built-in flows (simple and oauth2) and any
 extra flow documents. Flags override the config file; the config file overrides
 the defaults. Once the server accepts connections it prints one line
-"listening on http://HOST:PORT", then the flows and example curl commands.
+"listening on http://HOST:PORT" (https:// with --tls), then the flows and
+example curl commands.
+
+With --tls it serves HTTPS and HTTP/2 with a certificate for localhost,
+127.0.0.1, ::1 and each --tls-name, signed by a CA made for the run, whose
+certificate it writes to a file and names (for NODE_EXTRA_CA_CERTS,
+SSL_CERT_FILE, curl --cacert); --tls-cert and --tls-key serve your own.
+Token issuers then begin with https://, e.g. https://auth.example.test:4455
+when the server is reached under that name (docs/tls.md).
 
 On SIGINT or SIGTERM it stops accepting connections, lets the requests in
 flight finish for up to --shutdown-timeout, closes the connections of any
@@ -83,6 +94,9 @@ connections, or any connection that carries the control token
 	f.DurationVar(&fl.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "on SIGINT/SIGTERM, how long requests in flight may take before their connections are closed")
 	f.StringVar(&fl.control, "control", mockserver.ControlAuto, "control API under /_tollgate/: auto (loopback, or anywhere with the control token) or off")
 	f.StringVar(&fl.controlToken, "control-token", "", "Bearer token every control request must carry (or TOLLGATE_CONTROL_TOKEN): visible in ps; prefer the variable")
+	addTLSFlags(f, &fl.tls)
+	f.BoolVar(&fl.debug, "debug", false, "serve Go profiles under /debug/pprof/ and expvar at /debug/vars (loopback, or with the control token)")
+	f.StringVar(&fl.metrics, "metrics", mockserver.MetricsAuto, "Prometheus metrics at "+mockserver.MetricsPath+": auto (loopback, or anywhere with the control token), public (any connection) or off")
 	return cmd
 }
 
@@ -125,6 +139,12 @@ func resolveServeConfig(cmd *cobra.Command, fl serveFlags) (serveConfig, error) 
 		return cfg, usagef("shutdown timeout %v: give a positive duration, e.g. 5s", cfg.ShutdownTimeout)
 	}
 	if err := resolveControl(flags, fl, &cfg); err != nil {
+		return cfg, err
+	}
+	if err := resolveTLS(flags, fl.tls, &cfg); err != nil {
+		return cfg, err
+	}
+	if err := resolveMetrics(flags, fl, &cfg); err != nil {
 		return cfg, err
 	}
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
@@ -235,17 +255,38 @@ func serve(ctx context.Context, cmd *cobra.Command, fl serveFlags, stdout, stder
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
 	}
+	var st *servingTLS
+	scheme := "http"
+	if cfg.TLS.Enabled {
+		if st, err = setUpTLS(cfg.TLS, ln.Addr()); err != nil {
+			_ = ln.Close()
+			return err
+		}
+		httpSrv.TLSConfig, scheme = st.config, "https"
+	}
 	served := make(chan error, 1)
-	go func() { served <- httpSrv.Serve(ln) }()
+	go func() {
+		if st != nil {
+			served <- httpSrv.ServeTLS(ln, "", "") // h2 and http/1.1, by ALPN
+			return
+		}
+		served <- httpSrv.Serve(ln)
+	}()
 
-	base := "http://" + ln.Addr().String()
+	base := scheme + "://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "listening on %s\n", base)
 	if len(opts.Mutations) > 0 {
 		fmt.Fprintf(stdout, "\nWARNING: this mock is deliberately broken (mutations: %s)\n", strings.Join(opts.Mutations, ", "))
 	}
-	printBanner(stdout, exampleBase(ln.Addr()), srv)
+	examples := scheme + strings.TrimPrefix(exampleBase(ln.Addr()), "http")
+	if st != nil {
+		printTLS(stdout, st, examples)
+	}
+	printBanner(stdout, examples, st.curlCommand(), srv)
+	printEndpoints(stdout, examples, srv)
 	printClients(stdout, srv.Clients(), listensOnLoopback(ln.Addr()))
-	printControl(stdout, exampleBase(ln.Addr()), ln.Addr(), opts)
+	printControl(stdout, examples, ln.Addr(), opts)
+	printMetrics(stdout, examples, ln.Addr(), opts)
 
 	select {
 	case err := <-served:
@@ -295,12 +336,12 @@ func exampleBase(addr net.Addr) string {
 }
 
 // printBanner lists each flow with curl commands that work as printed.
-func printBanner(w io.Writer, base string, srv *mockserver.Server) {
+func printBanner(w io.Writer, base, curl string, srv *mockserver.Server) {
 	clients := srv.Clients()
 	for _, f := range srv.Flows() {
 		fmt.Fprintf(w, "\nflow %s (%s, %s tokens, %v):\n", f.Name, f.Document, f.TokenFormat, f.Lifetime)
 		if c, ok := clientFor(clients, f.Name); ok {
-			for i, line := range tokenCurls(base, f, c) {
+			for i, line := range tokenCurls(curl, base, f, c) {
 				if i == 0 { // kept in TOKEN for the protected routes below
 					line = "TOKEN=$(" + line + " | jq -r '" + jqPath(f.Token.Response.AccessToken) + "')"
 				}
@@ -313,7 +354,7 @@ func printBanner(w io.Writer, base string, srv *mockserver.Server) {
 			if len(op.Scopes) > 0 {
 				note = "   # needs scope " + strings.Join(op.Scopes[0], " ")
 			}
-			fmt.Fprintf(w, "  curl -s %s%s%s -H \"Authorization: Bearer $TOKEN\"%s\n", methodFlag(op.Method), base, path, note)
+			fmt.Fprintf(w, "  %s %s%s%s -H \"Authorization: Bearer $TOKEN\"%s\n", curl, methodFlag(op.Method), base, path, note)
 		}
 		if f.GraphQL != nil {
 			fmt.Fprintf(w, "  curl -s %s%s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' -d '{\"query\":\"{ __typename }\"}'   # GraphQL, docs/graphql.md\n", base, f.GraphQL.Path)
@@ -403,7 +444,7 @@ func jqPath(p spec.Pointer) string {
 	return b.String()
 }
 
-func tokenCurls(base string, f *spec.Flow, c mockserver.Client) []string {
+func tokenCurls(curl, base string, f *spec.Flow, c mockserver.Client) []string {
 	tok := f.Token
 	var lines []string
 	if tok.AcceptsClientAuth(spec.ClientAuthBody) {
@@ -426,10 +467,10 @@ func tokenCurls(base string, f *spec.Flow, c mockserver.Client) []string {
 			b, _ := json.Marshal(doc)
 			body = string(b)
 		}
-		lines = append(lines, fmt.Sprintf("curl -s -X POST %s%s -H 'Content-Type: %s' -d '%s'", base, tok.Path, mediaType, body))
+		lines = append(lines, fmt.Sprintf("%s -X POST %s%s -H 'Content-Type: %s' -d '%s'", curl, base, tok.Path, mediaType, body))
 	}
 	if tok.AcceptsClientAuth(spec.ClientAuthBasic) && slices.Contains(tok.MediaTypes, spec.FormMediaType) && tok.GrantType != "" {
-		lines = append(lines, fmt.Sprintf("curl -s -X POST %s%s -u '%s:%s' -d %s=%s", base, tok.Path, c.ID, c.Secret, tok.Request.GrantType.Name(), tok.GrantType))
+		lines = append(lines, fmt.Sprintf("%s -X POST %s%s -u '%s:%s' -d %s=%s", curl, base, tok.Path, c.ID, c.Secret, tok.Request.GrantType.Name(), tok.GrantType))
 	}
 	return lines
 }

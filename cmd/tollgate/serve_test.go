@@ -27,7 +27,7 @@ const (
 	shutdownTimeout = 5 * time.Second
 )
 
-var listeningLine = regexp.MustCompile(`^listening on http://127\.0\.0\.1:\d+$`)
+var listeningLine = regexp.MustCompile(`^listening on https?://127\.0\.0\.1:\d+$`)
 
 // lockedBuffer is an io.Writer safe for the concurrent writes of the server
 // (request log lines) and the reads of the test.
@@ -67,7 +67,7 @@ func waitFor(t *testing.T, b *lockedBuffer, timeout time.Duration, what string, 
 
 // serveProc is a `tollgate serve` running in the test process.
 type serveProc struct {
-	base   string // http://127.0.0.1:PORT
+	base   string // http://127.0.0.1:PORT, https:// with --tls
 	addr   string // 127.0.0.1:PORT
 	stdout *lockedBuffer
 	stderr *lockedBuffer
@@ -115,7 +115,7 @@ func startServe(t *testing.T, args ...string) *serveProc {
 		t.Fatalf("first line %q does not match %s", first, listeningLine)
 	}
 	p.base = strings.TrimPrefix(first, "listening on ")
-	p.addr = strings.TrimPrefix(p.base, "http://")
+	p.addr = strings.TrimPrefix(strings.TrimPrefix(p.base, "http://"), "https://")
 	return p
 }
 
@@ -226,10 +226,19 @@ func TestServeEndToEnd(t *testing.T) {
 		"curl -s -X POST " + p.base + "/oauth/token ",
 		"curl -s -X POST " + p.base + "/oauth/token -u 'testClient:superSecret' -d grant_type=client_credentials",
 		"curl -s " + p.base + "/api/collections -H \"Authorization: Bearer $TOKEN\"",
+		"\nendpoints:\n  health:   " + p.base + "/_tollgate/health\n  JWKS:     " + p.base + "/.well-known/jwks.json\n  metadata: " + p.base + "/.well-known/oauth-authorization-server (RFC 8414)\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
+	}
+	out = waitFor(t, p.stdout, startTimeout, "metrics line", func(s string) bool { return strings.Contains(s, "\nmetrics: ") })
+	if want := "\nmetrics: " + p.base + "/metrics (Prometheus; docs/metrics.md)\n"; !strings.Contains(out, want) {
+		t.Errorf("banner lacks %q:\n%s", want, out)
+	}
+	status, _, body = call(t, http.MethodGet, p.base+"/metrics", "", "", "")
+	if want := `tollgate_requests_total{route="GET /api/collections",status="200",verdict="ok"} 1`; status != http.StatusOK || !strings.Contains(string(body), want) {
+		t.Errorf("GET /metrics: status %d, want 200 and %s in:\n%s", status, want, body)
 	}
 	if strings.Count(out, "listening on ") != 1 {
 		t.Errorf("stdout has %d listening lines, want 1:\n%s", strings.Count(out, "listening on "), out)
@@ -458,6 +467,7 @@ func TestRunExitCodes(t *testing.T) {
 	badOptions := writeFile(t, "badoptions.yaml", "flows:\n  simple:\n    token_format: base64\n")
 	badMaxTokens := writeFile(t, "badmax.yaml", "addr: 127.0.0.1:0\nmax_tokens: -3\n")
 	badShutdown := writeFile(t, "badshutdown.yaml", "shutdown_timeout: -1s\n")
+	badMetrics := writeFile(t, "badmetrics.yaml", "addr: 127.0.0.1:0\nmetrics: on\n")
 
 	// Flags that keep a command that wrongly starts serving off fixed ports.
 	anyPort := []string{"--addr", "127.0.0.1:0"}
@@ -485,6 +495,8 @@ func TestRunExitCodes(t *testing.T) {
 		{name: "missing flow document", args: append([]string{"serve", "--document", "/does/not/exist.yaml"}, anyPort...), want: []string{"/does/not/exist.yaml"}},
 		{name: "address in use", args: []string{"serve", "--addr", busy.Addr().String()}, want: []string{"listen on " + busy.Addr().String(), "port 0 picks a free one"}},
 		{name: "bad control mode", args: append([]string{"serve", "--control", "sometimes"}, anyPort...), want: []string{`--control "sometimes"`, "auto or off"}},
+		{name: "bad metrics mode", args: append([]string{"serve", "--metrics", "on"}, anyPort...), want: []string{`--metrics "on"`, "auto, public or off"}},
+		{name: "config metrics mode", args: append([]string{"serve", "--config", badMetrics}, anyPort...), want: []string{badMetrics + ":2:", `metrics: unknown mode "on"`, "auto, public or off"}},
 		{name: "empty control token", args: append([]string{"serve", "--control-token", ""}, anyPort...), want: []string{"--control-token is empty"}},
 		{name: "unknown subcommand", args: []string{"bogus-subcommand"}, want: []string{`unknown command "bogus-subcommand"`, "tollgate --help"}},
 		{name: "serve argument", args: append([]string{"serve", "extra"}, anyPort...), want: []string{"extra", "takes no arguments"}},

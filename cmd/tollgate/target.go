@@ -47,6 +47,9 @@ func (tf *targetFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&tf.cfg.APISpec, "api-spec", "", "your own OpenAPI 3.0/3.1 document: probe the operations it secures with a Bearer scheme instead of the flow document's (docs/check.md)")
 	f.StringVar(&tf.cfg.APIBase, "api-base", "", "path before each --api-spec path on the target, e.g. /v1; / for none (default: the path of the document's server URL)")
 	f.StringArrayVar(&tf.pathParams, "path-param", nil, "a value for an --api-spec path parameter, name=value (repeatable)")
+	f.StringVar(&tf.cfg.GraphQL.Endpoint, "graphql-endpoint", "", "the target's GraphQL endpoint, a path or URL (default: the flow document's x-tollgate.graphql)")
+	f.StringVar(&tf.cfg.GraphQL.SDL, "graphql-sdl", "", "the GraphQL endpoint's SDL file, or introspection to read it with the primary client's token")
+	f.StringVar(&tf.cfg.GraphQL.Signalling, "graphql-signalling", "", "how the GraphQL endpoint refuses bad tokens: status401 (401/403) or errors200 (200 + errors with a code, no data)")
 }
 
 // withAPISpec reads the API document cfg names, if any, and returns flow
@@ -103,6 +106,9 @@ func (tf *targetFlags) resolve(cmd *cobra.Command, stderr io.Writer, more func(s
 	set("insecure", func() { cfg.Insecure = tf.cfg.Insecure })
 	set("api-spec", func() { cfg.APISpec = tf.cfg.APISpec })
 	set("api-base", func() { cfg.APIBase = tf.cfg.APIBase })
+	set("graphql-endpoint", func() { cfg.GraphQL.Endpoint = tf.cfg.GraphQL.Endpoint })
+	set("graphql-sdl", func() { cfg.GraphQL.SDL = tf.cfg.GraphQL.SDL })
+	set("graphql-signalling", func() { cfg.GraphQL.Signalling = tf.cfg.GraphQL.Signalling })
 	if flags.Changed("path-param") {
 		params, err := framework.ParsePathParams(tf.pathParams)
 		if err != nil {

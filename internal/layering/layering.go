@@ -29,9 +29,9 @@ func Rules() []Rule {
 	return []Rule{
 		{
 			Name:     "probe-and-load-need-no-test-framework",
-			Packages: []string{Module + "/suites/probe/...", Module + "/suites/load/..."},
+			Packages: []string{Module + "/suites/probe/...", Module + "/suites/load/...", Module + "/suites/flowinit/..."},
 			Deny:     []string{"github.com/onsi/..."},
-			Why:      "the probe and load libraries must be usable without Ginkgo and Gomega",
+			Why:      "the probe, load and flowinit libraries must be usable without Ginkgo and Gomega",
 		},
 		{
 			Name:     "suites-are-black-box",

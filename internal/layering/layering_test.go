@@ -24,6 +24,7 @@ func TestCheckFindsViolations(t *testing.T) {
 	}{
 		{"load importing gomega", m + "/suites/load", []string{"net/http", "github.com/onsi/gomega"}, "probe-and-load-need-no-test-framework"},
 		{"probe importing ginkgo through a subpackage", m + "/suites/probe", []string{"github.com/onsi/ginkgo/v2/types"}, "probe-and-load-need-no-test-framework"},
+		{"flowinit importing gomega", m + "/suites/flowinit", []string{"github.com/onsi/gomega"}, "probe-and-load-need-no-test-framework"},
 		{"framework may import ginkgo", m + "/suites/framework", []string{"github.com/onsi/ginkgo/v2", m + "/suites/probe"}, ""},
 		{"conformance importing the mock", m + "/suites/conformance", []string{m + "/mockserver"}, "suites-are-black-box"},
 		{"load importing the mock's token store", m + "/suites/load", []string{m + "/mockserver/tokens"}, "suites-are-black-box"},

@@ -15,6 +15,11 @@
 //	error, error_description = *( %x20-21 / %x23-5B / %x5D-7E )
 //	error_uri                = *( %x21 / %x23-5B / %x5D-7E )
 //
+// Some servers wrap the same body in a vendor's dialect: [Error.ServerBody]
+// and [Error.ResourceBody] write it in one of [Dialects], e.g. Commerce
+// Layer's, which adds a JSON:API "errors" array beside the RFC members.
+// [Parse] reads every dialect, since it ignores members it does not know.
+//
 // *Error implements error, and errors.Is matches two *Error values with the
 // same code, so callers can write
 //

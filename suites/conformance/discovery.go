@@ -4,27 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
-	"slices"
-	"strings"
 
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega" //nolint:revive // matchers read as prose in checks
 
+	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/framework"
 	"github.com/tollgate/tollgate/suites/probe"
-)
-
-// wellKnownOpenID is appended to the issuer for OpenID Connect Discovery
-// 1.0 §4: "concatenating the string /.well-known/openid-configuration to
-// the Issuer", any terminating "/" removed first.
-const wellKnownOpenID = "/.well-known/openid-configuration"
-
-// Issuer rules: what the issuer of a metadata document must be, given the
-// URL it was fetched under.
-const (
-	ruleRFC8414 = "RFC 8414 §3.3"
-	ruleOpenID  = "OpenID Connect Discovery 1.0 §4.3"
 )
 
 // metadataDoc is one authorization server metadata document of the
@@ -32,7 +18,7 @@ const (
 type metadataDoc struct {
 	url     string          // where it was fetched
 	source  string          // who named url, for messages
-	rule    string          // the issuer rule for url; "" when url has neither well-known form
+	rule    string          // the issuer rule for url (spec.MetadataIssuers); "" when url has neither well-known form
 	issuers []string        // the issuer values rule accepts
 	ex      *probe.Exchange // the answer
 	md      map[string]any  // nil unless a 200 with a JSON object
@@ -45,16 +31,14 @@ func (d *metadataDoc) issuer() (iss string, ok bool) {
 	return iss, ok
 }
 
-// usable reports whether the document's data may be used: RFC 8414 §3.3
-// "If these values are not identical, the data contained in the response
-// MUST NOT be used"; OpenID Discovery §4.3 likewise. A document whose
-// location the user named outside the well-known forms is taken on trust.
+// usable reports whether the document's data may be used
+// (spec.MetadataUsable).
 func (d *metadataDoc) usable() bool {
 	if d.md == nil {
 		return false
 	}
 	iss, _ := d.issuer()
-	return d.rule == "" || slices.Contains(d.issuers, iss)
+	return spec.MetadataUsable(d.url, iss)
 }
 
 // metadataLocation is a URL where metadata may be, and who named it.
@@ -71,10 +55,11 @@ func metadataLocations(f *framework.Framework) []metadataLocation {
 	case f.Flow.MetadataURL != "":
 		return []metadataLocation{{f.Config.EndpointURL(f.Flow.MetadataURL), "the flow document (x-tollgate.metadataUrl)"}}
 	}
-	return []metadataLocation{
-		{metadataURL(f.Config.Target), "RFC 8414 discovery"},
-		{strings.TrimSuffix(f.Config.Target, "/") + wellKnownOpenID, "OpenID Connect discovery"},
+	var locs []metadataLocation
+	for _, loc := range spec.DiscoveryLocations(f.Config.Target) {
+		locs = append(locs, metadataLocation{loc.URL, loc.Source})
 	}
+	return locs
 }
 
 // fetchMetadataDocs GETs every location of metadataLocations.
@@ -89,7 +74,7 @@ func fetchMetadataDocs(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework)
 // fetchMetadataDoc GETs one metadata location.
 func fetchMetadataDoc(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework, loc metadataLocation) *metadataDoc {
 	d := &metadataDoc{url: loc.url, source: loc.source}
-	d.rule, d.issuers = issuerRule(loc.url)
+	d.rule, d.issuers = spec.MetadataIssuers(loc.url)
 	ex, err := f.Do(ctx, http.MethodGet, loc.url, http.Header{"Accept": {"application/json"}}, nil)
 	d.ex = framework.Sent(g, ex, err)
 	if ex.Status == http.StatusOK {
@@ -116,31 +101,6 @@ func usableMetadata(ctx ginkgo.SpecContext, g Gomega, f *framework.Framework) (u
 		}
 	}
 	return nil, first
-}
-
-// issuerRule returns the rule a metadata URL's issuer is judged by and the
-// issuer values it accepts: RFC 8414 §3.1 inserts
-// /.well-known/oauth-authorization-server between the host and the path of
-// the issuer, OpenID Discovery §4 appends /.well-known/openid-configuration
-// to it, each after removing a terminating "/", which is why the issuer
-// may have one or not. A URL of neither form has no rule.
-func issuerRule(rawURL string) (rule string, issuers []string) {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
-		return "", nil
-	}
-	origin := u.Scheme + "://" + u.Host
-	p := u.EscapedPath()
-	var iss string
-	switch {
-	case p == wellKnownMetadata || strings.HasPrefix(p, wellKnownMetadata+"/"):
-		rule, iss = ruleRFC8414, origin+strings.TrimPrefix(p, wellKnownMetadata)
-	case strings.HasSuffix(p, wellKnownOpenID):
-		rule, iss = ruleOpenID, origin+strings.TrimSuffix(p, wellKnownOpenID)
-	default:
-		return "", nil
-	}
-	return rule, []string{iss, iss + "/"}
 }
 
 // jwksLocation returns where the JWK Set is, the first named of: the

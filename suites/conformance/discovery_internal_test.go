@@ -12,45 +12,6 @@ import (
 	"github.com/tollgate/tollgate/suites/framework"
 )
 
-// TestIssuerRule: the issuer a metadata URL must carry follows RFC 8414
-// §3.1 for /.well-known/oauth-authorization-server (inserted before the
-// issuer's path) and OpenID Discovery §4 for
-// /.well-known/openid-configuration (appended to it); other URLs have no
-// rule.
-func TestIssuerRule(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		url, rule, issuer string
-	}{
-		{"https://as.example/.well-known/oauth-authorization-server", ruleRFC8414, "https://as.example"},
-		{"https://as.example/.well-known/oauth-authorization-server/tenant/a", ruleRFC8414, "https://as.example/tenant/a"},
-		{"https://as.example/.well-known/openid-configuration", ruleOpenID, "https://as.example"},
-		{"https://as.example/realms/x/.well-known/openid-configuration", ruleOpenID, "https://as.example/realms/x"},
-		{"http://127.0.0.1:8080/.well-known/openid-configuration", ruleOpenID, "http://127.0.0.1:8080"},
-		{"https://as.example/.well-known/oauth-authorization-serverX", "", ""},
-		{"https://as.example/oauth/metadata.json", "", ""},
-		{"not a url at all", "", ""},
-	}
-	for _, tt := range tests {
-		rule, issuers := issuerRule(tt.url)
-		if rule != tt.rule {
-			t.Errorf("issuerRule(%q) rule = %q, want %q", tt.url, rule, tt.rule)
-			continue
-		}
-		if tt.rule == "" {
-			if issuers != nil {
-				t.Errorf("issuerRule(%q) issuers = %q, want none", tt.url, issuers)
-			}
-			continue
-		}
-		// With or without the terminating "/" removed before the
-		// well-known string was added; nothing else.
-		if !slices.Equal(issuers, []string{tt.issuer, tt.issuer + "/"}) {
-			t.Errorf("issuerRule(%q) issuers = %q, want %q and its / form", tt.url, issuers, tt.issuer)
-		}
-	}
-}
-
 // TestHMACJWT: the hand-built HS256 forgeries carry the header as given,
 // the payload part untouched, and a signature that verifies with the
 // secret, empty included.

@@ -1,7 +1,8 @@
 // Package conformance holds the conformance checks: reusable Ginkgo spec
 // functions that probe any target over HTTP, through a framework.Framework,
 // for the behaviour the flow document and the RFCs demand of token issuance
-// (TOK), Bearer enforcement (BEAR), expiry (EXP), JWT access tokens (JWT),
+// (TOK), Bearer enforcement (BEAR) and on a GraphQL endpoint (GQL), expiry
+// (EXP), JWT access tokens (JWT),
 // authorization server metadata (META), token revocation (REV) and token
 // introspection (INTRO). Each check is one It with its catalog ID in the
 // text and as a label. Specs labelled "load" (LoadSpecs) are not checks:
@@ -46,6 +47,11 @@ func Define(frameworks ...*framework.Framework) []*framework.Registrar {
 			ginkgo.Describe("hardening", func() { SecurityChecks(r) })
 			ginkgo.Describe("token revocation", func() { RevocationChecks(r) })
 			ginkgo.Describe("token introspection", func() { IntrospectionChecks(r) })
+			// After expiry: GQL-003 may take the expiry client's token,
+			// which a server that caches tokens per client would hand
+			// EXP-005 again, already dead. A primary token the forgeries
+			// killed (BEAR-025) leaves GQL-004 and GQL-012 INCONCLUSIVE.
+			ginkgo.Describe("GraphQL", func() { GraphQLChecks(r) })
 			// Last: these judge every exchange the checks above had with
 			// the token endpoint.
 			ginkgo.Describe("token endpoint, the whole run", func() { TokenRunChecks(r) })

@@ -308,7 +308,7 @@ func staleToken(ctx ginkgo.SpecContext, f *framework.Framework) (probe.SavedToke
 	if ctl == nil {
 		framework.NotVerified("save a token in one run with tollgate check --save-token FILE and pass FILE as --stale-token-file (TOLLGATE_STALE_TOKEN_FILE) in a later one")
 	}
-	t, err := ctl.Mint(ctx, probe.MintRequest{Flow: f.Flow.Name, ClientID: f.Config.Client.ID, Defect: "expired"})
+	t, _, err := mintForFlow(ctx, f, ctl, probe.MintRequest{ClientID: f.Config.Client.ID, Defect: "expired"})
 	if err != nil {
 		framework.NotVerified("no saved token (--stale-token-file), and the target's control API minted no expired one: %v", err)
 	}

@@ -15,9 +15,6 @@ import (
 	"github.com/tollgate/tollgate/suites/probe"
 )
 
-// wellKnownMetadata is the RFC 8414 §3 well-known URI suffix.
-const wellKnownMetadata = "/.well-known/oauth-authorization-server"
-
 // MetadataChecks defines the META checks for r's flow: authorization
 // server metadata for OAuth 2.0 flows, RFC 8414's or an OpenID Connect
 // discovery document, found where metadataLocations says.
@@ -162,19 +159,6 @@ func MetadataChecks(r *framework.Registrar) {
 			g.Expect(parseJWKS(ex.Body)).NotTo(BeEmpty(), "the advertised jwks_uri %s holds no usable key", u)
 		}
 	})
-}
-
-// metadataURL is where RFC 8414 §3.1 puts the metadata of the issuer the
-// target names: "inserting a well-known URI string into the authorization
-// server's issuer identifier between the host component and the path
-// component, if any". "any terminating "/" MUST be removed before
-// inserting "/.well-known/"".
-func metadataURL(target string) string {
-	u, err := url.Parse(target)
-	if err != nil {
-		return target + wellKnownMetadata
-	}
-	return u.Scheme + "://" + u.Host + wellKnownMetadata + strings.TrimSuffix(u.EscapedPath(), "/")
 }
 
 // sameURL compares two absolute URLs: scheme and host case-insensitively,

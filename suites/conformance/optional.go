@@ -7,6 +7,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega" //nolint:revive // matchers read as prose in checks
 
+	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/spec/oautherr"
 	"github.com/tollgate/tollgate/suites/framework"
 	"github.com/tollgate/tollgate/suites/probe"
@@ -16,8 +17,11 @@ import (
 // fails when a required endpoint is not offered; the others of its area are
 // then NOT VERIFIED, so that one missing endpoint gives one FAIL.
 func offerJudge(kind string) string {
-	if kind == introspectionKind {
+	switch kind {
+	case introspectionKind:
 		return "INTRO-002" // a live token is active: the endpoint works at all
+	case spec.CapabilityGraphQL:
+		return "GQL-004" // a valid token gets data: the endpoint works at all
 	}
 	return "REV-001" // revoking a valid token gives 200
 }

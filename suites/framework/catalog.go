@@ -70,6 +70,7 @@ func softLevels() map[string]Level {
 		"BEAR-016":  Should, // a bare challenge (F9)
 		"BEAR-017":  Should, // "FAIL on 2xx; WARN on status/code"
 		"EXP-007":   Should, // "FAIL/WARN": over 300 s, over 60 s
+		"GQL-006":   Info,   // "INFO for legacy servers": no application/graphql-response+json
 		"INTRO-001": Should, // refused, but not with 401
 		"INTRO-003": Should, // "FAIL / WARN for extra members"
 		"JWT-012":   Should, // "FAIL on 2xx; WARN on fetch"
@@ -165,6 +166,7 @@ func Catalog() []Check {
 		{"EXP-012", AreaExpiry, "A token saved by an earlier run is rejected once past its lifetime", `OAuth 2.1 §5.2 "MUST check that the access token is not yet expired"`, all(Must)},
 	}
 	checks = append(checks, moduleChecks()...)
+	checks = append(checks, graphqlChecks()...)
 	sort.Slice(checks, func(i, j int) bool { return checks[i].ID < checks[j].ID })
 	return checks
 }

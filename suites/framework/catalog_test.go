@@ -31,7 +31,8 @@ one row per check. The IDs come from the shared conformance catalog
 behind it and says how it is tested from outside the server: ` + "`TOK-`" + ` for token
 issuance, ` + "`BEAR-`" + ` for Bearer enforcement, ` + "`EXP-`" + ` for expiry, and the optional
 modules ` + "`JWT-`" + `, ` + "`META-`" + `, ` + "`REV-`" + ` (RFC 7009 revocation) and ` + "`INTRO-`" + ` (RFC 7662
-introspection), and ` + "`SEC-`" + ` for hardening facts recorded at INFO level.
+introspection), ` + "`SEC-`" + ` for hardening facts recorded at INFO level, and ` + "`GQL-`" + ` for
+Bearer enforcement on a GraphQL endpoint.
 REV and INTRO run when the flow document declares the endpoint,
 the configuration names it (` + "`revocation_endpoint`" + `, ` + "`introspection_endpoint`" + `) or the
 target's RFC 8414 metadata advertises it; otherwise they are N/A. An endpoint
@@ -42,6 +43,13 @@ of the area NOT VERIFIED ([check.md](check.md#optional-capabilities)). An ID nev
 meaning once released; gaps in the numbering are catalog checks this suite does
 not implement. ` + "`tollgate check --list-checks`" + ` prints the same table as YAML.
 
+The GQL checks run when the flow document declares a GraphQL endpoint
+(` + "`x-tollgate.graphql`" + `) or the target file names one (` + "`graphql:`" + `); otherwise they
+are N/A ("not offered"), as they are when an endpoint the flow document marks optional
+answers 404 or 405. Every query they send is first validated against the
+target's SDL with gqlparser: a fixture the SDL rejects is a configuration error
+(exit 2), never a server failure ([check.md](check.md#graphql)).
+
 ## Levels
 
 How much a failed check matters depends on the profile the run is judged by:
@@ -49,7 +57,8 @@ How much a failed check matters depends on the profile the run is judged by:
 flow, ` + "`cl`" + ` for oauth2; ` + "`rfc9068`" + ` is ` + "`rfc6749`" + ` with RFC 9068's JWT profile binding).
 The last five columns give the level under each profile; a level in parentheses is that
 of a lesser finding the catalog grades below the rest of the check ("FAIL if 200; WARN on
-the code"), reported as a WARN while the check's own failure stays at its level.
+the code"), reported at that level (a WARN, or an INFO for GQL-006's legacy servers) while
+the check's own failure stays at its level.
 
 - **MUST**: a failure is a FAIL and fails the run (exit code 1).
 - **SHOULD**: a failure is a WARN; it fails the run only with ` + "`--fail-on should`" + `.
@@ -147,11 +156,11 @@ func TestMarkdownTable(t *testing.T) {
 	}
 }
 
-var idPattern = regexp.MustCompile(`^(TOK|BEAR|EXP|JWT|META|REV|INTRO|SEC)-\d{3}$`)
+var idPattern = regexp.MustCompile(`^(TOK|BEAR|EXP|GQL|JWT|META|REV|INTRO|SEC)-\d{3}$`)
 
 func TestCatalog(t *testing.T) {
 	t.Parallel()
-	areaOf := map[string]string{"TOK": framework.AreaToken, "BEAR": framework.AreaBearer, "EXP": framework.AreaExpiry, "JWT": framework.AreaJWT, "META": framework.AreaMeta,
+	areaOf := map[string]string{"TOK": framework.AreaToken, "BEAR": framework.AreaBearer, "EXP": framework.AreaExpiry, "GQL": framework.AreaGraphQL, "JWT": framework.AreaJWT, "META": framework.AreaMeta,
 		"REV": framework.AreaRevocation, "INTRO": framework.AreaIntrospection, "SEC": framework.AreaSecurity}
 	levels := map[framework.Level]bool{framework.Must: true, framework.Should: true, framework.Info: true}
 	profiles := map[string]bool{"*": true}

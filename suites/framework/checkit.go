@@ -134,10 +134,24 @@ func NotVerified(format string, args ...any) {
 // check's spec then reports).
 func Warn(format string, args ...any) {
 	id, _, _ := strings.Cut(ginkgo.CurrentSpecReport().LeafNodeText, " ")
-	if _, ok := softLevels()[id]; !ok {
+	if soft, ok := softLevels()[id]; !ok || soft != Should {
 		panic(fmt.Sprintf("framework: %s reports a WARN the catalog does not give it: declare it in softLevels, or judge it in the check that owns it", id))
 	}
 	ginkgo.AddReportEntry(VerdictEntry, string(VerdictWarn)+"\n"+fmt.Sprintf(format, args...))
+}
+
+// Note records an INFO verdict from inside a check whose level is higher:
+// for a finding the catalog grades INFO beside the check's own ("FAIL when
+// the media type is used; INFO for legacy servers"). The check goes on; a
+// later failed assertion still decides the verdict. Only a check whose
+// lesser finding softLevels declares at INFO may; any other panics, as
+// Warn does.
+func Note(format string, args ...any) {
+	id, _, _ := strings.Cut(ginkgo.CurrentSpecReport().LeafNodeText, " ")
+	if soft, ok := softLevels()[id]; !ok || soft != Info {
+		panic(fmt.Sprintf("framework: %s reports an INFO the catalog does not give it: declare it in softLevels at Info, or judge it in the check that owns it", id))
+	}
+	ginkgo.AddReportEntry(VerdictEntry, string(VerdictInfo)+"\n"+fmt.Sprintf(format, args...))
 }
 
 // NotApplicable ends a check that does not apply to this flow.

@@ -115,6 +115,9 @@ func (c *Config) ApplyEnv(lookup func(string) (string, bool)) error {
 	str("TOLLGATE_METADATA_URL", &c.MetadataURL)
 	str("TOLLGATE_API_SPEC", &c.APISpec)
 	str("TOLLGATE_API_BASE", &c.APIBase)
+	str("TOLLGATE_GRAPHQL_ENDPOINT", &c.GraphQL.Endpoint)
+	str("TOLLGATE_GRAPHQL_SDL", &c.GraphQL.SDL)
+	str("TOLLGATE_GRAPHQL_SIGNALLING", &c.GraphQL.Signalling)
 	if v, ok := lookup("TOLLGATE_PATH_PARAMS"); ok && v != "" {
 		params, err := ParsePathParams(strings.Split(v, ","))
 		if err != nil {

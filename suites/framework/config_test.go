@@ -57,7 +57,7 @@ func TestConfigValidate(t *testing.T) {
 					t.Errorf("Require %q: revocation and introspection are not both required", c.Require)
 				}
 			}},
-		{name: "require of an unknown capability is an error", mutate: func(c *framework.Config) { c.Require = []string{"logout"} }, wantErr: `require: unknown capability "logout" (known: revocation, introspection)`},
+		{name: "require of an unknown capability is an error", mutate: func(c *framework.Config) { c.Require = []string{"logout"} }, wantErr: `require: unknown capability "logout" (known: revocation, introspection, graphql)`},
 		{name: "an API document with a base and path parameters is valid", mutate: func(c *framework.Config) {
 			c.APISpec, c.APIBase, c.PathParams = "api.yaml", "/v1", map[string]string{"id": "42"}
 		}},
@@ -67,6 +67,12 @@ func TestConfigValidate(t *testing.T) {
 		}, wantErr: `path_params: "id"="": give a name and a value`},
 		{name: "path parameters without an API document are an error", mutate: func(c *framework.Config) { c.PathParams = map[string]string{"id": "42"} },
 			wantErr: "api_base and path_params apply to an API document: give --api-spec FILE too"},
+		{name: "a GraphQL section is valid", mutate: func(c *framework.Config) {
+			c.GraphQL = probe.GraphQLConfig{Endpoint: "/graphql", SDL: "schema.graphql", Signalling: "errors200", ErrorCodes: []string{"invalid-jwt"}}
+		}},
+		{name: "an unknown GraphQL signalling is an error", mutate: func(c *framework.Config) { c.GraphQL.Signalling = "teapot" }, wantErr: `graphql signalling "teapot": use status401`},
+		{name: "a GraphQL endpoint that is neither a path nor a URL is an error", mutate: func(c *framework.Config) { c.GraphQL.Endpoint = "graphql" }, wantErr: `graphql endpoint "graphql": give an absolute http(s) URL or a path`},
+		{name: "an empty GraphQL error code is an error", mutate: func(c *framework.Config) { c.GraphQL.ErrorCodes = []string{""} }, wantErr: "an empty code matches nothing"},
 		{name: "no target is an error", mutate: func(c *framework.Config) { c.Target = "" }, wantErr: "no target"},
 		{name: "a target without scheme is not a URL", mutate: func(c *framework.Config) { c.Target = "auth.example.com" }, wantErr: "not an http(s) URL"},
 		{name: "a host:port target without scheme is not a URL", mutate: func(c *framework.Config) { c.Target = "127.0.0.1:4455" }, wantErr: "not an http(s) URL"},
@@ -374,6 +380,9 @@ func TestApplyEnv(t *testing.T) {
 		{"TOLLGATE_OPT_IN", "TOK-029,TOK-037", func(c framework.Config) any { return strings.Join(c.OptIn, "|") }, "TOK-029|TOK-037"},
 		{"TOLLGATE_API_SPEC", "api.yaml", func(c framework.Config) any { return c.APISpec }, "api.yaml"},
 		{"TOLLGATE_API_BASE", "/v1", func(c framework.Config) any { return c.APIBase }, "/v1"},
+		{"TOLLGATE_GRAPHQL_ENDPOINT", "/api/graphql", func(c framework.Config) any { return c.GraphQL.Endpoint }, "/api/graphql"},
+		{"TOLLGATE_GRAPHQL_SDL", "introspection", func(c framework.Config) any { return c.GraphQL.SDL }, "introspection"},
+		{"TOLLGATE_GRAPHQL_SIGNALLING", "errors200", func(c framework.Config) any { return c.GraphQL.Signalling }, "errors200"},
 		{"TOLLGATE_PATH_PARAMS", "id=42, kind=a=b", func(c framework.Config) any { return c.PathParams["id"] + "|" + c.PathParams["kind"] }, "42|a=b"},
 		{"TOLLGATE_LOAD_MAX_P99", "20ms", func(c framework.Config) any { return c.Load.MaxP99 }, 20 * time.Millisecond},
 		{"TOLLGATE_LOAD_MIN_RPS", "5000", func(c framework.Config) any { return c.Load.MinRPS }, 5000.0},
@@ -528,6 +537,7 @@ func TestApplyEnvReads(t *testing.T) {
 		"TOLLGATE_REVOCATION_ENDPOINT", "TOLLGATE_INTROSPECTION_ENDPOINT", "TOLLGATE_REVOCATION_PROPAGATION",
 		"TOLLGATE_JWKS_URI", "TOLLGATE_METADATA_URL",
 		"TOLLGATE_API_SPEC", "TOLLGATE_API_BASE", "TOLLGATE_PATH_PARAMS",
+		"TOLLGATE_GRAPHQL_ENDPOINT", "TOLLGATE_GRAPHQL_SDL", "TOLLGATE_GRAPHQL_SIGNALLING",
 		"TOLLGATE_FOREIGN_TOKEN", "TOLLGATE_STALE_TOKEN_FILE", "TOLLGATE_OPT_IN", "TOLLGATE_OPERATIONS", "TOLLGATE_REQUIRE",
 		"TOLLGATE_NO_CONTROL", "TOLLGATE_CONTROL_TOKEN",
 		"TOLLGATE_LOAD_MAX_P99", "TOLLGATE_LOAD_MIN_RPS", "TOLLGATE_LOAD_MAX_ERROR_RATE",

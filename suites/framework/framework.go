@@ -3,6 +3,7 @@ package framework
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -19,9 +20,10 @@ type Framework struct {
 	Config Config // the whole configuration; Prober.Config is its probe part
 
 	mu        sync.Mutex
-	control   *probe.Control      // the target's control API; nil: none, or NoControl
-	atStart   probe.ClockSnapshot // the target's clock as Preflight found it
-	noControl string              // why there is no control API, for the report
+	control   *probe.Control       // the target's control API; nil: none, or NoControl
+	graphql   *probe.GraphQLTarget // the target's GraphQL endpoint; nil: none declared
+	atStart   probe.ClockSnapshot  // the target's clock as Preflight found it
+	noControl string               // why there is no control API, for the report
 }
 
 // New returns a Framework for cfg (already validated) and flow.
@@ -83,5 +85,36 @@ func (f *Framework) Preflight(ctx context.Context) error {
 		return err
 	}
 	f.detectControl(ctx)
+	return f.resolveGraphQL(ctx)
+}
+
+// resolveGraphQL loads the target's GraphQL endpoint, its SDL and the
+// fixtures the GQL checks send, each validated against the SDL: a fixture
+// the SDL rejects is a configuration error here (GQL-010), before any
+// check runs.
+func (f *Framework) resolveGraphQL(ctx context.Context) error {
+	var token string
+	if f.Config.GraphQL.SDL == probe.SDLIntrospection {
+		tr, err := f.Prober.PrimaryToken(ctx)
+		if err != nil {
+			return fmt.Errorf("graphql sdl introspection needs the primary client's token: %w", err)
+		}
+		token = tr.AccessToken
+	}
+	t, err := f.ResolveGraphQL(ctx, token)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.graphql = t
+	f.mu.Unlock()
 	return nil
+}
+
+// GraphQLEndpoint returns the target's GraphQL endpoint as Preflight resolved it;
+// nil when neither the flow document nor the configuration declares one.
+func (f *Framework) GraphQLEndpoint() *probe.GraphQLTarget {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.graphql
 }

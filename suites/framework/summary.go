@@ -73,6 +73,9 @@ func Summarize(report types.Report) Summary {
 					if r.Verdict == VerdictWarn && r.Level == Must {
 						r.Level = Should // a lesser finding of a MUST check (Warn)
 					}
+					if r.Verdict == VerdictInfo && r.Level == Must {
+						r.Level = Info // a lesser finding recorded by Note
+					}
 				}
 			}
 		case types.SpecStateSkipped:

@@ -44,9 +44,10 @@ func (r *Report) WriteHTMLFile(path string) error {
 	return nil
 }
 
-// WriteHTML writes a page with inline SVG: the latency distribution of each
+// WriteHTML writes a page with the verdict and the thresholds (once the
+// report is judged), and inline SVG: the latency distribution of each
 // part by percentile (corrected latency solid, service time dashed) and
-// the requests answered per second over time. No script, no external
+// the requests answered per second over the run. No script, no external
 // resource.
 func (r *Report) WriteHTML(w io.Writer) error {
 	var summary strings.Builder
@@ -54,8 +55,9 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	data := struct {
 		R                   *Report
 		Summary             string
+		NoThresholds        bool
 		Latency, Throughput template.HTML
-	}{r, summary.String(), template.HTML(r.latencySVG()), template.HTML(r.throughputSVG())} //nolint:gosec // built from numbers and escaped names only
+	}{r, summary.String(), r.Thresholds == nil || r.Thresholds.IsZero(), template.HTML(r.latencySVG()), template.HTML(r.throughputSVG())} //nolint:gosec // built from numbers and escaped names only
 	page, err := template.New("page").Parse(pageHTML)
 	if err != nil {
 		return fmt.Errorf("load: html template: %w", err)
@@ -70,9 +72,16 @@ func (r *Report) WriteHTML(w io.Writer) error {
 const pageHTML = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>tollgate load: {{.R.Flow}} {{.R.Scenario}}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:780px}pre{background:#f6f6f6;padding:1em;overflow:auto}
-svg{background:#fff;border:1px solid #ddd}text{font-size:11px;font-family:system-ui,sans-serif}</style></head>
+svg{background:#fff;border:1px solid #ddd}text{font-size:11px;font-family:system-ui,sans-serif}
+table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2em .6em;text-align:left}.PASS{color:#1a7f37}.FAIL{color:#d62728;font-weight:bold}</style></head>
 <body><h1>tollgate load</h1>
 <p>{{.R.Target}}, flow {{.R.Flow}}, scenario {{.R.Scenario}}, {{.R.Model}} model, started {{.R.Started.Format "2006-01-02 15:04:05Z07:00"}}</p>
+{{with .R.Verdict}}<h2 id="verdict">Verdict: <span class="{{.Result}}">{{.Result}}</span></h2>
+{{if .Failures}}<ul>{{range .Failures}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if $.NoThresholds}}<p>No thresholds were set (--max-p99, --min-rps, --max-error-rate): the verdict is on the answers alone.</p>{{end}}
+<table><thead><tr><th>check</th><th>part</th><th>limit</th><th>measured</th><th>result</th></tr></thead><tbody>
+{{range .Checks}}<tr><td>{{.Name}}{{with .Flag}} ({{.}}){{end}}</td><td>{{.Part}}</td><td>{{.Limit}}</td><td>{{.Measured}}</td><td class="{{if .Pass}}PASS">met{{else}}FAIL">MISSED{{end}}</td></tr>
+{{end}}</tbody></table>{{end}}
 <h2>Latency by percentile</h2>
 <p>Solid: latency from the intended send time (corrected for coordinated omission in the open model). Dashed: service time from the actual send.</p>
 {{.Latency}}
@@ -104,7 +113,7 @@ func (r *Report) latencySVG() string {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#eee"/><text x="%.1f" y="%.1f" text-anchor="%s">p%s</text>`,
 			x, padT, x, plotH-padB, x, plotH-padB+14, anchor, label)
 	}
-	yAxis(&b, maxMs, "ms")
+	yAxis(&b, maxMs, fmtMs)
 	for i, p := range r.Parts {
 		color := plotColor(i)
 		for _, series := range []struct {
@@ -131,26 +140,29 @@ func (r *Report) latencySVG() string {
 	return b.String()
 }
 
-// throughputSVG plots requests per second, and errors, over the run.
+// throughputSVG plots requests per second, and errors, over the run: the
+// time axis ends when the run did.
 func (r *Report) throughputSVG() string {
-	seconds := 0
-	var peak float64
+	var end, peak float64
 	for _, p := range r.Parts {
-		seconds = max(seconds, int(math.Ceil(p.Start))+len(p.Metrics.Timeline))
+		end = max(end, p.Start+p.Metrics.Elapsed.Seconds())
 		for _, s := range p.Metrics.Timeline {
 			peak = max(peak, float64(s.Requests))
 		}
 	}
+	if end <= 0 {
+		end = 1
+	}
 	peak = niceCeil(peak)
 	var b strings.Builder
 	openSVG(&b, "throughput over time")
-	yAxis(&b, peak, "/s")
-	step := max(1, seconds/10)
-	for s := 0; s <= seconds; s += step {
-		x := padL + (plotW-padL-padR)*float64(s)/float64(max(seconds, 1))
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle">%ds</text>`, x, plotH-padB+14, s)
+	yAxis(&b, peak, fmtRate)
+	xOf := func(s float64) float64 { return padL + (plotW-padL-padR)*s/end }
+	step := niceCeil(end / 6)
+	for s := 0.0; s <= end-0.4*step; s += step {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="%s">%s</text>`, xOf(s), plotH-padB+14, map[bool]string{true: "start", false: "middle"}[s == 0], fmtSeconds(s))
 	}
-	xOf := func(s float64) float64 { return padL + (plotW-padL-padR)*(s+0.5)/float64(max(seconds, 1)) }
+	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="end">%s</text>`, xOf(end), plotH-padB+14, fmtSeconds(end))
 	yOf := func(v uint64) float64 { return plotH - padB - (plotH-padT-padB)*float64(v)/peak }
 	for i, p := range r.Parts {
 		color := plotColor(i)
@@ -162,7 +174,7 @@ func (r *Report) throughputSVG() string {
 			if width < 0.5 {
 				continue
 			}
-			x := xOf(p.Start + float64(s))
+			x := xOf(p.Start + float64(s) + width/2)
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x, yOf(uint64(float64(sec.Requests)/width))))
 			bad = append(bad, fmt.Sprintf("%.1f,%.1f", x, yOf(uint64(float64(sec.Errors+sec.Wrong)/width))))
 		}
@@ -180,13 +192,50 @@ func openSVG(b *strings.Builder, title string) {
 	fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="none" stroke="#999"/>`, padL, padT, plotW-padL-padR, plotH-padT-padB)
 }
 
-func yAxis(b *strings.Builder, top float64, unit string) {
+// yAxis draws five gridlines from 0 to top, labelled by label.
+func yAxis(b *strings.Builder, top float64, label func(float64) string) {
 	for i := 0; i <= 4; i++ {
 		v := top * float64(i) / 4
 		y := plotH - padB - (plotH-padT-padB)*float64(i)/4
-		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#eee"/><text x="%.1f" y="%.1f" text-anchor="end">%s%s</text>`,
-			padL, y, plotW-padR, y, padL-4, y+4, strconv.FormatFloat(v, 'g', 4, 64), unit)
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#eee"/><text x="%.1f" y="%.1f" text-anchor="end">%s</text>`,
+			padL, y, plotW-padR, y, padL-4, y+4, template.HTMLEscapeString(label(v)))
 	}
+}
+
+// fmtMs labels a latency given in milliseconds with its unit, never in
+// scientific notation: 250µs, 12.5ms, 2.5s.
+func fmtMs(v float64) string {
+	switch {
+	case v == 0:
+		return "0"
+	case v < 1:
+		return plain(v*1000) + "µs"
+	case v < 1000:
+		return plain(v) + "ms"
+	default:
+		return plain(v/1000) + "s"
+	}
+}
+
+// fmtRate labels a rate per second: 750/s, 12.5k/s, 2M/s.
+func fmtRate(v float64) string {
+	switch {
+	case v < 1000:
+		return plain(v) + "/s"
+	case v < 1e6:
+		return plain(v/1000) + "k/s"
+	default:
+		return plain(v/1e6) + "M/s"
+	}
+}
+
+// fmtSeconds labels a time of the run: 0s, 2.5s, 90s.
+func fmtSeconds(v float64) string { return plain(v) + "s" }
+
+// plain writes v with at most three significant figures and no exponent.
+func plain(v float64) string {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 3, 64), 64)
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 func legend(b *strings.Builder, i int, name, color string) {

@@ -29,6 +29,11 @@ type Report struct {
 	Hosts       []string  `json:"hosts"` // where each merged run came from
 	Notes       []string  `json:"notes,omitempty"`
 	Parts       []Part    `json:"parts"`
+	// Thresholds and Verdict are the pass marks the run was judged by and
+	// the judgement (Judge); nil until it is judged. A merged report is
+	// judged again by the thresholds of `tollgate load report`.
+	Thresholds *Thresholds `json:"thresholds,omitempty"`
+	Verdict    *RunVerdict `json:"verdict,omitempty"`
 }
 
 // Part is the metrics of one scenario part (validate or issue).

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -179,5 +180,49 @@ func TestParseRate(t *testing.T) {
 		if !tt.wantErr && r.PerSecond() != tt.wantRPS {
 			t.Errorf("ParseRate(%q) = %g/s, want %g/s", tt.in, r.PerSecond(), tt.wantRPS)
 		}
+	}
+}
+
+// TestReportJSONCarriesThresholdsAndVerdict: the JSON report records the
+// thresholds and the verdict, and reads them back.
+func TestReportJSONCarriesThresholdsAndVerdict(t *testing.T) {
+	t.Parallel()
+	m := NewMetrics()
+	for i := range 100 {
+		at := time.Duration(i) * 10 * time.Millisecond
+		r := result{kind: KindValid, outcome: OutcomeCorrect, status: 200, intended: at, sent: at, done: at + time.Duration(i%5+1)*time.Millisecond}
+		m.record(&r)
+	}
+	rep := &Report{Version: ReportVersion, Target: "http://127.0.0.1:1", Flow: "simple", Scenario: "validate", Model: "closed", Parts: []Part{{Name: "validate", Metrics: m}}}
+	th := Thresholds{MaxP99: 20 * time.Millisecond}
+	if err := th.SetMaxErrorRate("0%"); err != nil {
+		t.Fatal(err)
+	}
+	v := rep.Judge(th)
+	if v.Result != ResultPass || len(v.Checks) != 3 {
+		t.Fatalf("verdict %+v: want PASS with 3 checks (wrong verdicts, p99, error rate)", v)
+	}
+	path := filepath.Join(t.TempDir(), "run.json")
+	if err := rep.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"thresholds": {`, `"max_p99": "20ms"`, `"max_error_rate": 0`, `"verdict": {`, `"result": "PASS"`, `"flag": "--max-p99"`, `"limit": "≤ 20ms"`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("the JSON report lacks %s:\n%s", want, raw)
+		}
+	}
+	back, err := ReadReport(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Thresholds == nil || back.Thresholds.MaxP99 != th.MaxP99 || back.Thresholds.IsZero() || back.Verdict == nil || back.Verdict.Result != ResultPass {
+		t.Errorf("read back: thresholds %+v, verdict %+v", back.Thresholds, back.Verdict)
+	}
+	if back.Thresholds.Check(m) != nil {
+		t.Errorf("the read-back thresholds judge differently: %v", back.Thresholds.Check(m))
 	}
 }

@@ -45,6 +45,7 @@ type worker struct {
 	lastChallenges []byte
 	lastOutcome    Outcome
 	judged         bool
+	lastGraphQL    graphqlVerdict
 }
 
 // classify is Classify for the wire sender's newline-ended challenge list,
@@ -92,10 +93,15 @@ func (a *Attacker) hit(ctx context.Context, w *worker, t *Target, intended time.
 		}
 		r.outcome = transportOutcome(err)
 	} else {
+		r.status = resp.StatusCode
+		if t.graphql != nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, maxKeptBody))
+			r.outcome = ClassifyGraphQL(t.Kind, resp.StatusCode, resp.Header["Www-Authenticate"], body, *t.graphql)
+		} else {
+			r.outcome = Classify(t.Kind, resp.StatusCode, resp.Header["Www-Authenticate"])
+		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		_ = resp.Body.Close()
-		r.status = resp.StatusCode
-		r.outcome = Classify(t.Kind, resp.StatusCode, resp.Header["Www-Authenticate"])
 		if r.outcome == OutcomeRateLimited {
 			a.honourRetryAfter(resp.Header.Get("Retry-After"))
 		}
@@ -112,6 +118,7 @@ func (a *Attacker) hit(ctx context.Context, w *worker, t *Target, intended time.
 func (a *Attacker) hitWire(ctx context.Context, w *worker, t *Target, intended time.Duration) {
 	r := result{kind: t.Kind, intended: intended, sent: a.since()}
 	resp := &w.resp
+	resp.keepBody = t.graphql != nil
 	err := a.sendWire(ctx, w, t, resp)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -120,7 +127,11 @@ func (a *Attacker) hitWire(ctx context.Context, w *worker, t *Target, intended t
 		r.outcome = transportOutcome(err)
 	} else {
 		r.status = resp.status
-		r.outcome = w.classify(t.Kind, resp.status, resp.challenges)
+		if t.graphql != nil {
+			r.outcome = w.classifyGraphQL(t.Kind, resp.status, resp.challenges, resp.body, t.graphql)
+		} else {
+			r.outcome = w.classify(t.Kind, resp.status, resp.challenges)
+		}
 		if r.outcome == OutcomeRateLimited {
 			a.honourRetryAfter(resp.retryAfter)
 		}

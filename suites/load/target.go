@@ -3,6 +3,8 @@ package load
 import (
 	"net/http"
 	"sync"
+
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // Target is one prepared request. Req is a template the Attacker never
@@ -14,6 +16,10 @@ type Target struct {
 	Kind Kind
 	Req  *http.Request
 	Body []byte
+
+	// graphql, when set, judges the answer as a GraphQL endpoint's by this
+	// signalling (ClassifyGraphQL), which needs the response body.
+	graphql *probe.GraphQLSignalling
 
 	wireOnce sync.Once
 	wire     []byte

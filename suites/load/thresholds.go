@@ -43,20 +43,3 @@ func ParsePercent(s string) (float64, error) {
 	}
 	return v, nil
 }
-
-// Check returns one line per threshold m misses.
-func (t Thresholds) Check(m *Metrics) []string {
-	var out []string
-	if t.MaxP99 > 0 {
-		if p99 := m.Quantile(99); p99 > t.MaxP99 {
-			out = append(out, fmt.Sprintf("p99 latency %s is above --max-p99 %s", fmtDur(p99), t.MaxP99))
-		}
-	}
-	if t.MinRPS > 0 && m.RPS() < t.MinRPS {
-		out = append(out, fmt.Sprintf("throughput %.1f/s is below --min-rps %g", m.RPS(), t.MinRPS))
-	}
-	if (t.hasErrorRate || t.MaxErrorRate > 0) && m.ErrorRate() > t.MaxErrorRate {
-		out = append(out, fmt.Sprintf("error rate %.3f%% is above --max-error-rate %g%%", 100*m.ErrorRate(), 100*t.MaxErrorRate))
-	}
-	return out
-}

@@ -3,6 +3,8 @@ package load
 import (
 	"net/http"
 	"testing"
+
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 func TestClassify(t *testing.T) {
@@ -63,5 +65,51 @@ func TestOutcomeGroups(t *testing.T) {
 	}
 	if OutcomeRateLimited.IsError() || OutcomeRateLimited.IsWrongVerdict() {
 		t.Error("rate limiting counts as an error or a wrong verdict")
+	}
+}
+
+func TestClassifyGraphQL(t *testing.T) {
+	t.Parallel()
+	const (
+		data    = `{"data":{"collections":[{"id":"c-1"}]}}`
+		unauth  = `{"data":null,"errors":[{"message":"no","extensions":{"code":"UNAUTHENTICATED"}}]}`
+		bare    = `Bearer realm="tollgate"`
+		invalid = `Bearer realm="tollgate", error="invalid_token"`
+	)
+	strict := probe.GraphQLSignalling{Codes: []string{"UNAUTHENTICATED"}}
+	legacy := probe.GraphQLSignalling{Errors200: true, Codes: []string{"UNAUTHENTICATED"}}
+	tests := []struct {
+		name       string
+		kind       Kind
+		status     int
+		challenges []string
+		body       string
+		sig        probe.GraphQLSignalling
+		want       Outcome
+	}{
+		{"a valid token served data is correct", KindValid, 200, nil, data, strict, OutcomeCorrect},
+		{"a valid token served data with errors is wrong", KindValid, 200, nil, `{"data":{"a":1},"errors":[{"message":"x"}]}`, strict, OutcomeWrong},
+		{"a valid token refused is a rejection", KindValid, 401, []string{invalid}, unauth, strict, OutcomeRejected},
+		{"a valid token answered 200 without data is a rejection", KindValid, 200, nil, unauth, legacy, OutcomeRejected},
+		{"an invalid token served data is accepted", KindInvalid, 200, nil, data, legacy, OutcomeAccepted},
+		{"an invalid token served data under a 401 is accepted", KindInvalid, 401, []string{invalid}, data, strict, OutcomeAccepted},
+		{"an invalid token with 401 invalid_token is correct", KindInvalid, 401, []string{invalid}, unauth, strict, OutcomeCorrect},
+		{"an invalid token with 401 and no challenge is wrong", KindInvalid, 401, nil, unauth, strict, OutcomeWrong},
+		{"a missing token with 403 is correct", KindMissing, 403, nil, `{"errors":[{"message":"no"}]}`, strict, OutcomeCorrect},
+		{"a missing token with 401 and a bare challenge is correct", KindMissing, 401, []string{bare}, unauth, strict, OutcomeCorrect},
+		{"the legacy 200 where allowed is correct", KindExpired, 200, nil, unauth, legacy, OutcomeCorrect},
+		{"the legacy 200 where not allowed is wrong", KindExpired, 200, nil, unauth, strict, OutcomeWrong},
+		{"a legacy 200 with another code is wrong", KindMissing, 200, nil, `{"data":null,"errors":[{"message":"x","extensions":{"code":"BAD_USER_INPUT"}}]}`, legacy, OutcomeWrong},
+		{"a 400 is wrong", KindMissing, 400, nil, `{"errors":[{"message":"x"}]}`, strict, OutcomeWrong},
+		{"a 500 is a server error", KindInvalid, 500, nil, `{"errors":[{"message":"x"}]}`, legacy, OutcomeServerError},
+		{"a 429 is rate limiting", KindValid, 429, nil, "", strict, OutcomeRateLimited},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := ClassifyGraphQL(tc.kind, tc.status, tc.challenges, []byte(tc.body), tc.sig); got != tc.want {
+				t.Errorf("ClassifyGraphQL = %s, want %s", got, tc.want)
+			}
+		})
 	}
 }

@@ -149,7 +149,14 @@ type wireResponse struct {
 	status     int
 	challenges []byte // WWW-Authenticate values, only on a 401, each ended by a newline; reused
 	retryAfter string // only on a 429
+	// keepBody asks for the body (a GraphQL answer is judged by it); body
+	// holds its first maxKeptBody bytes, reused.
+	keepBody bool
+	body     []byte
 }
+
+// maxKeptBody bounds the part of a body the wire sender keeps to judge.
+const maxKeptBody = 1 << 20
 
 // roundTrip sends raw and reads the response. gotStatus tells whether any
 // of the response arrived; keepAlive whether the connection can be reused.
@@ -201,7 +208,7 @@ func (wc *wireConn) readResponse(head bool, resp *wireResponse) (keepAlive, gotS
 		}
 		keepAlive = line[7] != '0' // HTTP/1.1 keeps the connection by default, 1.0 does not
 		contentLength, chunked := int64(-1), false
-		resp.status, resp.challenges, resp.retryAfter = code, resp.challenges[:0], ""
+		resp.status, resp.challenges, resp.retryAfter, resp.body = code, resp.challenges[:0], "", resp.body[:0]
 		for {
 			h, err := wc.readLine()
 			if err != nil {
@@ -243,15 +250,15 @@ func (wc *wireConn) readResponse(head bool, resp *wireResponse) (keepAlive, gotS
 		switch {
 		case head || code == http.StatusNoContent || code == http.StatusNotModified:
 		case chunked:
-			if err := wc.discardChunked(); err != nil {
+			if err := wc.readChunked(resp); err != nil {
 				return false, true, err
 			}
 		case contentLength >= 0:
-			if _, err := wc.br.Discard(int(contentLength)); err != nil {
+			if err := wc.readBody(resp, contentLength); err != nil {
 				return false, true, err
 			}
 		default: // the body ends when the server closes the connection
-			if _, err := io.Copy(io.Discard, wc.br); err != nil {
+			if err := wc.readBody(resp, -1); err != nil {
 				return false, true, err
 			}
 			keepAlive = false
@@ -260,8 +267,44 @@ func (wc *wireConn) readResponse(head bool, resp *wireResponse) (keepAlive, gotS
 	}
 }
 
-// discardChunked skips a chunked body and its trailers.
-func (wc *wireConn) discardChunked() error {
+// readBody reads n bytes of body (n < 0: up to the end of the
+// connection), keeping the first maxKeptBody of them when resp asks for
+// the body, discarding them otherwise.
+func (wc *wireConn) readBody(resp *wireResponse, n int64) error {
+	if !resp.keepBody {
+		if n < 0 {
+			_, err := io.Copy(io.Discard, wc.br)
+			return err
+		}
+		_, err := wc.br.Discard(int(n))
+		return err
+	}
+	var r io.Reader = wc.br
+	if n >= 0 {
+		r = io.LimitReader(wc.br, n)
+	}
+	var got int64
+	if room := int64(maxKeptBody - len(resp.body)); room > 0 {
+		buf := bytes.NewBuffer(resp.body)
+		kept, err := io.CopyN(buf, r, room)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		resp.body, got = buf.Bytes(), kept
+	}
+	rest, err := io.Copy(io.Discard, r)
+	if err != nil {
+		return err
+	}
+	if n >= 0 && got+rest < n {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+
+// readChunked skips a chunked body and its trailers, keeping the body as
+// readBody does.
+func (wc *wireConn) readChunked(resp *wireResponse) error {
 	for {
 		line, err := wc.readLine()
 		if err != nil {
@@ -283,7 +326,7 @@ func (wc *wireConn) discardChunked() error {
 				}
 			}
 		}
-		if _, err := wc.br.Discard(int(n)); err != nil {
+		if err := wc.readBody(resp, n); err != nil {
 			return err
 		}
 		if crlf, err := wc.readLine(); err != nil || len(crlf) != 0 {

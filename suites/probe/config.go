@@ -63,6 +63,10 @@ type Config struct {
 	// ControlToken is sent, to the target only, as the Bearer token of
 	// control API requests when the target asks for one; a secret.
 	ControlToken string `yaml:"control_token"`
+
+	// GraphQL names the target's GraphQL endpoint, over the flow
+	// document's x-tollgate.graphql (graphql.go).
+	GraphQL GraphQLConfig `yaml:"graphql"`
 }
 
 // Defaults for the zero fields of Config.
@@ -123,6 +127,9 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if err := c.validateClients(); err != nil {
+		return err
+	}
+	if err := c.GraphQL.validate(); err != nil {
 		return err
 	}
 	return c.validateLimits()

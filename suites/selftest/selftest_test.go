@@ -40,14 +40,22 @@ type variant struct {
 	// warn: the WARNs a conformant variation adds to the unchanged mock's,
 	// exactly (a SHOULD the oddity departs from); nil: none.
 	warn []string
+	// env: more TOLLGATE_* settings for the run, as NAME=value (the
+	// target's GraphQL signalling, say).
+	env []string
 }
 
-// name names v's subtest: the mutation, and how expiry is reached.
+// name names v's subtest: the mutation, how expiry is reached, and the
+// extra settings.
 func (v variant) name() string {
+	name := v.mutation
 	if v.noControl {
-		return v.mutation + "/no-control"
+		name += "/no-control"
 	}
-	return v.mutation
+	for _, e := range v.env {
+		name += "/" + e
+	}
+	return name
 }
 
 func mutants() []variant {
@@ -149,6 +157,17 @@ func mutants() []variant {
 		{mutation: "introspect-dead-active", flow: "oauth2", want: []string{"INTRO-003"}},
 		{mutation: "introspect-inactive-leaks-claims", flow: "oauth2", want: []string{"INTRO-003"}},    // a WARN: the RFC's SHOULD NOT
 		{mutation: "introspection-advertised-not-served", flow: "oauth2", want: []string{"INTRO-002"}}, // optional in the document, but the metadata advertises it
+		// The GraphQL endpoint's defects: each caught by its GQL check alone.
+		{mutation: "graphql-data-without-token", flow: "simple", want: []string{"GQL-001"}, exact: true}, // the checks that need enforcement: INCONCLUSIVE, see GQL-001
+		{mutation: "graphql-auth-only-on-post", flow: "oauth2", want: []string{"GQL-007"}, exact: true},
+		{mutation: "graphql-batch-skips-auth", flow: "simple", want: []string{"GQL-007"}, exact: true},
+		{mutation: "graphql-ignore-field-scope", flow: "oauth2", want: []string{"GQL-009"}, exact: true},
+		{mutation: "graphql-alias-skips-scope", flow: "oauth2", want: []string{"GQL-009"}, exact: true},
+		{mutation: "graphql-error-echoes-token", flow: "oauth2", want: []string{"GQL-011"}, exact: true},
+		{mutation: "graphql-accept-expired", flow: "simple", want: []string{"GQL-003"}, exact: true},              // the REST routes refuse the token: not EXP-005's
+		{mutation: "graphql-introspection-without-token", flow: "simple", want: []string{"GQL-008"}, exact: true}, // a WARN
+		// The legacy shape where the target configuration does not allow it.
+		{mutation: "graphql-legacy-signalling", flow: "oauth2", want: []string{"GQL-001"}, exact: true},
 	}
 }
 
@@ -167,6 +186,11 @@ func variations() []variant {
 		out = append(out,
 			variant{mutation: "valid-token-403", flow: flow, expiry: true},
 			variant{mutation: "invalid-token-400", flow: flow, expiry: true, warn: []string{"BEAR-004"}})
+	}
+	// The legacy "200 + errors + data: null" GraphQL signalling, where the
+	// target configuration allows it.
+	for _, flow := range []string{"simple", "oauth2"} {
+		out = append(out, variant{mutation: "graphql-legacy-signalling", flow: flow, expiry: true, env: []string{"TOLLGATE_GRAPHQL_SIGNALLING=errors200"}})
 	}
 	// The waiting path, against the baseline the clock-moving runs set.
 	for _, m := range []string{"rate-limit", "revocation-delay"} {
@@ -304,6 +328,7 @@ func check(t *testing.T, v variant) result {
 	if foreign != "" {
 		cmd.Env = append(cmd.Env, "TOLLGATE_FOREIGN_TOKEN="+foreign)
 	}
+	cmd.Env = append(cmd.Env, v.env...)
 	out, err := cmd.CombinedOutput()
 	// Whatever fails, the output never shows a secret or a live token.
 	leaks := []string{mockserver.SeedClientSecret, mockserver.ScopedClientSecret}
@@ -462,9 +487,11 @@ func TestSourceDocumentServers(t *testing.T) {
 		message  []string // what its message must say
 	}{
 		{v: variant{flow: "simple", omitOptional: true, expiry: true},
-			notOffer: []string{"REV-001", "REV-002", "REV-003", "REV-004", "REV-005"}},
+			notOffer: append([]string{"REV-001", "REV-002", "REV-003", "REV-004", "REV-005"}, gqlChecks()...)},
 		{v: variant{flow: "oauth2", omitOptional: true, expiry: true},
-			notOffer: []string{"INTRO-001", "INTRO-002", "INTRO-003"}},
+			notOffer: append([]string{"INTRO-001", "INTRO-002", "INTRO-003"}, gqlChecks()...)},
+		{v: variant{flow: "oauth2", omitOptional: true, require: []string{"graphql"}},
+			fail: "GQL-004", message: []string{"graphql is required", "--require graphql", "/api/graphql", "answered 404", "does not offer it"}},
 		{v: variant{flow: "simple", omitOptional: true, require: []string{"revocation"}},
 			fail: "REV-001", message: []string{"revocation is required", "--require revocation", "/token/revoke", "answered 404", "does not offer it"}},
 	}
@@ -525,3 +552,14 @@ func limit(t *testing.T) {
 }
 
 var slots = make(chan struct{}, max(4, runtime.NumCPU()))
+
+// gqlChecks are the IDs of the GQL checks.
+func gqlChecks() []string {
+	var out []string
+	for _, c := range framework.Catalog() {
+		if c.Area == framework.AreaGraphQL {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
