@@ -94,7 +94,7 @@ func TestGraphQLReadErrors(t *testing.T) {
 		{"path not a path", "    path: /api/graphql ", "    path: graphql ", "", "", []string{"graphql.path", "starting with /"}, false},
 		{"path of an operation", "    path: /api/graphql ", "    path: /api/markets ", "", "", []string{"graphql.path", "its own path"}, false},
 		{"empty error codes", block, block + "    errorCodes: []\n", "", "", []string{"graphql.errorCodes", "at least one"}, false},
-		{"negative limit", block, block + "    limits: {maxDepth: -1}\n", "", "", []string{"graphql.limits.maxDepth", "out of range"}, false},
+		{"negative limit", "maxDepth: 10,", "maxDepth: -1,", "", "", []string{"graphql.limits.maxDepth", "out of range"}, false},
 		{"bad SDL", "", "", "type Query {", "type Query { broken(: Int) ", []string{"graphql.schema", "not a valid GraphQL schema"}, false},
 		{"scope the flow lacks", "", "", `@requiresScope(scope: "metrics-api")`, `@requiresScope(scope: "admin")`, []string{"Query.metrics", `"admin"`, "metrics-api provisioning-api"}, false},
 		{"scoped non-null field", "", "", `metrics(period: Period = DAY): Metrics @requiresScope`, `metrics(period: Period = DAY): Metrics! @requiresScope`, []string{"Query.metrics", "nullable"}, false},
