@@ -210,7 +210,16 @@ func (m *serverMetrics) route(ep endpoint) *routeMetrics {
 
 // labelled resolves route's counters for 200 ok and for answers.
 func (m *serverMetrics) labelled(route string, answers []labelledCounter) *routeMetrics {
-	rm := &routeMetrics{route: route, vec: m.requests, ok: m.requests.WithLabelValues(route, "200", verdictOK), epoch: m.epoch}
+	rm := m.refusals(route, answers)
+	rm.ok = m.requests.WithLabelValues(route, "200", verdictOK)
+	return rm
+}
+
+// refusals resolves route's counters for answers alone: a route that
+// serves nothing (unknown paths, undocumented methods) has no 200 ok
+// series to show at 0.
+func (m *serverMetrics) refusals(route string, answers []labelledCounter) *routeMetrics {
+	rm := &routeMetrics{route: route, vec: m.requests, epoch: m.epoch}
 	for _, a := range answers {
 		a.c = m.requests.WithLabelValues(route, strconv.Itoa(a.status), a.verdict)
 		rm.known = append(rm.known, a)
@@ -221,7 +230,7 @@ func (m *serverMetrics) labelled(route string, answers []labelledCounter) *route
 // count counts one answer. reason is what the handler noted (noteRefusal);
 // "" for none.
 func (rm *routeMetrics) count(status int, reason string) {
-	if status == http.StatusOK && reason == "" {
+	if status == http.StatusOK && reason == "" && rm.ok != nil {
 		rm.ok.Inc()
 		return
 	}
@@ -247,13 +256,13 @@ func (rm *routeMetrics) count(status int, reason string) {
 
 // wrapUnmatched counts the answers of the fallback for unknown paths.
 func (m *serverMetrics) wrapUnmatched(next http.Handler) http.Handler {
-	return m.wrapRoute(m.labelled(routeUnmatched, []labelledCounter{{status: http.StatusNotFound, verdict: reasonNotFound}}), next)
+	return m.wrapRoute(m.refusals(routeUnmatched, []labelledCounter{{status: http.StatusNotFound, verdict: reasonNotFound}}), next)
 }
 
 // wrapMethodNotAllowed counts the 405 answers of a documented path
 // (template) called with a method no operation declares.
 func (m *serverMetrics) wrapMethodNotAllowed(template string, next http.Handler) http.Handler {
-	return m.wrapRoute(m.labelled(template, []labelledCounter{{status: http.StatusMethodNotAllowed, verdict: reasonMethodNotAllowed}}), next)
+	return m.wrapRoute(m.refusals(template, []labelledCounter{{status: http.StatusMethodNotAllowed, verdict: reasonMethodNotAllowed}}), next)
 }
 
 // wrapRoute counts the answers of a route that is not an endpoint (and so

@@ -194,6 +194,11 @@ func TestMetricsAfterTraffic(t *testing.T) {
 			t.Errorf("tollgate_requests_total{route=%q,status=%q,verdict=%q} = %v, want %v", c.route, c.status, c.verdict, got, c.want)
 		}
 	}
+	for _, m := range families["tollgate_requests_total"].GetMetric() {
+		if r := labelOf(m, "route"); (r == "unmatched" || r == "/api/collections") && labelOf(m, "status") == "200" {
+			t.Errorf("a series %s 200 %s for a route that serves nothing", r, labelOf(m, "verdict"))
+		}
+	}
 	wrong := 0.0
 	for _, st := range []string{"400", "401"} {
 		for _, m := range families["tollgate_requests_total"].GetMetric() {
