@@ -233,6 +233,22 @@ func TestEveryMutationIsExercised(t *testing.T) {
 	}
 }
 
+// TestSuiteStrengthListsEveryMutation: docs/suite-strength.md, the
+// published account of the selftest, has a row for every mutation of the
+// mock, mutant or variation.
+func TestSuiteStrengthListsEveryMutation(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "..", "docs", "suite-strength.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range mockserver.Mutations() {
+		if !strings.Contains(string(data), "| `"+m.Name+"`") {
+			t.Errorf("docs/suite-strength.md has no row for %s (%s)", m.Name, m.Area)
+		}
+	}
+}
+
 // tollgateBinary builds cmd/tollgate once for the whole test.
 func tollgateBinary(t *testing.T) string {
 	t.Helper()
