@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/probe"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // GraphQLInput says how to build a graphql scenario: the validate
@@ -44,6 +47,9 @@ func BuildGraphQL(ctx context.Context, in GraphQLInput) (*Scenario, error) {
 		query = in.Endpoint.Fixtures.Probe
 	}
 	if err := in.Endpoint.Schema.Validate(query); err != nil {
+		return nil, fmt.Errorf("load: graphql: --query: %w", err)
+	}
+	if err := oneOperation(query, in.OperationName); err != nil {
 		return nil, fmt.Errorf("load: graphql: --query: %w", err)
 	}
 	body, err := json.Marshal(probe.GraphQLRequest{Query: query, OperationName: in.OperationName})
@@ -107,6 +113,32 @@ func BuildGraphQL(ctx context.Context, in GraphQLInput) (*Scenario, error) {
 	}
 	sc.Targeter, sc.Mix = tg, mix
 	return sc, nil
+}
+
+// oneOperation checks that query, already validated, names the operation
+// to run: one operation, or the one operationName names. A server answers
+// a document of several operations without operationName with 400
+// (GraphQL spec, GetOperation), which would count every request of the
+// run as a wrong verdict.
+func oneOperation(query, operationName string) error {
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		return fmt.Errorf("parse the query: %w", err)
+	}
+	if operationName != "" {
+		if doc.Operations.ForName(operationName) == nil {
+			return fmt.Errorf("the document has no operation %q", operationName)
+		}
+		return nil
+	}
+	if len(doc.Operations) > 1 {
+		names := make([]string, len(doc.Operations))
+		for i, op := range doc.Operations {
+			names[i] = op.Name
+		}
+		return fmt.Errorf("the document has %d operations (%s): keep only the one to send", len(names), strings.Join(names, ", "))
+	}
+	return nil
 }
 
 // ClassifyGraphQL judges an answer from a GraphQL endpoint to a request of
