@@ -368,6 +368,9 @@ func (e *graphqlEndpoint) writeError(w http.ResponseWriter, r *http.Request, rer
 	if rerr.allow != nil {
 		w.Header()["Allow"] = rerr.allow
 	}
+	if rerr.status == http.StatusMethodNotAllowed {
+		noteRefusal(w, reasonMethodNotAllowed) // the log's reason= and the metrics' verdict, as at other paths
+	}
 	e.write(w, r, rerr.status, appendErrors(nil, r, rerr.errs, false))
 }
 
