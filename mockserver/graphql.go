@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -251,12 +253,35 @@ func decodeJSON(data []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	if err := d.Decode(v); err != nil {
+		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) {
+			return wrongJSONType(te)
+		}
 		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if d.More() {
 		return errors.New("more than one JSON value")
 	}
 	return nil
+}
+
+// wrongJSONType says which member has the wrong JSON type in the client's
+// terms (encoding/json's message names the Go types of this package).
+func wrongJSONType(te *json.UnmarshalTypeError) error {
+	want := "a string"
+	switch te.Type.Kind() {
+	case reflect.Map, reflect.Struct:
+		want = "an object"
+	case reflect.Slice, reflect.Array:
+		want = "an array"
+	}
+	got := "a " + te.Value
+	if strings.HasPrefix(te.Value, "a") || strings.HasPrefix(te.Value, "o") {
+		got = "an " + te.Value // array, object
+	}
+	if te.Field == "" {
+		return fmt.Errorf("%s where %s belongs", got, want)
+	}
+	return fmt.Errorf("the member %q is %s; it must be %s", te.Field, got, want)
 }
 
 // load returns the parsed and validated document of query, from the cache
