@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -358,9 +359,15 @@ func canWrite(path string) error {
 		}
 		return f.Close()
 	}
-	trial, err := os.CreateTemp(filepath.Dir(path), ".tollgate-report-*")
+	dir := filepath.Dir(path)
+	trial, err := os.CreateTemp(dir, ".tollgate-report-*")
 	if err != nil {
-		return fmt.Errorf("cannot create %s: %w", path, err)
+		// The trial file's own name means nothing to the user: name the
+		// directory and the cause.
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot create %s: directory %s: %w", path, dir, err)
 	}
 	name := trial.Name()
 	if err := trial.Close(); err != nil {
