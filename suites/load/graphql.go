@@ -77,6 +77,11 @@ func BuildGraphQL(ctx context.Context, in GraphQLInput) (*Scenario, error) {
 		return nil, err
 	}
 	sc.ValidUntil = validUntil
+	if len(valid) > 0 {
+		if err := endpointThere(ctx, v.F, in.Endpoint, probe.GraphQLRequest{Query: query, OperationName: in.OperationName}, valid[0].AccessToken); err != nil {
+			return nil, err
+		}
+	}
 	if mix.total() == 0 {
 		return nil, errors.New("load: graphql: nothing left to send once the expired share was dropped; give the mix another kind")
 	}
@@ -113,6 +118,21 @@ func BuildGraphQL(ctx context.Context, in GraphQLInput) (*Scenario, error) {
 	}
 	sc.Targeter, sc.Mix = tg, mix
 	return sc, nil
+}
+
+// endpointThere sends the query once with a valid token: an endpoint that
+// answers 404 or 405 is not there (a wrong --graphql-endpoint or
+// x-tollgate.graphql.path), which is a configuration error, not a run of
+// wrong verdicts.
+func endpointThere(ctx context.Context, p *probe.Prober, t *probe.GraphQLTarget, op probe.GraphQLRequest, token string) error {
+	ex, err := p.GraphQL(ctx, t, probe.GraphQLCall{Ops: []probe.GraphQLRequest{op}, Auth: []string{"Bearer " + token}})
+	if err != nil {
+		return fmt.Errorf("load: graphql: the query with a valid token: %w", err)
+	}
+	if ex.Status == http.StatusNotFound || ex.Status == http.StatusMethodNotAllowed {
+		return fmt.Errorf("load: graphql: %s answered %d %s to the query with a valid token: no GraphQL endpoint there; fix --graphql-endpoint (or x-tollgate.graphql.path)", t.URL, ex.Status, http.StatusText(ex.Status))
+	}
+	return nil
 }
 
 // oneOperation checks that query, already validated, names the operation

@@ -163,3 +163,17 @@ func TestGraphQLQueryMustMatchTheSDL(t *testing.T) {
 		t.Errorf("without an endpoint: %v", err)
 	}
 }
+
+// TestGraphQLEndpointMustBeThere: an endpoint that answers the valid
+// token's query with 404 is a configuration error before the run, not a
+// run of wrong verdicts.
+func TestGraphQLEndpointMustBeThere(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	in := graphqlInput(t, srv, false)
+	_, err := load.BuildGraphQL(context.Background(), in)
+	if err == nil || !strings.Contains(err.Error(), "answered 404") || !strings.Contains(err.Error(), "--graphql-endpoint") {
+		t.Fatalf("BuildGraphQL = %v, want an error naming the 404 and --graphql-endpoint", err)
+	}
+}
