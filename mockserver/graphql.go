@@ -287,6 +287,12 @@ func wrongJSONType(te *json.UnmarshalTypeError) error {
 // load returns the parsed and validated document of query, from the cache
 // when it is there.
 func (e *graphqlEndpoint) load(query string) *loadedDocument {
+	if len(query) > e.g.Limits.MaxQueryBytes {
+		// Refused by its length alone: never cached, so that the cache's
+		// keys stay within MaxQueryBytes (a body may hold ten times that).
+		_, errs := e.g.LoadQuery(query)
+		return &loadedDocument{errs: errs}
+	}
 	if d := e.docs.get(query); d != nil {
 		return d
 	}
