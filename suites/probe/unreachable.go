@@ -4,16 +4,22 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 )
 
 // UnreachableError is the one-line error for a target whose first request
 // got no answer: what went wrong (the innermost cause) and the fix that
-// cause calls for (TransportFix), else to start the target or correct
-// --target.
+// cause calls for (TransportFix; for a timeout, to look at the target or
+// raise --timeout), else to start the target or correct --target.
 func UnreachableError(target string, err error) error {
 	fix := TransportFix(err)
-	if fix == "" {
+	var netErr net.Error
+	switch {
+	case fix != "":
+	case errors.As(err, &netErr) && netErr.Timeout():
+		fix = "it sent no answer within --timeout: check that it is the server you mean and that it is not stuck, or raise --timeout"
+	default:
 		fix = "start it or fix --target"
 	}
 	return fmt.Errorf("target %s is unreachable (%w): %s", target, rootCause(err), fix)

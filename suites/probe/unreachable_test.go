@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tollgate/tollgate/suites/probe"
 )
@@ -24,6 +25,15 @@ func TestUnreachableErrorNamesTheFix(t *testing.T) {
 	t.Cleanup(tlsSrv.Close)
 	plainSrv := httptest.NewServer(ok)
 	t.Cleanup(plainSrv.Close)
+	stuck := make(chan struct{})
+	slowSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-stuck:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(slowSrv.Close)
+	t.Cleanup(func() { close(stuck) })
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +52,7 @@ func TestUnreachableErrorNamesTheFix(t *testing.T) {
 		{"other name", tlsSrv.URL, wrongName, []string{"wrong.test", "--tls-name"}},
 		{"plain HTTP behind https", "https://" + strings.TrimPrefix(plainSrv.URL, "http://"), &http.Client{}, []string{"plain HTTP", "http://"}},
 		{"nothing listening", closedURL, &http.Client{}, []string{"refused", "start it or fix --target"}},
+		{"no answer in time", slowSrv.URL, &http.Client{Timeout: 50 * time.Millisecond}, []string{"Client.Timeout", "raise --timeout"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
