@@ -39,7 +39,9 @@ func TestUnreachableErrorNamesTheFix(t *testing.T) {
 		t.Fatal(err)
 	}
 	closedURL := "http://" + closed.Addr().String()
-	closed.Close()
+	if err := closed.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	wrongName := tlsSrv.Client()
 	wrongName.Transport.(*http.Transport).TLSClientConfig.ServerName = "wrong.test"
@@ -62,7 +64,7 @@ func TestUnreachableErrorNamesTheFix(t *testing.T) {
 			}
 			resp, err := tc.client.Do(req)
 			if err == nil {
-				resp.Body.Close()
+				_ = resp.Body.Close()
 				t.Fatalf("GET %s answered %s", tc.url, resp.Status)
 			}
 			got := probe.UnreachableError(tc.url, err).Error()
