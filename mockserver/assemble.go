@@ -411,8 +411,31 @@ func (s *Server) routes(wrap func(endpoint, http.Handler) http.Handler) (http.Ha
 		if err := register(f.pattern, "tollgate", f.h); err != nil {
 			return nil, err
 		}
+		if err := registerOtherMethods(f.pattern, s.metrics, owner, register); err != nil {
+			return nil, err
+		}
 	}
 	return mux, nil
+}
+
+// registerOtherMethods answers the other methods of a fixed GET route
+// (health, metrics, JWKS, metadata) with 405 and Allow, as a documented
+// path does, rather than with the 404 of a path nothing serves. A path a
+// flow already answers every method of is left to it. The JWKS and
+// metadata 405s are counted as a documented path's (docs/metrics.md).
+func registerOtherMethods(pattern string, m *serverMetrics, owner map[string]string, register func(pattern, who string, h http.Handler) error) error {
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		return nil // a prefix that answers every method itself
+	}
+	if _, taken := owner[path]; taken {
+		return nil
+	}
+	h := methodNotAllowed([]string{method})
+	if m != nil && (path == JWKSPath || path == MetadataPath) {
+		h = m.wrapMethodNotAllowed(path, h)
+	}
+	return register(path, "tollgate", h)
 }
 
 // clientOp is the operation of a revocation or introspection declaration;

@@ -22,6 +22,21 @@ func (s *Server) debugHandler() http.Handler {
 	mux.HandleFunc("GET "+DebugPrefix+"pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("GET "+DebugPrefix+"pprof/trace", pprof.Trace)
 	mux.Handle("GET "+DebugPrefix+"vars", expvar.Handler())
+	// What the GET routes leave: pprof's symbol lookup by POST (go tool
+	// pprof posts addresses), else the mock's JSON 405 or 404 rather than
+	// the mux's plain text.
+	notGet := methodNotAllowed([]string{http.MethodGet})
+	notFound := staticJSON(http.StatusNotFound, []byte(`{"error":"not_found","error_description":"the debug endpoints are /debug/pprof/ and /debug/vars"}`))
+	mux.HandleFunc(DebugPrefix, func(w http.ResponseWriter, r *http.Request) {
+		switch path := r.URL.Path; {
+		case path == DebugPrefix+"pprof/symbol" && r.Method == http.MethodPost:
+			pprof.Symbol(w, r)
+		case path == DebugPrefix+"vars" || strings.HasPrefix(path, DebugPrefix+"pprof/"):
+			notGet.ServeHTTP(w, r)
+		default:
+			notFound.ServeHTTP(w, r)
+		}
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["Cache-Control"] = noStore
 		if s.refuseRemote(w, r, "the debug endpoints", "") {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -251,6 +253,9 @@ func decodeJSON(data []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	if err := d.Decode(v); err != nil {
+		if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) {
+			return wrongJSONType(te)
+		}
 		return errors.New(strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if d.More() {
@@ -259,9 +264,35 @@ func decodeJSON(data []byte, v any) error {
 	return nil
 }
 
+// wrongJSONType says which member has the wrong JSON type in the client's
+// terms (encoding/json's message names the Go types of this package).
+func wrongJSONType(te *json.UnmarshalTypeError) error {
+	want := "a string"
+	switch te.Type.Kind() {
+	case reflect.Map, reflect.Struct:
+		want = "an object"
+	case reflect.Slice, reflect.Array:
+		want = "an array"
+	}
+	got := "a " + te.Value
+	if strings.HasPrefix(te.Value, "a") || strings.HasPrefix(te.Value, "o") {
+		got = "an " + te.Value // array, object
+	}
+	if te.Field == "" {
+		return fmt.Errorf("%s where %s belongs", got, want)
+	}
+	return fmt.Errorf("the member %q is %s; it must be %s", te.Field, got, want)
+}
+
 // load returns the parsed and validated document of query, from the cache
 // when it is there.
 func (e *graphqlEndpoint) load(query string) *loadedDocument {
+	if len(query) > e.g.Limits.MaxQueryBytes {
+		// Refused by its length alone: never cached, so that the cache's
+		// keys stay within MaxQueryBytes (a body may hold ten times that).
+		_, errs := e.g.LoadQuery(query)
+		return &loadedDocument{errs: errs}
+	}
 	if d := e.docs.get(query); d != nil {
 		return d
 	}
@@ -367,6 +398,9 @@ func appendErrors(out []byte, r *http.Request, errs gqlerror.List, member bool) 
 func (e *graphqlEndpoint) writeError(w http.ResponseWriter, r *http.Request, rerr *requestError) {
 	if rerr.allow != nil {
 		w.Header()["Allow"] = rerr.allow
+	}
+	if rerr.status == http.StatusMethodNotAllowed {
+		noteRefusal(w, reasonMethodNotAllowed) // the log's reason= and the metrics' verdict, as at other paths
 	}
 	e.write(w, r, rerr.status, appendErrors(nil, r, rerr.errs, false))
 }

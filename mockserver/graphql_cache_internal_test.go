@@ -1,8 +1,13 @@
 package mockserver
 
 import (
+	"context"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/tollgate/tollgate/openapi"
+	"github.com/tollgate/tollgate/spec"
 )
 
 // TestDocumentCacheIsBounded: however many distinct documents arrive, the
@@ -26,5 +31,30 @@ func TestDocumentCacheIsBounded(t *testing.T) {
 	}
 	if c.get("999") == nil {
 		t.Error("the latest document is not cached")
+	}
+}
+
+// TestOverlongQueriesAreNotCached: a query over MaxQueryBytes is refused
+// without a cache entry, so the cache holds no key longer than the limit
+// (a request body may carry ten times as much); a query within it is cached.
+func TestOverlongQueriesAreNotCached(t *testing.T) {
+	t.Parallel()
+	flow, err := spec.Read(context.Background(), openapi.FS(), "simple.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newGraphQLEndpoint(flow.GraphQL, nil, nil)
+	long := "{ collections { id } }" + strings.Repeat(" ", flow.GraphQL.Limits.MaxQueryBytes)
+	if d := e.load(long); len(d.errs) == 0 || !strings.Contains(d.errs[0].Message, "bytes long") {
+		t.Fatalf("an over-long query: errors %v, want the length refused", d.errs)
+	}
+	if n := e.docs.len(); n != 0 {
+		t.Errorf("an over-long query left %d cache entries, want 0", n)
+	}
+	if d := e.load("{ collections { id } }"); len(d.errs) != 0 {
+		t.Fatalf("a valid query: %v", d.errs)
+	}
+	if n := e.docs.len(); n != 1 {
+		t.Errorf("a valid query: %d cache entries, want 1", n)
 	}
 }

@@ -287,7 +287,10 @@ func TestGraphQLRequestErrors(t *testing.T) {
 		{"PUT", http.MethodPut, "application/json", queryBody("{ collections { id } }"), 405, "GET or a POST"},
 		{"form body", http.MethodPost, "application/x-www-form-urlencoded", "query=x", 415, "application/json"},
 		{"not JSON", http.MethodPost, "application/json", "{", 400, "not a JSON GraphQL request"},
-		{"query not a string", http.MethodPost, "application/json", `{"query": 1}`, 400, "not a JSON GraphQL request"},
+		{"query not a string", http.MethodPost, "application/json", `{"query": 1}`, 400, `not a JSON GraphQL request: the member "query" is a number; it must be a string`},
+		{"variables not an object", http.MethodPost, "application/json", `{"query":"{ collections { id } }","variables":[1]}`, 400, `the member "variables" is an array; it must be an object`},
+		{"body a string", http.MethodPost, "application/json", `"{ collections { id } }"`, 400, "a string where an object belongs"},
+		{"batch of numbers", http.MethodPost, "application/json", `[1]`, 400, "not a JSON array of GraphQL requests: a number where an object belongs"},
 		{"no query", http.MethodPost, "application/json", `{}`, 400, "no query"},
 		{"syntax error", http.MethodPost, "application/json", queryBody("{ collections { id "), 400, "Expected Name"},
 		{"unknown operation", http.MethodPost, "application/json", `{"query":"query A { collections { id } }","operationName":"B"}`, 400, "no operation named B"},
@@ -317,6 +320,9 @@ func TestGraphQLRequestErrors(t *testing.T) {
 			r := parseGQL(t, ex.body)
 			if ex.status != tt.wantStatus || len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, tt.wantMessage) || r.Data != nil {
 				t.Errorf("status %d %s, want %d and an error with %q, no data", ex.status, short(ex.body), tt.wantStatus, tt.wantMessage)
+			}
+			if strings.Contains(string(ex.body), "Go ") || strings.Contains(string(ex.body), "mockserver.") {
+				t.Errorf("the error names the mock's Go types: %s", short(ex.body))
 			}
 			if tt.wantStatus == http.StatusMethodNotAllowed && ex.header.Get("Allow") != "GET, POST" {
 				t.Errorf("Allow %q, want GET, POST", ex.header.Get("Allow"))

@@ -102,7 +102,8 @@ func (c *redactor) describe(v string) string {
 
 // redactAuthorization describes an Authorization header without its secret:
 // "Bearer sha256:1a2b3c4d (36 chars)" (a fingerprint to tell tokens apart in
-// the log, not a prefix of the token), "Basic client=testClient", or
+// the log, not a prefix of the token), "Basic client=testClient" (a client
+// id shaped like a token fingerprinted as redactPath does), or
 // "unparsed (N bytes)". Nothing of the credential itself is logged.
 func redactAuthorization(v string) string {
 	if token, res := authheader.ParseBearer(v); res == authheader.BearerOK {
@@ -110,6 +111,9 @@ func redactAuthorization(v string) string {
 		return "Bearer sha256:" + hex.EncodeToString(sum[:4]) + " (" + strconv.Itoa(len(token)) + " chars)"
 	}
 	if id, _, ok, err := authheader.ParseBasic(v); ok && err == nil {
+		if looksLikeToken(id) { // a token pasted as the client id, fingerprinted as in a path
+			return "Basic client={token " + fingerprint(id) + "}"
+		}
 		return "Basic client=" + id
 	}
 	return "unparsed (" + strconv.Itoa(len(v)) + " bytes)"

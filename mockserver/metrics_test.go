@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -224,6 +225,26 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	}
 	if families["go_goroutines"] == nil {
 		t.Error("the scrape lacks go_goroutines (the Go runtime collector)")
+	}
+}
+
+// TestMetricsGraphQLMethodNotAllowed: the GraphQL endpoint's 405s (a
+// method other than GET and POST, a mutation over GET) count with the
+// verdict method_not_allowed, as docs/metrics.md says of every 405.
+func TestMetricsGraphQLMethodNotAllowed(t *testing.T) {
+	t.Parallel()
+	srv := mockservertest.NewServer(t)
+	token := metricsToken(t, srv)
+	if s, body := metricsDo(t, srv, http.MethodPut, "/graphql", "application/json", token, `{"query":"{ __typename }"}`); s != http.StatusMethodNotAllowed {
+		t.Fatalf("PUT /graphql: %d %s", s, body)
+	}
+	mutation := "/graphql?query=" + url.QueryEscape(`mutation { renameCollection(id: "c-1001", name: "x") { id } }`)
+	if s, body := metricsDo(t, srv, http.MethodGet, mutation, "", token, ""); s != http.StatusMethodNotAllowed {
+		t.Fatalf("a mutation over GET: %d %s", s, body)
+	}
+	m := sample(t, scrape(t, srv), "tollgate_requests_total", map[string]string{"route": "/graphql", "status": "405", "verdict": "method_not_allowed"})
+	if got := m.GetCounter().GetValue(); got != 2 {
+		t.Errorf("tollgate_requests_total{route=\"/graphql\",status=\"405\",verdict=\"method_not_allowed\"} = %v, want 2", got)
 	}
 }
 

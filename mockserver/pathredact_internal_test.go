@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 )
@@ -63,5 +64,22 @@ func TestRedactPathAllocatesNothing(t *testing.T) {
 	path := "/api/collections/c-1001/items/0f8fad5b"
 	if n := testing.AllocsPerRun(100, func() { _ = redactPath(path) }); n != 0 {
 		t.Errorf("redactPath allocates %v times on a path without a token, want 0", n)
+	}
+}
+
+// TestRedactAuthorizationBasicTokenAsClient: a token pasted as the Basic
+// client id (a frontend's mistake) is fingerprinted as in a path; an
+// ordinary client id is logged as it is.
+func TestRedactAuthorizationBasicTokenAsClient(t *testing.T) {
+	t.Parallel()
+	const token = "274c8137-cf08-4557-bebd-c2d82f96b8bd"
+	basic := func(id string) string {
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":superSecret"))
+	}
+	if got := redactAuthorization(basic(token)); strings.Contains(got, token) || got != "Basic client={token "+fingerprint(token)+"}" {
+		t.Errorf("a token as the client id: %q", got)
+	}
+	if got := redactAuthorization(basic("testClient")); got != "Basic client=testClient" {
+		t.Errorf("an ordinary client id: %q, want Basic client=testClient", got)
 	}
 }

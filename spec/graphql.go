@@ -347,7 +347,11 @@ func (c *compiler) compileScopes(f *Flow, g *GraphQL) error {
 			}
 			scope := arg.Value.Raw
 			if !slices.Contains(f.Scopes, scope) {
-				return c.extErr("graphql.schema", "%s requires scope %q, which the flow does not define (it has: %s)", where, scope, strings.Join(f.Scopes, " "))
+				has := "it defines none"
+				if len(f.Scopes) > 0 {
+					has = "it has: " + strings.Join(f.Scopes, " ")
+				}
+				return c.extErr("graphql.schema", "%s requires scope %q, which the flow does not define (%s)", where, scope, has)
 			}
 			if field.Type.NonNull {
 				return c.extErr("graphql.schema", "%s requires a scope, so its type must be nullable (%s, not %s): a refused field is null", where, strings.TrimSuffix(field.Type.String(), "!"), field.Type.String())

@@ -129,6 +129,30 @@ func TestGraphQLReadErrors(t *testing.T) {
 	}
 }
 
+// TestGraphQLScopeOfAFlowWithoutScopes: a scope directive in the SDL of a
+// flow that defines no scopes is refused saying so, not with an empty list.
+func TestGraphQLScopeOfAFlowWithoutScopes(t *testing.T) {
+	t.Parallel()
+	doc, err := fs.ReadFile(openapi.FS(), "simple.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdl, err := fs.ReadFile(openapi.FS(), "simple.graphql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const field = "  item(id: ID!): Item\n"
+	if !strings.Contains(string(sdl), field) {
+		t.Fatalf("test is stale: simple.graphql has no %q", field)
+	}
+	s := strings.Replace(string(sdl), field, `  item(id: ID!): Item @requiresScope(scope: "admin")`+"\n", 1)
+	fsys := fstest.MapFS{"simple.yaml": {Data: doc}, "simple.graphql": {Data: []byte(s)}}
+	_, err = spec.Read(context.Background(), fsys, "simple.yaml")
+	if err == nil || !strings.Contains(err.Error(), `Query.item requires scope "admin", which the flow does not define (it defines none)`) {
+		t.Errorf("Read = %v, want the scope refused, saying the flow defines none", err)
+	}
+}
+
 // TestGraphQLLoadQuery: documents are validated against the SDL and held to
 // the limits, with GraphQL errors that say why.
 func TestGraphQLLoadQuery(t *testing.T) {

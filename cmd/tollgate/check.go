@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,7 +90,7 @@ error.`,
 	f.StringVar(&fl.cfg.IntrospectionEndpoint, "introspection-endpoint", "", "RFC 7662 introspection endpoint, a URL or a path on the target (default: the flow document's, else RFC 8414 metadata)")
 	f.StringVar(&fl.cfg.JWKSURI, "jwks-uri", "", "the JWK Set for the JWT checks, a URL or a path on the target (default: the flow document's, else the metadata's jwks_uri, else /.well-known/jwks.json)")
 	f.StringVar(&fl.cfg.MetadataURL, "metadata-url", "", "the RFC 8414 or OpenID discovery metadata, a URL or a path on the target (default: the flow document's, else both well-known URLs)")
-	f.StringSliceVar(&fl.cfg.Require, "require", nil, "fail, rather than N/A, when the target lacks a capability the flow document marks optional: revocation, introspection (repeatable)")
+	f.StringSliceVar(&fl.cfg.Require, "require", nil, "fail, rather than N/A, when the target lacks a capability the flow document marks optional: "+strings.Join(spec.Capabilities(), ", ")+" (repeatable)")
 	f.DurationVar(&fl.cfg.RevocationPropagation, "revocation-propagation", 0, "how long a revoked token may keep working, for REV-002 (default 5s)")
 	f.StringArrayVar(&fl.cfg.Operations, "operation", nil, "probe only this protected operation, by operationId or \"METHOD /path\" (repeatable; default: every one the flow document secures)")
 	f.StringSliceVar(&fl.cfg.OptIn, "opt-in", nil, "turn on checks that are off by default, e.g. TOK-028,TOK-029,TOK-037 (see docs/check.md)")
@@ -358,9 +359,15 @@ func canWrite(path string) error {
 		}
 		return f.Close()
 	}
-	trial, err := os.CreateTemp(filepath.Dir(path), ".tollgate-report-*")
+	dir := filepath.Dir(path)
+	trial, err := os.CreateTemp(dir, ".tollgate-report-*")
 	if err != nil {
-		return fmt.Errorf("cannot create %s: %w", path, err)
+		// The trial file's own name means nothing to the user: name the
+		// directory and the cause.
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot create %s: directory %s: %w", path, dir, err)
 	}
 	name := trial.Name()
 	if err := trial.Close(); err != nil {

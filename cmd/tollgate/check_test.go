@@ -24,6 +24,7 @@ import (
 
 	"github.com/tollgate/tollgate/mockserver"
 	"github.com/tollgate/tollgate/mockserver/mockservertest"
+	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/framework"
 	"github.com/tollgate/tollgate/suites/probe"
 )
@@ -852,5 +853,20 @@ func TestCheckKeyAndMetadataLocations(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRequireHelpNamesEveryCapability: --require's help lists every
+// capability it accepts (spec.Capabilities), graphql included.
+func TestRequireHelpNamesEveryCapability(t *testing.T) {
+	t.Parallel()
+	flag := newCheckCmd(&bytes.Buffer{}, &bytes.Buffer{}).Flags().Lookup("require")
+	if flag == nil {
+		t.Fatal("tollgate check has no --require flag")
+	}
+	for _, c := range spec.Capabilities() {
+		if !strings.Contains(flag.Usage, c) {
+			t.Errorf("--require's help %q does not name the capability %s", flag.Usage, c)
+		}
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tollgate/tollgate/suites/probe"
 )
 
 // defaultCtlTarget is where `tollgate ctl` looks for a mock: the address
@@ -151,6 +153,9 @@ func (c *ctlClient) do(ctx context.Context, what, method, path string, query url
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if fix := probe.TransportFix(err); fix != "" {
+			return ctlAnswer{}, fmt.Errorf("ctl: %s: cannot reach %s (%w): %s", what, c.base, rootCause(err), fix)
+		}
 		return ctlAnswer{}, fmt.Errorf("ctl: %s: cannot reach %s (%w): is `tollgate serve` running at %s? set --target or TOLLGATE_TARGET", what, c.base, rootCause(err), c.base)
 	}
 	defer func() { _ = resp.Body.Close() }()

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -160,6 +162,13 @@ func TestCtlErrors(t *testing.T) {
 	})
 	runCtl(t, unreachable, []ctlStep{
 		{name: "unreachable", args: []string{"clock"}, wantCode: 1, wantErr: []string{"cannot reach " + unreachable, "is `tollgate serve` running at " + unreachable + "? set --target or TOLLGATE_TARGET"}},
+	})
+	untrusted := httptest.NewUnstartedServer(http.NotFoundHandler())
+	untrusted.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
+	untrusted.StartTLS()
+	t.Cleanup(untrusted.Close)
+	runCtl(t, untrusted.URL, []ctlStep{
+		{name: "untrusted certificate", args: []string{"clock"}, wantCode: 1, wantErr: []string{"cannot reach " + untrusted.URL, "unknown authority", "SSL_CERT_FILE"}},
 	})
 	runCtl(t, "localhost:4455", []ctlStep{
 		{name: "target not a URL", args: []string{"clock"}, wantCode: 2, wantErr: []string{`target "localhost:4455" is not an http(s) URL`}},

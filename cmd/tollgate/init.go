@@ -174,7 +174,8 @@ func runInit(cmd *cobra.Command, fl initFlags, stdout, stderr io.Writer) error {
 	if err := writeNew(fl.out, res.Document, fl.force); err != nil {
 		return usagef("--out: %w", err)
 	}
-	fmt.Fprintf(stderr, "tollgate init: wrote %s; settle its TODO(decide) comments, then run: tollgate check --target %s --flow %s\n", fl.out, cfg.Target, fl.out)
+	// The command is pasted into a shell: a path with a space stays one word.
+	fmt.Fprintf(stderr, "tollgate init: wrote %s; settle its TODO(decide) comments, then run: tollgate check --target %s --flow %s\n", fl.out, shellQuote(cfg.Target), shellQuote(fl.out))
 	return nil
 }
 

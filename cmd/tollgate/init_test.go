@@ -320,3 +320,18 @@ func TestDocsCheckInit(t *testing.T) {
 	}
 	runDocBlocksIn(t, dir, file, readDocBlocks(t, file, "## Starting a flow document: `tollgate init`"))
 }
+
+// TestInitNextCommandPastes: the check command init prints after writing
+// quotes an --out path that a shell would split, so it runs as pasted.
+func TestInitNextCommandPastes(t *testing.T) {
+	t.Parallel()
+	target := checkMock(t)
+	out := filepath.Join(t.TempDir(), "my flow.yaml")
+	r := runTollgate(t, seedEnv, "init", "--target", target, "--token-path", "/token", "--out", out)
+	if r.code != 0 {
+		t.Fatalf("init: exit %d\nstderr:\n%s", r.code, r.stderr)
+	}
+	if want := "then run: tollgate check --target " + target + " --flow '" + out + "'\n"; !strings.Contains(r.stderr, want) {
+		t.Errorf("init stderr lacks %q:\n%s", want, r.stderr)
+	}
+}

@@ -30,6 +30,11 @@ type pkgState struct {
 	started time.Time
 	lines   []outputLine    // kept until the package ends: shown only if it fails
 	failed  map[string]bool // the tests that failed
+	// ended are the tests that passed, failed or were skipped. A test that
+	// ran and never ended is the one a timeout panic, an os.Exit or a
+	// crash cut short: its lines (the panic and the goroutines) explain
+	// the failure, though no fail event names it.
+	ended map[string]bool
 }
 
 // printer turns test2json events into progress lines. Safe for concurrent
@@ -93,7 +98,7 @@ func (p *printer) handle(ev event) {
 	}
 	st := p.running[ev.Package]
 	if st == nil {
-		st = &pkgState{started: p.now(), failed: map[string]bool{}}
+		st = &pkgState{started: p.now(), failed: map[string]bool{}, ended: map[string]bool{}}
 		p.running[ev.Package] = st
 	}
 	switch ev.Action {
@@ -102,18 +107,21 @@ func (p *printer) handle(ev event) {
 	case "fail":
 		if ev.Test != "" {
 			st.failed[ev.Test] = true
+			st.ended[ev.Test] = true
 			return
 		}
 		p.finish(ev, st, "FAIL")
 	case "pass", "skip":
-		if ev.Test == "" {
-			p.finish(ev, st, "ok  ")
+		if ev.Test != "" {
+			st.ended[ev.Test] = true
+			return
 		}
+		p.finish(ev, st, "ok  ")
 	}
 }
 
-// finish prints a package's line, and all that its failed tests and the
-// package itself printed when it failed.
+// finish prints a package's line, and when it failed all that the package
+// itself, its failed tests and the tests it never saw end printed.
 func (p *printer) finish(ev event, st *pkgState, verdict string) {
 	delete(p.running, ev.Package)
 	noTests := ev.Action == "skip" || slices.ContainsFunc(st.lines, func(l outputLine) bool {
@@ -124,7 +132,7 @@ func (p *printer) finish(ev event, st *pkgState, verdict string) {
 		p.failures = append(p.failures, ev.Package)
 		var b strings.Builder
 		for _, l := range st.lines {
-			if l.test == "" || st.failed[l.test] {
+			if l.test == "" || st.failed[l.test] || !st.ended[l.test] {
 				b.WriteString(l.text)
 			}
 		}

@@ -119,3 +119,33 @@ func TestRunExitStatus(t *testing.T) {
 		t.Errorf("-heartbeat 0s: status %d, stderr %q", code, stderr.String())
 	}
 }
+
+// TestPrinterShowsTestsCutShort: a package that fails because a test never
+// ended (a -timeout panic, os.Exit in a test) shows that test's lines,
+// though go test sends no fail event for it; a passing test's stay hidden.
+func TestPrinterShowsTestsCutShort(t *testing.T) {
+	t.Parallel()
+	const cutShort = `{"Action":"start","Package":"example.com/hang"}
+{"Action":"run","Package":"example.com/hang","Test":"TestQuick"}
+{"Action":"output","Package":"example.com/hang","Test":"TestQuick","Output":"    noise from a passing test\n"}
+{"Action":"pass","Package":"example.com/hang","Test":"TestQuick","Elapsed":0}
+{"Action":"run","Package":"example.com/hang","Test":"TestSlow"}
+{"Action":"output","Package":"example.com/hang","Test":"TestSlow","Output":"=== RUN   TestSlow\n"}
+{"Action":"output","Package":"example.com/hang","Test":"TestSlow","Output":"panic: test timed out after 1s\n"}
+{"Action":"output","Package":"example.com/hang","Test":"TestSlow","Output":"\t\tTestSlow (1s)\n"}
+{"Action":"output","Package":"example.com/hang","Output":"FAIL\texample.com/hang\t1.006s\n"}
+{"Action":"fail","Package":"example.com/hang","Elapsed":1.006}
+`
+	var out bytes.Buffer
+	p := newPrinter(&out, time.Now)
+	if err := p.consume(strings.NewReader(cutShort)); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if want := "FAIL example.com/hang 1.0s\n=== RUN   TestSlow\npanic: test timed out after 1s\n\t\tTestSlow (1s)\nFAIL\texample.com/hang\t1.006s\n"; !strings.Contains(got, want) {
+		t.Errorf("output lacks %q:\n%s", want, got)
+	}
+	if strings.Contains(got, "noise from a passing test") {
+		t.Errorf("output shows what a passing test printed:\n%s", got)
+	}
+}

@@ -166,6 +166,7 @@ func GraphQLChecks(r *framework.Registrar) {
 		if !a.Served() && len(f.Protected()) > 0 && !observeRoute(ctx, g, f, probedOperation(f)).tokenWorks() {
 			framework.Inconclusive("the primary token is refused on the REST route too, so the GraphQL endpoint is not to blame (BEAR-001 and BEAR-025 judge that)")
 		}
+		f.Cite(a.ex) // not the REST exchanges observeRoute sent
 		g.Expect(a.Status).To(Equal(http.StatusOK), "the valid token's query %q got %d", rt.t.Fixtures.Probe, a.Status)
 		g.Expect(a.Results).To(HaveLen(1), "the answer to the valid token's query is no GraphQL response")
 		g.Expect(a.Results[0].Served()).To(BeTrue(), "the valid token's query %q got no data", rt.t.Fixtures.Probe)
@@ -183,6 +184,7 @@ func GraphQLChecks(r *framework.Registrar) {
 				continue
 			}
 			seen++
+			f.Cite(a.a.ex)
 			_, ok := findChallenge(g, a.a.ex, "Bearer")
 			g.Expect(ok).To(BeTrue(), "%s got 401 without a Bearer challenge (RFC 9110 §11.6.1: a 401 MUST carry WWW-Authenticate); WWW-Authenticate %q", a.what, a.a.ex.Header.Values("WWW-Authenticate"))
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -92,18 +91,6 @@ func discover(ctx context.Context, client *http.Client, target string) (found *m
 		return &metadata{url: loc.URL, source: loc.Source, md: md}, looked, nil
 	}
 	return nil, looked, nil
-}
-
-// rootCause returns the innermost error err wraps: "connection refused"
-// rather than the whole chain of a failed request.
-func rootCause(err error) error {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return err
-		}
-		err = next
-	}
 }
 
 // pathOnTarget returns the path of rawURL relative to the target, when

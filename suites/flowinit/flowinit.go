@@ -76,7 +76,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	client := &http.Client{Timeout: cfg.Timeout}
 	md, looked, err := discover(ctx, client, cfg.Target)
 	if err != nil {
-		return nil, fmt.Errorf("target %s is unreachable (%w): start it or fix --target", cfg.Target, rootCause(err))
+		return nil, probe.UnreachableError(cfg.Target, err)
 	}
 	d := &draft{target: cfg.Target, name: opts.Name, api: opts.API}
 	res := &Result{Looked: looked}
@@ -232,7 +232,7 @@ func (d *draft) requestToken(ctx context.Context, cfg probe.Config) (resp *token
 		if errors.Is(err, probe.ErrInconclusive) {
 			return nil, "", fmt.Errorf("the token endpoint %s%s: %w: wait and run again", cfg.Target, d.tokenPath, err)
 		}
-		return nil, "", fmt.Errorf("target %s is unreachable (%w): start it or fix --target", cfg.Target, rootCause(err))
+		return nil, "", probe.UnreachableError(cfg.Target, err)
 	}
 	if ex.Status != http.StatusOK {
 		outcome = fmt.Sprint(ex.Status)

@@ -58,6 +58,9 @@ func readTokenResponse(body []byte) (*tokenResponse, error) {
 	var raw any
 	tr.accessToken, raw = findMember(obj, memberNames.accessToken, isString)
 	if tr.accessToken == "" {
+		if ptr, v := findMember(obj, memberNames.accessToken, isAny); ptr != "" {
+			return nil, fmt.Errorf("%w: the member %s has type %s, not string; the body has %s", errNoToken, ptr, jsonType(v), describeMembers(obj))
+		}
 		return nil, fmt.Errorf("%w: no member is named like the access token (%s); the body has %s", errNoToken, strings.Join([]string{"access_token", "accessToken", "token"}, ", "), describeMembers(obj))
 	}
 	tr.token = raw.(string)

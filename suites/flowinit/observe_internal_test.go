@@ -61,7 +61,8 @@ func TestReadTokenResponse(t *testing.T) {
 			accessToken: "/data/access_token", expiresIn: "/data/expires_in", lifetime: 5},
 		{name: "lifetime as a string is found, not read", body: `{"access_token":"a","expires_in":"3600"}`, accessToken: "/access_token", expiresIn: "/expires_in"},
 		{name: "no token member", body: `{"jwt":"a","exp":3}`, wantErr: `"exp" (integer), "jwt" (string)`},
-		{name: "token not a string", body: `{"access_token":5}`, wantErr: `"access_token" (integer)`},
+		{name: "token not a string", body: `{"access_token":5}`, wantErr: `the member /access_token has type integer, not string; the body has members "access_token" (integer)`},
+		{name: "token null", body: `{"data":{"token":null}}`, wantErr: `the member /data/token has type null, not string`},
 		{name: "not an object", body: `["a"]`, wantErr: "not a JSON object"},
 		{name: "not JSON", body: `access_token=a`, wantErr: "not JSON"},
 	}

@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/tollgate/tollgate/spec"
 	"github.com/tollgate/tollgate/suites/probe"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
 )
 
 // GraphQLInput says how to build a graphql scenario: the validate
@@ -46,6 +49,9 @@ func BuildGraphQL(ctx context.Context, in GraphQLInput) (*Scenario, error) {
 	if err := in.Endpoint.Schema.Validate(query); err != nil {
 		return nil, fmt.Errorf("load: graphql: --query: %w", err)
 	}
+	if err := oneOperation(query, in.OperationName); err != nil {
+		return nil, fmt.Errorf("load: graphql: --query: %w", err)
+	}
 	body, err := json.Marshal(probe.GraphQLRequest{Query: query, OperationName: in.OperationName})
 	if err != nil {
 		return nil, fmt.Errorf("load: graphql: encode the query: %w", err)
@@ -71,6 +77,11 @@ func BuildGraphQL(ctx context.Context, in GraphQLInput) (*Scenario, error) {
 		return nil, err
 	}
 	sc.ValidUntil = validUntil
+	if len(valid) > 0 {
+		if err := endpointThere(ctx, v.F, in.Endpoint, probe.GraphQLRequest{Query: query, OperationName: in.OperationName}, valid[0].AccessToken); err != nil {
+			return nil, err
+		}
+	}
 	if mix.total() == 0 {
 		return nil, errors.New("load: graphql: nothing left to send once the expired share was dropped; give the mix another kind")
 	}
@@ -107,6 +118,47 @@ func BuildGraphQL(ctx context.Context, in GraphQLInput) (*Scenario, error) {
 	}
 	sc.Targeter, sc.Mix = tg, mix
 	return sc, nil
+}
+
+// endpointThere sends the query once with a valid token: an endpoint that
+// answers 404 or 405 is not there (a wrong --graphql-endpoint or
+// x-tollgate.graphql.path), which is a configuration error, not a run of
+// wrong verdicts.
+func endpointThere(ctx context.Context, p *probe.Prober, t *probe.GraphQLTarget, op probe.GraphQLRequest, token string) error {
+	ex, err := p.GraphQL(ctx, t, probe.GraphQLCall{Ops: []probe.GraphQLRequest{op}, Auth: []string{"Bearer " + token}})
+	if err != nil {
+		return fmt.Errorf("load: graphql: the query with a valid token: %w", err)
+	}
+	if ex.Status == http.StatusNotFound || ex.Status == http.StatusMethodNotAllowed {
+		return fmt.Errorf("load: graphql: %s answered %d %s to the query with a valid token: no GraphQL endpoint there; fix --graphql-endpoint (or x-tollgate.graphql.path)", t.URL, ex.Status, http.StatusText(ex.Status))
+	}
+	return nil
+}
+
+// oneOperation checks that query, already validated, names the operation
+// to run: one operation, or the one operationName names. A server answers
+// a document of several operations without operationName with 400
+// (GraphQL spec, GetOperation), which would count every request of the
+// run as a wrong verdict.
+func oneOperation(query, operationName string) error {
+	doc, err := parser.ParseQuery(&ast.Source{Input: query})
+	if err != nil {
+		return fmt.Errorf("parse the query: %w", err)
+	}
+	if operationName != "" {
+		if doc.Operations.ForName(operationName) == nil {
+			return fmt.Errorf("the document has no operation %q", operationName)
+		}
+		return nil
+	}
+	if len(doc.Operations) > 1 {
+		names := make([]string, len(doc.Operations))
+		for i, op := range doc.Operations {
+			names[i] = op.Name
+		}
+		return fmt.Errorf("the document has %d operations (%s): keep only the one to send", len(names), strings.Join(names, ", "))
+	}
+	return nil
 }
 
 // ClassifyGraphQL judges an answer from a GraphQL endpoint to a request of

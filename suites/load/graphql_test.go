@@ -143,8 +143,37 @@ func TestGraphQLQueryMustMatchTheSDL(t *testing.T) {
 	if _, err := load.BuildGraphQL(context.Background(), in); err != nil {
 		t.Errorf("a valid --query: %v", err)
 	}
+	// Two operations and no name: the server could run neither (400 for
+	// every request), so the run is refused up front.
+	in.Query = "query A { collections { id } } query B { __typename }"
+	if _, err := load.BuildGraphQL(context.Background(), in); err == nil || !strings.Contains(err.Error(), "2 operations (A, B)") {
+		t.Errorf("two operations: BuildGraphQL = %v, want an error naming A and B", err)
+	}
+	in.OperationName = "B"
+	if _, err := load.BuildGraphQL(context.Background(), in); err != nil {
+		t.Errorf("two operations, OperationName B: %v", err)
+	}
+	in.OperationName = "C"
+	if _, err := load.BuildGraphQL(context.Background(), in); err == nil || !strings.Contains(err.Error(), `no operation "C"`) {
+		t.Errorf("OperationName C: BuildGraphQL = %v, want an error naming C", err)
+	}
+	in.OperationName = ""
 	in.Endpoint = nil
 	if _, err := load.BuildGraphQL(context.Background(), in); err == nil || !strings.Contains(err.Error(), "no GraphQL endpoint") {
 		t.Errorf("without an endpoint: %v", err)
+	}
+}
+
+// TestGraphQLEndpointMustBeThere: an endpoint that answers the valid
+// token's query with 404 is a configuration error before the run, not a
+// run of wrong verdicts.
+func TestGraphQLEndpointMustBeThere(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(srv.Close)
+	in := graphqlInput(t, srv, false)
+	_, err := load.BuildGraphQL(context.Background(), in)
+	if err == nil || !strings.Contains(err.Error(), "answered 404") || !strings.Contains(err.Error(), "--graphql-endpoint") {
+		t.Fatalf("BuildGraphQL = %v, want an error naming the 404 and --graphql-endpoint", err)
 	}
 }

@@ -82,18 +82,22 @@ func (t Thresholds) evaluate(m *Metrics) []thresholdCheck {
 	}
 	if t.MinRPS > 0 {
 		out = append(out, thresholdCheck{
-			ThresholdCheck: ThresholdCheck{Name: "throughput", Flag: "--min-rps", Limit: fmt.Sprintf("≥ %g/s", t.MinRPS), Measured: fmt.Sprintf("%.1f/s", m.RPS()), Pass: m.RPS() >= t.MinRPS},
-			miss:           fmt.Sprintf("throughput %.1f/s is below --min-rps %g", m.RPS(), t.MinRPS),
+			ThresholdCheck: ThresholdCheck{Name: "throughput", Flag: "--min-rps", Limit: "≥ " + plainNumber(t.MinRPS) + "/s", Measured: fmt.Sprintf("%.1f/s", m.RPS()), Pass: m.RPS() >= t.MinRPS},
+			miss:           fmt.Sprintf("throughput %.1f/s is below --min-rps %s", m.RPS(), plainNumber(t.MinRPS)),
 		})
 	}
 	if t.hasErrorRate || t.MaxErrorRate > 0 {
 		out = append(out, thresholdCheck{
-			ThresholdCheck: ThresholdCheck{Name: "error rate", Flag: "--max-error-rate", Limit: fmt.Sprintf("≤ %g%%", 100*t.MaxErrorRate), Measured: fmt.Sprintf("%.3f%%", 100*m.ErrorRate()), Pass: m.ErrorRate() <= t.MaxErrorRate},
-			miss:           fmt.Sprintf("error rate %.3f%% is above --max-error-rate %g%%", 100*m.ErrorRate(), 100*t.MaxErrorRate),
+			ThresholdCheck: ThresholdCheck{Name: "error rate", Flag: "--max-error-rate", Limit: "≤ " + plainNumber(100*t.MaxErrorRate) + "%", Measured: fmt.Sprintf("%.3f%%", 100*m.ErrorRate()), Pass: m.ErrorRate() <= t.MaxErrorRate},
+			miss:           fmt.Sprintf("error rate %.3f%% is above --max-error-rate %s%%", 100*m.ErrorRate(), plainNumber(100*t.MaxErrorRate)),
 		})
 	}
 	return out
 }
+
+// plainNumber writes a threshold as the user would type it: 1000000, not
+// %g's 1e+06; 0.00001, not 1e-05.
+func plainNumber(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // Check returns one line per threshold m misses.
 func (t Thresholds) Check(m *Metrics) []string {

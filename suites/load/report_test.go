@@ -156,6 +156,33 @@ func TestThresholds(t *testing.T) {
 	}
 }
 
+// TestThresholdLimitsInPlainNumbers: a threshold is reported as it was
+// typed, never in %g's exponent form (1e+06, 1e-05).
+func TestThresholdLimitsInPlainNumbers(t *testing.T) {
+	t.Parallel()
+	m := NewMetrics()
+	r := result{kind: KindValid, outcome: OutcomeServerError, status: 500, done: time.Millisecond}
+	m.record(&r)
+	m.Elapsed = time.Second
+	th := Thresholds{MinRPS: 1e6}
+	if err := th.SetMaxErrorRate("0.00001%"); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, c := range th.evaluate(m) {
+		lines = append(lines, c.Limit, c.miss)
+	}
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{"≥ 1000000/s", "--min-rps 1000000", "≤ 0.00001%", "--max-error-rate 0.00001%"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("limits and misses lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "e+") || strings.Contains(got, "e-0") {
+		t.Errorf("a limit in exponent form:\n%s", got)
+	}
+}
+
 func TestParseRate(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

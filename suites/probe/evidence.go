@@ -52,6 +52,18 @@ func (p *Prober) TakeLast() *Exchange {
 	return ex
 }
 
+// Cite makes ex the evidence of the check running, in place of whatever
+// was sent after it: for a check that judges an earlier exchange than its
+// last. A nil ex changes nothing.
+func (p *Prober) Cite(ex *Exchange) {
+	if ex == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.last = ex
+}
+
 // Evidence renders an exchange, redacted, with a curl command that repeats it.
 func (p *Prober) Evidence(ex *Exchange) string {
 	if ex == nil {

@@ -92,7 +92,7 @@ func (p *Prober) Preflight(ctx context.Context) error {
 		if errors.Is(err, ErrInconclusive) {
 			return fmt.Errorf("target %s keeps answering 429 Too Many Requests: wait, or lower --request-rate", p.Config.Target)
 		}
-		return fmt.Errorf("target %s is unreachable (%w): start it or fix --target", p.Config.Target, rootCause(err))
+		return UnreachableError(p.Config.Target, err)
 	}
 	// Try each client authentication the document allows: a server that
 	// refuses one (TOK-016/018 judge that) can still be checked with another.
@@ -128,14 +128,4 @@ func (p *Prober) Preflight(ctx context.Context) error {
 	p.primary, p.primaryAt = &tr, ex.Sent
 	p.mu.Unlock()
 	return nil
-}
-
-func rootCause(err error) error {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return err
-		}
-		err = next
-	}
 }
