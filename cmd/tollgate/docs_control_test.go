@@ -83,6 +83,20 @@ func TestHelperCLI(t *testing.T) {
 	os.Exit(run(args, os.Stdout, os.Stderr))
 }
 
+// docScriptPrelude starts a documents' bash script: strict mode, and
+// `tollgate` (and `go run ./cmd/tollgate`) run as this test binary's
+// TestHelperCLI, so the examples need no build.
+func docScriptPrelude(t *testing.T) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "set -euo pipefail\n" +
+		fmt.Sprintf("tollgate() { TOLLGATE_HELPER_CLI=1 %q -test.run='^TestHelperCLI$' -- \"$@\"; }\n", self) +
+		"go() { if [ \"$1 $2\" = 'run ./cmd/tollgate' ]; then shift 2; tollgate \"$@\"; else command go \"$@\"; fi; }\n"
+}
+
 // runDocBlocks runs the sh blocks of blocks in one bash script against a
 // fresh mock, in an empty directory, and checks that every line of the
 // text block after each sh block is in that block's output. It returns
@@ -105,14 +119,8 @@ func runDocBlocksIn(t *testing.T, dir, file string, blocks []docBlock) []string 
 		}
 	}
 	srv := mockservertest.NewServer(t, mockservertest.WithSystemClock())
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var script strings.Builder
-	script.WriteString("set -euo pipefail\n")
-	fmt.Fprintf(&script, "tollgate() { TOLLGATE_HELPER_CLI=1 %q -test.run='^TestHelperCLI$' -- \"$@\"; }\n", self)
-	script.WriteString("go() { if [ \"$1 $2\" = 'run ./cmd/tollgate' ]; then shift 2; tollgate \"$@\"; else command go \"$@\"; fi; }\n")
+	script.WriteString(docScriptPrelude(t))
 	var run []docBlock
 	for _, b := range blocks {
 		if b.lang == "sh" && !b.skip {

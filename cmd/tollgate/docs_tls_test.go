@@ -40,15 +40,9 @@ func TestDocsTLS(t *testing.T) {
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	serveLog := filepath.Join(t.TempDir(), "serve.log")
 	localize := strings.NewReplacer(":"+docsTLSPort, ":"+port, docsTLSCAFile, caFile).Replace
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	var script strings.Builder
-	script.WriteString("set -euo pipefail\n")
-	fmt.Fprintf(&script, "tollgate() { TOLLGATE_HELPER_CLI=1 %q -test.run='^TestHelperCLI$' -- \"$@\"; }\n", self)
-	script.WriteString("go() { if [ \"$1 $2\" = 'run ./cmd/tollgate' ]; then shift 2; tollgate \"$@\"; else command go \"$@\"; fi; }\n")
+	script.WriteString(docScriptPrelude(t))
 	script.WriteString("trap 'kill %1 2>/dev/null || true' EXIT\n")
 	var run []docBlock
 	for _, b := range blocks {
